@@ -1,0 +1,307 @@
+"""The adapter contract: how the harness talks to a system under test (SUT).
+
+A vendor implements :class:`Adapter` (or configures the built-in ``fhir`` REST
+adapter). Checks only ever use these methods, so the same checks run against the
+embedded reference EHR, a vendor's Python plugin, or a FHIR server over HTTP.
+
+Answers the checks reason about are the exceptions :class:`Denied`,
+:class:`Rejected`, :class:`NotFound` and :class:`NotSupported`. Anything else an
+adapter raises, or a call that hangs, becomes an *error* verdict for that one
+check (see :mod:`conformance.guard`), never a crashed run.
+
+Identity model: patients are identified by a business identifier (system|value)
+carried in the documents the SUT receives; every check makes its own patients
+with fresh identifiers, so checks are independent and can run in parallel
+against one shared server.
+"""
+
+from __future__ import annotations
+
+import enum
+import importlib
+import sys
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import Any, Callable, Mapping, Protocol, runtime_checkable
+
+from conformance.errors import ConformanceError, UsageError
+
+ENTRY_POINT_GROUP = "conformance.adapters"
+
+#: The six EHDS priority categories (Art 14(1)), as used in profiles and the contract.
+PRIORITY_CATEGORIES: tuple[str, ...] = (
+    "patient-summary",
+    "eprescription",
+    "edispensation",
+    "laboratory",
+    "imaging",
+    "discharge",
+)
+
+
+class Capability(str, enum.Enum):
+    """Things a SUT may or may not offer. A check needing one the SUT does not
+    declare gets the verdict ``not-applicable`` with the reason."""
+
+    FHIR = "format:fhir"
+    CDA = "format:cda"
+    SUBMIT = "submit"  # accepts documents (consumer role)
+    EXPORT = "export"  # produces documents (provider role)
+    ACCESS_LOG = "access-log"  # the European logging component
+    RESTRICTION = "restriction"  # Art 8: the patient can restrict access
+    EMERGENCY_ACCESS = "emergency-access"  # Art 11(5) override
+    PATIENT_ACCESS = "patient-access"  # the patient reads their own access log (Art 9)
+    HTTP = "http"  # reached over HTTP (enables transport/token checks)
+
+
+class ActorKind(str, enum.Enum):
+    HEALTH_PROFESSIONAL = "health-professional"
+    PATIENT = "patient"
+    AUDITOR = "auditor"
+    ANONYMOUS = "anonymous"
+
+
+@dataclass(frozen=True)
+class Organisation:
+    identifier: str  # e.g. "urn:oid:1.2.250.1.71.4.2.2|10B0152872"
+    name: str
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Someone who uses the SUT. `credentials` is opaque to the harness and
+    never written to a report (it may hold passwords or keys)."""
+
+    kind: ActorKind
+    identifier: str = ""  # system|value, e.g. the professional's RPPS or the patient's INS
+    name: str = ""
+    organisation: Organisation | None = None
+    credentials: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+    def describe(self) -> dict[str, Any]:
+        """A JSON-safe description for evidence (never includes credentials)."""
+        out: dict[str, Any] = {"kind": self.kind.value, "identifier": self.identifier, "name": self.name}
+        if self.organisation:
+            out["organisation"] = {"identifier": self.organisation.identifier, "name": self.organisation.name}
+        return out
+
+
+@dataclass(frozen=True)
+class SutDescription:
+    product: str
+    version: str
+    vendor: str
+    capabilities: frozenset[Capability]
+    produces: frozenset[str] = frozenset()  # priority categories it exports
+    consumes: frozenset[str] = frozenset()  # priority categories it imports
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def declares(self, capability: Capability) -> bool:
+        return capability in self.capabilities
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "product": self.product,
+            "version": self.version,
+            "vendor": self.vendor,
+            "capabilities": sorted(c.value for c in self.capabilities),
+            "produces": sorted(self.produces),
+            "consumes": sorted(self.consumes),
+            **({"extra": dict(self.extra)} if self.extra else {}),
+        }
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What the SUT answers when it accepted a document."""
+
+    document_id: str
+    patient_id: str
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """One entry of a document listing (MHD DocumentReference-like)."""
+
+    document_id: str
+    patient_id: str
+    category: str
+    title: str = ""
+    date: str = ""
+
+
+@dataclass(frozen=True)
+class Restriction:
+    """A patient's restriction of access (Art 8): whole documents and/or whole
+    categories withheld from health professionals unless emergency access applies."""
+
+    document_ids: frozenset[str] = frozenset()
+    categories: frozenset[str] = frozenset()
+
+
+# ---- answers the checks reason about -------------------------------------------------
+
+
+class AdapterAnswer(ConformanceError):
+    """Base of the contract's answers. Raised by adapters, caught by checks."""
+
+    def __init__(self, reason: str = "", *, details: Mapping[str, Any] | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.details = dict(details or {})
+
+
+class Denied(AdapterAnswer):
+    """Authentication or authorisation refused."""
+
+
+class Rejected(AdapterAnswer):
+    """Input refused as invalid; the SUT must have stored nothing."""
+
+
+class NotFound(AdapterAnswer):
+    """No such patient or document (or none the actor may see)."""
+
+
+class NotSupported(AdapterAnswer):
+    """The SUT does not offer this operation."""
+
+
+# ---- the protocol --------------------------------------------------------------------
+
+
+@runtime_checkable
+class Session(Protocol):
+    """What one logged-in actor can do."""
+
+    actor: Actor
+
+    def submit(self, document: Mapping[str, Any] | bytes) -> Receipt:
+        """Import a FHIR document Bundle (dict) or a CDA document (bytes).
+        Invalid input: raise Rejected(reason) and store nothing."""
+
+    def find_patient(self, identifier: str) -> str:
+        """Return the SUT's patient id for a business identifier (system|value); NotFound if none."""
+
+    def list_documents(self, patient_id: str, category: str | None = None) -> list[DocumentInfo]:
+        """Documents of a patient the actor may see (restricted ones are absent, silently)."""
+
+    def fetch(self, patient_id: str, category: str, *, document_id: str | None = None,
+              emergency_purpose: str | None = None) -> dict[str, Any]:
+        """Export in EEHRxF: a FHIR document Bundle. With `emergency_purpose`, the Art 11(5)
+        override: restricted data is included and the access is logged with that purpose."""
+
+    def access_log(self, patient_id: str) -> list[dict[str, Any]]:
+        """The access-log entries about this patient as FHIR AuditEvent resources."""
+
+    def restrict(self, patient_id: str, restriction: Restriction) -> None:
+        """The patient restricts access to (some of) their data. Replaces earlier restrictions."""
+
+
+@dataclass(frozen=True)
+class TestAccounts:
+    """The SUT's test identities. The vendor provisions them in its sandbox; the harness
+    logs in as them. `hp` and `hp_other` work for two different organisations."""
+
+    __test__ = False  # not a pytest test class
+
+    hp: Actor
+    hp_other: Actor
+    auditor: Actor
+    patient_credentials: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def anonymous(self) -> Actor:
+        return Actor(ActorKind.ANONYMOUS)
+
+    def patient(self, identifier: str, name: str = "") -> Actor:
+        """The patient with this business identifier, as an actor that can log in."""
+        return Actor(ActorKind.PATIENT, identifier=identifier, name=name, credentials=self.patient_credentials)
+
+
+@runtime_checkable
+class Adapter(Protocol):
+    """Entry point of a SUT. `login(actor)` raises Denied for wrong or missing credentials."""
+
+    def describe(self) -> SutDescription: ...
+
+    def test_accounts(self) -> TestAccounts: ...
+
+    def login(self, actor: Actor) -> Session: ...
+
+    def close(self) -> None: ...
+
+
+AdapterFactory = Callable[..., Adapter]
+
+
+# ---- discovery -----------------------------------------------------------------------
+
+
+def available_adapters() -> dict[str, str]:
+    """Names registered in the `conformance.adapters` entry-point group -> 'module:attr'."""
+    return {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def resolve_factory(name_or_path: str) -> AdapterFactory:
+    """Find an adapter factory by entry-point name or as 'module:factory'.
+
+    The current directory is importable (like `python -m`), so a vendor can point
+    at `my_adapter:make` without installing anything.
+    """
+    registered = {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    if name_or_path in registered:
+        return registered[name_or_path].load()
+    if ":" not in name_or_path:
+        import difflib
+
+        names = sorted(registered)
+        close = difflib.get_close_matches(name_or_path, names, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise UsageError(
+            f"unknown adapter {name_or_path!r}.{hint} Available: {', '.join(names) or '(none)'}; "
+            "or give one as 'module:factory'."
+        )
+    module_name, _, attr = name_or_path.partition(":")
+    if "" not in sys.path and "." not in sys.path:
+        sys.path.insert(0, "")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise UsageError(f"cannot import adapter module {module_name!r}: {exc}") from exc
+    try:
+        factory = getattr(module, attr)
+    except AttributeError:
+        raise UsageError(f"module {module_name!r} has no attribute {attr!r} (adapter factory)") from None
+    if not callable(factory):
+        raise UsageError(f"{name_or_path!r} is not callable: an adapter factory must be a function or class")
+    return factory
+
+
+def load_config(path: str | None) -> dict[str, Any]:
+    """Read an adapter configuration file (TOML). None -> {}."""
+    if not path:
+        return {}
+    import tomllib
+
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except OSError as exc:
+        raise UsageError(f"cannot read adapter config {path}: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"{path}: not valid TOML: {exc}") from exc
+
+
+def create_adapter(name_or_path: str, config: Mapping[str, Any] | None = None) -> Adapter:
+    """Instantiate an adapter: factory(config=...) if it takes a config, else factory()."""
+    factory = resolve_factory(name_or_path)
+    import inspect
+
+    try:
+        params = inspect.signature(factory).parameters
+    except (TypeError, ValueError):
+        params = {}
+    if "config" in params:
+        return factory(config=dict(config or {}))
+    return factory()

@@ -1,0 +1,30 @@
+"""Small helpers for check authors (testcases/).
+
+A check *fails* by raising AssertionError / NonConformance. These helpers cover the
+two other honest endings: the check could not decide (`inconclusive`, verdict
+not-tested, e.g. there was no log entry to examine because another requirement
+already failed), or it does not apply to this SUT (`not_applicable`).
+"""
+
+from __future__ import annotations
+
+from typing import NoReturn
+
+import pytest
+
+from conformance.errors import NonConformance
+
+NOT_APPLICABLE_PREFIX = "not-applicable: "
+NOT_TESTED_PREFIX = "not-tested: "
+
+
+def not_applicable(reason: str) -> NoReturn:
+    pytest.skip(NOT_APPLICABLE_PREFIX + reason)
+
+
+def inconclusive(reason: str) -> NoReturn:
+    pytest.skip(NOT_TESTED_PREFIX + reason)
+
+
+def nonconformance(message: str) -> NoReturn:
+    raise NonConformance(message)

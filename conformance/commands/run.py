@@ -1,0 +1,112 @@
+"""`conformance run`: run a requirement profile against an adapter and write the report.
+
+A thin wrapper over `pytest.main` with the plugin, the shipped checks
+(testcases/), the chosen profile and adapter. Exit codes: 0 no SHALL requirement
+failed or errored (with --strict: every SHALL requirement passed or was attested
+or is not applicable); 1 non-conformance; 2 usage or profile error; 3 harness error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from conformance.errors import HarnessError, UsageError
+from conformance.model import Level, RunResult, Verdict
+from conformance.resources import testcases_dir
+
+STRICT_OK = {Verdict.PASS, Verdict.ATTESTED, Verdict.NOT_APPLICABLE}
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("run", help="run a requirement profile against an EHR and write the report",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--profile", default="ehds-core", help="profile id or YAML path (default: ehds-core)")
+    p.add_argument("--adapter", default="reference",
+                   help="adapter name (entry point) or module:factory (default: reference, the embedded EHR)")
+    p.add_argument("--adapter-config", default=None, help="adapter configuration file (TOML)")
+    p.add_argument("--adapter-timeout", type=float, default=None, help="seconds per adapter call (default 30)")
+    p.add_argument("--report-dir", default="reports", help="where reports/<run-id>/ is written (default: reports)")
+    p.add_argument("--run-id", default=None, help="name of the report folder (default: timestamp + random)")
+    p.add_argument("--strict", action="store_true", help="fail unless every SHALL requirement passed")
+    p.add_argument("-n", "--workers", default=None, help="parallel workers (pytest-xdist), e.g. 2 or auto")
+    p.add_argument("--explore", action="store_true", help="search wider with a random seed (not for certification)")
+    p.add_argument("--attestations", default=None, help="YAML file attesting requirements that cannot be tested")
+    p.add_argument("-k", dest="keyword", default=None, help="only checks matching this pytest -k expression")
+    p.add_argument("-v", "--verbose", action="count", default=0, help="show each check")
+    p.add_argument("--pytest-arg", action="append", default=[], metavar="ARG", help="extra argument for pytest")
+    p.set_defaults(func=run)
+
+
+def pytest_args(args: argparse.Namespace) -> list[str]:
+    cases = testcases_dir()
+    argv = [
+        str(cases),
+        "-c", str(cases / "pytest.ini"),
+        "--rootdir", str(cases),
+        "--import-mode=importlib",
+        "-p", "no:cacheprovider",
+        "--profile", args.profile,
+        "--adapter", args.adapter,
+        "--report-dir", str(Path(args.report_dir).resolve()),
+        "-rN",
+    ]
+    argv += ["-v"] * args.verbose if args.verbose else ["-q"]
+    if args.adapter_config:
+        argv += ["--adapter-config", str(Path(args.adapter_config).resolve())]
+    if args.adapter_timeout:
+        argv += ["--adapter-timeout", str(args.adapter_timeout)]
+    if args.run_id:
+        argv += ["--run-id", args.run_id]
+    if args.workers:
+        argv += ["-n", str(args.workers)]
+    if args.explore:
+        argv += ["--explore"]
+    if args.attestations:
+        argv += ["--attestations", str(Path(args.attestations).resolve())]
+    if args.keyword:
+        argv += ["-k", args.keyword]
+    argv += list(args.pytest_arg)
+    return argv
+
+
+def exit_code(result: RunResult, *, strict: bool) -> int:
+    for row in result.requirements:
+        if row.requirement.level is not Level.SHALL:
+            continue
+        if row.verdict in (Verdict.FAIL, Verdict.ERROR):
+            return 1
+        if strict and row.verdict not in STRICT_OK:
+            return 1
+    return 0
+
+
+def _preflight(args: argparse.Namespace) -> None:
+    """Fail fast (exit 2) on an unknown profile or adapter, before pytest starts."""
+    from conformance.adapter import load_config, resolve_factory
+    from conformance.profiles import load_profile
+
+    load_profile(args.profile)
+    resolve_factory(args.adapter)
+    load_config(args.adapter_config)
+
+
+def run(args: argparse.Namespace) -> int:
+    import pytest
+
+    from conformance import pytest_plugin
+
+    _preflight(args)
+    pytest_plugin.LAST_RESULT = None
+    code = pytest.main(pytest_args(args))
+    result = pytest_plugin.LAST_RESULT
+    if code == pytest.ExitCode.USAGE_ERROR:
+        raise UsageError("pytest refused the run (see the message above)")
+    if result is None or code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.INTERRUPTED,
+                                  pytest.ExitCode.NO_TESTS_COLLECTED):
+        raise HarnessError(f"the run did not complete (pytest exit code {int(code)}); no verdicts were produced")
+    rc = exit_code(result, strict=args.strict)
+    print(f"conformance: exit {rc} ({'conformant' if rc == 0 else 'non-conformant'}"
+          f"{', strict' if args.strict else ''})", file=sys.stderr)
+    return rc

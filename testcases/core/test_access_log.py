@@ -1,0 +1,193 @@
+"""Annex II 3.2 and Art 9: every access to priority-category data is logged with its content.
+
+One scenario produces the log entries the content checks examine: a health
+professional lists a patient's documents, then fetches the patient summary. The
+entries each access added are told apart by reading the log before and after.
+When an access left no entry at all, the content checks are inconclusive
+(EHDS-LOG-001 is the requirement that fails then).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from conformance import auditlog
+from conformance.adapter import Capability, Denied
+from conformance.auditlog import identifier_value
+from conformance.checks import inconclusive
+
+CLOCK_TOLERANCE = dt.timedelta(minutes=5)
+CATEGORY = "patient-summary"
+
+
+@dataclass
+class Scenario:
+    patient_id: str
+    patient_identifier: str
+    bundle: dict[str, Any]
+    hp_identifier: str
+    org_identifier: str
+    started: dt.datetime
+    finished: dt.datetime
+    list_entries: list[dict[str, Any]] = field(default_factory=list)
+    fetch_entries: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def entries(self) -> list[dict[str, Any]]:
+        return self.list_entries + self.fetch_entries
+
+
+def run_scenario(sut, accounts, new_patient, documents, evidence) -> Scenario:
+    hp = sut.login(accounts.hp)
+    auditor = sut.login(accounts.auditor)
+    patient = new_patient()
+    bundle = documents.valid(CATEGORY, patient)
+    receipt = hp.submit(bundle)
+    started = dt.datetime.now(dt.timezone.utc)
+    log0 = auditor.access_log(receipt.patient_id)
+    hp.list_documents(receipt.patient_id)
+    log1 = auditor.access_log(receipt.patient_id)
+    hp.fetch(receipt.patient_id, CATEGORY)
+    log2 = auditor.access_log(receipt.patient_id)
+    finished = dt.datetime.now(dt.timezone.utc)
+    scenario = Scenario(
+        patient_id=receipt.patient_id,
+        patient_identifier=patient.identifier,
+        bundle=bundle,
+        hp_identifier=accounts.hp.identifier,
+        org_identifier=accounts.hp.organisation.identifier if accounts.hp.organisation else "",
+        started=started,
+        finished=finished,
+        list_entries=auditlog.new_entries(log0, log1),
+        fetch_entries=auditlog.new_entries(log1, log2),
+    )
+    evidence.note(f"list added {len(scenario.list_entries)} entries, fetch added {len(scenario.fetch_entries)}")
+    for entry in scenario.entries[:4]:
+        evidence.add("document", entry, label="access-log entry")
+    if not scenario.entries:
+        inconclusive("the accesses left no log entry to examine (see EHDS-LOG-001)")
+    return scenario
+
+
+ACCESSES = st.lists(st.sampled_from(["list-hp", "fetch-hp", "list-other", "fetch-other"]), min_size=1, max_size=4)
+
+
+@pytest.mark.requirement("EHDS-LOG-001")
+@pytest.mark.capability(Capability.ACCESS_LOG)
+@given(accesses=ACCESSES)
+def test_every_access_is_logged(sut, accounts, new_patient, documents, evidence, accesses):
+    hp, other = sut.login(accounts.hp), sut.login(accounts.hp_other)
+    auditor = sut.login(accounts.auditor)
+    receipt = hp.submit(documents.valid(CATEGORY, new_patient()))
+    for access in accesses:
+        session = hp if access.endswith("-hp") else other
+        before = auditor.access_log(receipt.patient_id)
+        if access.startswith("list"):
+            session.list_documents(receipt.patient_id)
+        else:
+            session.fetch(receipt.patient_id, CATEGORY)
+        added = auditlog.new_entries(before, auditor.access_log(receipt.patient_id))
+        assert added, f"access '{access}' (of the sequence {accesses}) added no entry to the access log"
+    evidence.note(f"{len(accesses)} accesses, each logged: {accesses}")
+
+
+@pytest.mark.requirement("EHDS-LOG-002")
+@pytest.mark.capability(Capability.ACCESS_LOG)
+def test_log_names_the_accessing_organisation(sut, accounts, new_patient, documents, evidence):
+    s = run_scenario(sut, accounts, new_patient, documents, evidence)
+    want = identifier_value(s.org_identifier)
+    for entry in s.entries:
+        found = auditlog.organisation_ids(entry)
+        assert want in found, (f"log entry {entry.get('id', '?')} does not name the health professional's "
+                               f"organisation {want!r} (organisations found: {sorted(found) or 'none'})")
+
+
+@pytest.mark.requirement("EHDS-LOG-003")
+@pytest.mark.capability(Capability.ACCESS_LOG)
+def test_log_names_the_accessing_person(sut, accounts, new_patient, documents, evidence):
+    s = run_scenario(sut, accounts, new_patient, documents, evidence)
+    want = identifier_value(s.hp_identifier)
+    for entry in s.entries:
+        found = auditlog.person_ids(entry)
+        assert want in found, (f"log entry {entry.get('id', '?')} does not identify the person {want!r} as "
+                               f"requestor (persons found: {sorted(found) or 'none'})")
+
+
+@pytest.mark.requirement("EHDS-LOG-004")
+@pytest.mark.capability(Capability.ACCESS_LOG)
+def test_log_names_the_categories_accessed(sut, accounts, new_patient, documents, evidence):
+    s = run_scenario(sut, accounts, new_patient, documents, evidence)
+    if not s.fetch_entries:
+        inconclusive("the fetch left no log entry to examine (see EHDS-LOG-001)")
+    for entry in s.fetch_entries:
+        found = auditlog.categories(entry)
+        assert CATEGORY in found, (f"log entry {entry.get('id', '?')} of a {CATEGORY} fetch does not state the "
+                                   f"category (categories found: {sorted(found) or 'none'})")
+
+
+@pytest.mark.requirement("EHDS-LOG-005")
+@pytest.mark.capability(Capability.ACCESS_LOG)
+def test_log_records_date_and_time(sut, accounts, new_patient, documents, evidence):
+    s = run_scenario(sut, accounts, new_patient, documents, evidence)
+    for entry in s.entries:
+        when = auditlog.recorded(entry)
+        assert when is not None, (f"log entry {entry.get('id', '?')} has no access time with a time zone "
+                                  f"(recorded = {entry.get('recorded')!r})")
+        assert s.started - CLOCK_TOLERANCE <= when <= s.finished + CLOCK_TOLERANCE, (
+            f"log entry time {entry.get('recorded')} is outside the access window "
+            f"{s.started.isoformat()} .. {s.finished.isoformat()} (tolerance {CLOCK_TOLERANCE})")
+
+
+@pytest.mark.requirement("EHDS-LOG-006")
+@pytest.mark.capability(Capability.ACCESS_LOG)
+def test_log_names_the_origin_of_the_data(sut, accounts, new_patient, documents, evidence):
+    s = run_scenario(sut, accounts, new_patient, documents, evidence)
+    if not s.fetch_entries:
+        inconclusive("the fetch left no log entry to examine (see EHDS-LOG-001)")
+    origins = auditlog.bundle_custodians(s.bundle)
+    assert origins, "harness error: the submitted document names no custodian"
+    for entry in s.fetch_entries:
+        found = auditlog.origin_ids(entry)
+        assert origins & found, (f"log entry {entry.get('id', '?')} does not name the origin of the data served "
+                                 f"(expected one of {sorted(origins)}, found {sorted(found) or 'none'})")
+
+
+@pytest.mark.requirement("EHDS-LOG-007")
+@pytest.mark.capability(Capability.ACCESS_LOG)
+def test_log_identifies_the_patient(sut, accounts, new_patient, documents, evidence):
+    s = run_scenario(sut, accounts, new_patient, documents, evidence)
+    want = {identifier_value(s.patient_identifier), f"Patient/{s.patient_id}"}
+    for entry in s.entries:
+        found = auditlog.patient_refs(entry)
+        assert want & found, (f"log entry {entry.get('id', '?')} does not identify the patient whose data was "
+                              f"accessed (expected one of {sorted(want)}, found {sorted(found) or 'none'})")
+
+
+@pytest.mark.requirement("EHDS-LOG-009")
+@pytest.mark.capability(Capability.ACCESS_LOG)
+@pytest.mark.capability(Capability.PATIENT_ACCESS)
+def test_patient_can_read_who_accessed_their_data(sut, accounts, new_patient, documents, evidence):
+    hp = sut.login(accounts.hp)
+    patient = new_patient()
+    receipt = hp.submit(documents.valid(CATEGORY, patient))
+    hp.fetch(receipt.patient_id, CATEGORY)
+    try:
+        own = sut.login(accounts.patient(patient.identifier, name=patient.family)).access_log(receipt.patient_id)
+    except Denied as answer:
+        raise AssertionError(f"the patient was refused access to their own access log: {answer.reason}") from None
+    evidence.note(f"the patient read {len(own)} entries of their access log")
+    about_hp = [e for e in own if identifier_value(accounts.hp.identifier) in auditlog.person_ids(e)]
+    if not about_hp:
+        inconclusive("no entry names the health professional (see EHDS-LOG-003)")
+    for entry in about_hp:
+        displays = [((a.get("who") or {}).get("display") or a.get("name") or "") for a in entry.get("agent", [])]
+        assert any(displays), f"entry {entry.get('id', '?')} has no readable name of who accessed the data"
+        assert auditlog.categories(entry) or any(
+            (ent.get("what") or {}).get("display") for ent in entry.get("entity", [])), (
+            f"entry {entry.get('id', '?')} does not say which data was accessed in a readable way")

@@ -1,0 +1,115 @@
+"""Art 8 and Art 11(5): the patient's restrictions are honoured and invisible; emergency access
+needs a stated purpose and is logged so the patient can see it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from conformance import auditlog
+from conformance.adapter import Capability, Denied, NotFound, Rejected, Restriction
+from conformance.checks import inconclusive
+
+CATEGORY = "patient-summary"
+#: words that would tell a health professional that something was withheld
+TELLTALES = ("restrict", "masked", "withheld", "redacted", "hidden", "consent", "opt-out", "opted out")
+
+
+def _seed_documents(sut, accounts, new_patient, documents, count):
+    hp = sut.login(accounts.hp)
+    patient = new_patient()
+    receipts = [hp.submit(documents.valid(CATEGORY, patient, seed=i)) for i in range(count)]
+    return hp, patient, receipts
+
+
+def _telltales(payload) -> list[str]:
+    text = json.dumps(payload, default=str).lower()
+    return [w for w in TELLTALES if w in text]
+
+
+@pytest.mark.requirement("EHDS-SEC-007")
+@pytest.mark.capability(Capability.RESTRICTION)
+@given(data=st.data(), count=st.integers(min_value=2, max_value=4))
+def test_restricted_documents_are_withheld_without_a_trace(sut, accounts, new_patient, documents, evidence,
+                                                           data, count):
+    hp, patient, receipts = _seed_documents(sut, accounts, new_patient, documents, count)
+    pid = receipts[0].patient_id
+    restricted = data.draw(st.sets(st.sampled_from([r.document_id for r in receipts]), min_size=1,
+                                   max_size=count - 1), label="restricted documents")
+    visible = {r.document_id for r in receipts} - restricted
+    sut.login(accounts.patient(patient.identifier)).restrict(pid, Restriction(document_ids=frozenset(restricted)))
+    for session in (hp, sut.login(accounts.hp_other)):
+        listing = session.list_documents(pid)
+        listed = {d.document_id for d in listing}
+        assert not (listed & restricted), f"restricted documents {sorted(listed & restricted)} were listed"
+        assert visible <= listed, f"unrestricted documents {sorted(visible - listed)} disappeared from the listing"
+        words = _telltales([d.__dict__ for d in listing])
+        assert not words, f"the listing reveals that data is restricted (mentions {words})"
+        for doc_id in sorted(restricted):
+            try:
+                leaked = session.fetch(pid, CATEGORY, document_id=doc_id)
+            except NotFound:
+                continue
+            except Denied as answer:
+                raise AssertionError("fetching a restricted document answered 'denied', which reveals that it "
+                                     f"exists and is restricted ({answer.reason!r}); expected 'not found'") from None
+            evidence.add("document", leaked, label="restricted document served")
+            raise AssertionError(f"restricted document {doc_id} was served to a health professional")
+        latest = session.fetch(pid, CATEGORY)
+        words = _telltales(latest)
+        assert not words, f"the exported document reveals a restriction (mentions {words})"
+        served = json.dumps(latest)
+        for doc_id in restricted:
+            assert doc_id not in served, f"the export mentions the restricted document {doc_id}"
+    evidence.note(f"{len(restricted)} of {count} documents restricted; withheld from both organisations, "
+                  "no trace in listings or exports")
+
+
+@pytest.mark.requirement("EHDS-SEC-008")
+@pytest.mark.capability(Capability.RESTRICTION)
+@pytest.mark.capability(Capability.EMERGENCY_ACCESS)
+@given(purpose=st.sampled_from(["", " ", "\t", "\n"]))
+def test_emergency_access_needs_a_purpose(sut, accounts, new_patient, documents, evidence, purpose):
+    hp, patient, receipts = _seed_documents(sut, accounts, new_patient, documents, 1)
+    pid, doc_id = receipts[0].patient_id, receipts[0].document_id
+    sut.login(accounts.patient(patient.identifier)).restrict(pid, Restriction(document_ids=frozenset({doc_id})))
+    try:
+        hp.fetch(pid, CATEGORY, document_id=doc_id, emergency_purpose=purpose)
+    except (Denied, Rejected, NotFound) as answer:
+        evidence.note(f"emergency access with purpose {purpose!r} refused: {type(answer).__name__}")
+    else:
+        raise AssertionError(f"emergency access to restricted data was granted with an empty purpose {purpose!r}")
+    served = hp.fetch(pid, CATEGORY, document_id=doc_id, emergency_purpose="Unconscious patient in the ED")
+    assert served.get("resourceType") == "Bundle", "emergency access with a stated purpose did not return the data"
+
+
+@pytest.mark.requirement("EHDS-LOG-012")
+@pytest.mark.capability(Capability.ACCESS_LOG)
+@pytest.mark.capability(Capability.EMERGENCY_ACCESS)
+def test_emergency_access_is_logged_for_the_patient(sut, accounts, new_patient, documents, evidence):
+    hp, patient, receipts = _seed_documents(sut, accounts, new_patient, documents, 1)
+    pid, doc_id = receipts[0].patient_id, receipts[0].document_id
+    auditor = sut.login(accounts.auditor)
+    before = auditor.access_log(pid)
+    try:
+        hp.fetch(pid, CATEGORY, document_id=doc_id, emergency_purpose="Unconscious patient in the ED")
+    except (Denied, NotFound) as answer:
+        inconclusive(f"emergency access itself was refused ({type(answer).__name__}); see EHDS-SEC-008")
+    added = auditlog.new_entries(before, auditor.access_log(pid))
+    if not added:
+        inconclusive("the emergency access left no log entry (see EHDS-LOG-001)")
+    for entry in added:
+        evidence.add("document", entry, label="log entry of the emergency access")
+    flagged = [e for e in added if auditlog.is_emergency(e)]
+    assert flagged, ("the emergency access was logged like an ordinary one: no purpose of use BTG/ETREAT "
+                     f"(purposes found: {sorted(set().union(*(auditlog.purposes(e) for e in added)))})")
+    try:
+        own = sut.login(accounts.patient(patient.identifier)).access_log(pid)
+    except Denied:
+        inconclusive("the patient cannot read their log (see EHDS-LOG-009)")
+    keys = {auditlog.entry_key(e) for e in own}
+    assert any(auditlog.entry_key(e) in keys for e in flagged) or any(auditlog.is_emergency(e) for e in own), (
+        "the emergency access is not visible in the patient's own view of the access log")

@@ -473,7 +473,7 @@ def load_profile(id_or_path: str | Path, search_dirs: Sequence[Path | str] = ())
     if text not in index:
         close = _suggest(text, list(index))
         hint = (f"did you mean '{close}'? " if close else "") + f"available profiles: {', '.join(sorted(index))}"
-        raise ProfileError(f"unknown profile '{text}'", field="profile", hint=hint)
+        raise ProfileError(f"unknown profile '{text}'", hint=hint)
     return _resolve(index[text], search, ()).profile
 
 

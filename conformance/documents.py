@@ -271,6 +271,17 @@ REACTIONS = (
     ("271807003", "Eruption of skin (disorder)"),
     ("39579001", "Anaphylaxis (disorder)"),
 )
+PROCEDURES = (
+    ("80146002", "Excision of appendix (procedure)"),
+    ("38102005", "Cholecystectomy (procedure)"),
+    ("52734007", "Total replacement of hip (procedure)"),
+    ("73761001", "Colonoscopy (procedure)"),
+)
+DEVICES = (
+    ("14106009", "Cardiac pacemaker, device (physical object)"),
+    ("6012004", "Hearing aid, device (physical object)"),
+    ("304120007", "Total hip replacement prosthesis (physical object)"),
+)
 #: ATC code, display, strength text, usual daily dose count.
 MEDICINES = (
     ("C09AA05", "ramipril", "5 mg tablet"),
@@ -439,10 +450,14 @@ def _dose(frame: _Frame, count: int) -> dict[str, Any]:
 
 # ---- patient summary (IPS 2.0.0) -----------------------------------------------------
 
+#: The sections every patient summary carries (PS-002): IPS requires the first three; the EHDS
+#: profile also requires procedures and devices. Key -> (LOINC, display, title).
 PS_SECTIONS = {
     "allergies": ("48765-2", "Allergies and adverse reactions Document", "Allergies and Intolerances"),
     "problems": ("11450-4", "Problem list - Reported", "Problem List"),
     "medications": ("10160-0", "History of Medication use Narrative", "Medication Summary"),
+    "procedures": ("47519-4", "History of Procedures Document", "History of Procedures"),
+    "devices": ("46264-8", "History of medical device use", "Medical Devices"),
 }
 
 
@@ -509,21 +524,63 @@ def _ps_medications(frame: _Frame, n: int) -> tuple[list[str], dict[str, str]]:
     return urls, table_narrative("Medication summary", ("Medicine", "Dosage", "Since"), rows)
 
 
+def _ps_procedures(frame: _Frame, n: int) -> tuple[list[str], dict[str, str]]:
+    urls, rows = [], []
+    for _ in range(n):
+        code, display = frame.chooser.choice(PROCEDURES)
+        performed = frame.earlier(frame.chooser.integer(30, 7300)).isoformat()
+        urls.append(frame.add({
+            "resourceType": "Procedure",
+            "status": "completed",
+            "code": concept(SNOMED, code, display),
+            "subject": ref(frame.patient_url),
+            "performedDateTime": performed,
+        }))
+        rows.append((display, performed))
+    return urls, table_narrative("Procedures", ("Procedure", "Date"), rows)
+
+
+def _ps_devices(frame: _Frame, n: int) -> tuple[list[str], dict[str, str]]:
+    urls, rows = [], []
+    for _ in range(n):
+        code, display = frame.chooser.choice(DEVICES)
+        since = frame.earlier(frame.chooser.integer(30, 7300)).isoformat()
+        device_url = frame.add({
+            "resourceType": "Device",
+            "type": concept(SNOMED, code, display),
+            "patient": ref(frame.patient_url),
+        })
+        urls.append(frame.add({
+            "resourceType": "DeviceUseStatement",
+            "status": "active",
+            "subject": ref(frame.patient_url),
+            "timingDateTime": since,
+            "device": ref(device_url),
+        }))
+        rows.append((display, since))
+    return urls, table_narrative("Medical devices", ("Device", "In use since"), rows)
+
+
 _PS_EMPTY_TEXT = {
     "allergies": "There is no information available regarding the subject's allergies.",
     "problems": "There is no information available about the subject's health problems.",
     "medications": "There is no information available about the subject's medication use.",
+    "procedures": "There is no information available about past procedures.",
+    "devices": "There is no information available about implants and medical devices.",
 }
+
+
+_IPS_REQUIRED = ("allergies", "problems", "medications")
 
 
 def _build_patient_summary(frame: _Frame, counts: dict[str, int] | None = None) -> dict[str, Any]:
     """IPS document; each required section has entries or an explicit emptyReason (ips-comp-1)."""
     builders: dict[str, Callable[[_Frame, int], tuple[list[str], dict[str, str]]]] = {
-        "allergies": _ps_allergies, "problems": _ps_problems, "medications": _ps_medications}
+        "allergies": _ps_allergies, "problems": _ps_problems, "medications": _ps_medications,
+        "procedures": _ps_procedures, "devices": _ps_devices}
     sections = []
-    for key in ("allergies", "problems", "medications"):
-        n = counts[key] if counts and key in counts else frame.chooser.integer(0, 3)
-        code, display, title = PS_SECTIONS[key]
+    for key, (code, display, title) in PS_SECTIONS.items():
+        n = counts[key] if counts and key in counts else frame.chooser.integer(0, 3 if key in _IPS_REQUIRED else 2)
         if n:
             urls, text = builders[key](frame, n)
             sections.append(_section(title, code, display, text, urls))

@@ -80,7 +80,7 @@ def test_patient_summary_required_sections(patient: PatientIdentity) -> None:
     for seed in range(30):
         comp = composition(valid_document("patient-summary", patient, seed=seed))
         codes = {s["code"]["coding"][0]["code"]: s for s in comp["section"]}
-        assert {"48765-2", "11450-4", "10160-0"} <= set(codes)
+        assert {"48765-2", "11450-4", "10160-0", "47519-4", "46264-8"} <= set(codes)
         for section in codes.values():
             # ips-comp-1: entries or an explicit emptyReason, never both (cmp-2)
             assert bool(section.get("entry")) != bool(section.get("emptyReason"))

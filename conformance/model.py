@@ -198,7 +198,6 @@ class RunResult:
 
     def summary(self) -> dict[str, dict[str, int]]:
         """Counts of verdicts by category and by level."""
-        out: dict[str, dict[str, int]] = {"total": {}, "by_category": {}, "by_level": {}}  # type: ignore[dict-item]
         total: dict[str, int] = {v.value: 0 for v in VERDICT_PRECEDENCE}
         by_cat: dict[str, dict[str, int]] = {}
         by_level: dict[str, dict[str, int]] = {}

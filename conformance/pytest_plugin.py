@@ -17,7 +17,6 @@ marker: it then
 from __future__ import annotations
 
 import datetime as _dt
-import difflib
 import json
 import os
 import secrets
@@ -32,6 +31,7 @@ from conformance.adapter import Capability, SutDescription, TestAccounts, create
 from conformance.evidence import Evidence
 from conformance.guard import DEFAULT_TIMEOUT, GuardedAdapter
 from conformance.model import CheckOutcome, Profile, RunResult, Verdict
+from conformance.suggest import did_you_mean
 from conformance.verdicts import applies, is_nonconformance, requirement_results, verdict_from_skip
 
 OUTCOME_KEY = "conformance.outcome"
@@ -135,8 +135,8 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     for item in marked:
         for rid in _requirement_ids(item):
             if rid not in known:
-                close = difflib.get_close_matches(rid, list(known), n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else ""
+                close = did_you_mean(rid, known)
+                hint = f"; did you mean {close!r}?" if close else ""
                 problems.append(f"{item.nodeid}: unknown requirement id {rid!r}{hint}")
     if problems:
         raise pytest.UsageError("requirement markers name unknown ids:\n  " + "\n  ".join(problems))
@@ -231,47 +231,39 @@ def _capabilities_needed(item: pytest.Item) -> list[str]:
     return caps
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_runtest_setup(item: pytest.Item) -> None:
+_drain_key = pytest.StashKey[Callable[[], list[dict[str, Any]]]]()
+
+
+@pytest.fixture(autouse=True)
+def _conformance_check(request: pytest.FixtureRequest) -> None:
+    """Before each check: applicability, a fresh guard, an empty HTTP exchange log.
+
+    Inert for tests without a `requirement` marker (the plugin is loaded everywhere)."""
+    item = request.node
     if not _requirement_ids(item):
         return
     state = item.config.stash[_state_key]
-    needed = _capabilities_needed(item)
+    sut: GuardedAdapter = request.getfixturevalue("sut")
+    sut.reset_trip()
+    description: SutDescription = request.getfixturevalue("sut_description")
+    if not state.sut:
+        state.sut = description.to_json()
+    from conformance.checks import not_applicable
+
+    declared = {c.value for c in description.capabilities}
+    missing = [c for c in _capabilities_needed(item) if c not in declared]
+    if missing:
+        not_applicable(f"the SUT does not declare capability {', '.join(missing)}")
     profile = state.profile
-    if needed or profile is not None:
-        sut: GuardedAdapter = item._request.getfixturevalue("sut")  # type: ignore[attr-defined]
-        sut.reset_trip()
-        description: SutDescription = item._request.getfixturevalue("sut_description")  # type: ignore[attr-defined]
-        if not state.sut:
-            state.sut = description.to_json()
-        declared = {c.value for c in description.capabilities}
-        missing = [c for c in needed if c not in declared]
-        if missing:
-            from conformance.checks import not_applicable
-
-            not_applicable(f"the SUT does not declare capability {', '.join(missing)}")
-        if profile is not None:
-            reasons = [applies(profile.requirement(r), state.sut) for r in _requirement_ids(item)
-                       if r in profile.requirement_ids]
-            if reasons and all(reasons):
-                from conformance.checks import not_applicable
-
-                not_applicable(str(reasons[0]))
-    drain = _exchange_drain(item)
-    if drain:
-        drain()  # start each check with an empty exchange log
-
-
-def _exchange_drain(item: pytest.Item) -> Callable[[], list[dict[str, Any]]] | None:
-    """Adapters that speak HTTP expose `drain_exchanges()`; its records become evidence."""
-    if "sut" not in getattr(item, "fixturenames", ()):
-        return None
-    try:
-        sut: GuardedAdapter = item._request.getfixturevalue("sut")  # type: ignore[attr-defined]
-    except Exception:  # noqa: BLE001 - fixture errors are reported by pytest itself
-        return None
+    if profile is not None:
+        reasons = [applies(profile.requirement(r), state.sut) for r in _requirement_ids(item)
+                   if r in profile.requirement_ids]
+        if reasons and all(reasons):
+            not_applicable(str(reasons[0]))
     drain = getattr(sut.wrapped, "drain_exchanges", None)
-    return drain if callable(drain) else None
+    if callable(drain):
+        drain()  # start each check with an empty exchange log
+        item.stash[_drain_key] = drain
 
 
 def _falsifying_example(report: pytest.TestReport) -> str:
@@ -322,7 +314,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
         return report
     recorded = item.stash.get(_evidence_key, Evidence())
     items = list(recorded.items)
-    drain = _exchange_drain(item)
+    drain = item.stash.get(_drain_key, None)
     if drain:
         items.extend({"kind": "http", **x} for x in drain())
     if verdict in (Verdict.FAIL, Verdict.ERROR):

@@ -50,7 +50,7 @@ def test_export_is_a_document_bundle_about_the_patient(sut, accounts, new_patien
     hp = sut.login(accounts.hp)
     patients = [new_patient(), new_patient()]
     receipts = [hp.submit(documents.valid(CATEGORY, p)) for p in patients]
-    for patient, receipt in zip(patients, receipts):
+    for patient, receipt in zip(patients, receipts, strict=False):
         bundle = hp.fetch(receipt.patient_id, CATEGORY)
         evidence.add("document", bundle, label=f"export for {patient.identifier}")
         assert bundle.get("resourceType") == "Bundle", f"export is a {bundle.get('resourceType')}, not a Bundle"

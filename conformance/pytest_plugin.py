@@ -417,8 +417,15 @@ def _fhir_packages() -> list[dict[str, Any]]:
     if module is None:
         return []
     try:
-        return [dict(p) if isinstance(p, dict) else getattr(p, "to_json", lambda: {"name": str(p)})()
-                for p in module.default_validator().packages]
+        out: list[dict[str, Any]] = []
+        for package in module.default_validator().packages:
+            if isinstance(package, dict):
+                out.append(dict(package))
+            elif hasattr(package, "to_json"):
+                out.append(package.to_json())
+            else:
+                out.append({"name": str(package)})
+        return out
     except Exception:  # noqa: BLE001 - the report still gets written
         return []
 

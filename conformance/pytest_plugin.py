@@ -63,6 +63,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--explore", action="store_true", default=False,
                     help="search wider with a random seed (hypothesis 'explore' settings)")
     group.addoption("--attestations", default=None, help="YAML file of attestations for untestable requirements")
+    group.addoption("--patient-namespace", default=None,
+                    help="prefix of the patient identifiers the checks create (default: random per run, "
+                         "recorded in the report; give the recorded one to reproduce a run exactly)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -184,13 +187,46 @@ def accounts(sut: GuardedAdapter) -> TestAccounts:
     return sut.test_accounts()
 
 
+def _patient_namespace(config: pytest.Config) -> str:
+    """One namespace per run, shared by xdist workers (the controller picks it)."""
+    given = config.getoption("--patient-namespace", default=None)
+    if given:
+        return str(given)
+    worker = getattr(config, "workerinput", None)
+    if worker and worker.get("conformance_patient_namespace"):
+        return str(worker["conformance_patient_namespace"])
+    cached = getattr(config, "_conformance_patient_namespace", None)
+    if not cached:
+        cached = "R" + secrets.token_hex(4)
+        config._conformance_patient_namespace = cached  # type: ignore[attr-defined]
+    return cached
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist: hand the controller's patient namespace to each worker."""
+    node.workerinput["conformance_patient_namespace"] = _patient_namespace(node.config)
+
+
 @pytest.fixture
 def new_patient(request: pytest.FixtureRequest) -> Callable[..., Any]:
-    """Factory of fresh, unique patient identities (one SUT may serve many checks at once)."""
+    """Factory of fresh, unique patient identities (one SUT may serve many checks at once).
+
+    Identities are a pure function of (run namespace, check id, counter): a run repeated
+    with the same --patient-namespace makes the same patients, two runs against one
+    shared server never collide."""
+    import hashlib
+    import itertools
+
     from conformance.documents import new_patient_identity
 
+    base = _patient_namespace(request.config)
+    check = hashlib.sha256(request.node.nodeid.encode()).hexdigest()[:8]
+    namespace = f"{base}-{check}"
+    counter = itertools.count(1)
+
     def make(**overrides: Any) -> Any:
-        return new_patient_identity(**overrides)
+        return new_patient_identity(next(counter), namespace=namespace, **overrides)
 
     return make
 
@@ -388,6 +424,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     run_id = config.getoption("--run-id") or (
         state.started.strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3))
     info = dict(config.stash.get(_settings_key, {}))
+    info["patient_namespace"] = _patient_namespace(config)
     workers = getattr(config.option, "numprocesses", None)
     info["workers"] = workers or 0
     result = RunResult(

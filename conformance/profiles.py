@@ -150,7 +150,9 @@ def _parse(path: Path) -> _Source:
         data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        problem = " ".join(x for x in (exc.context, exc.problem) if x)
+        problem = "; ".join(x for x in (exc.context, exc.problem) if x)
+        if exc.context_mark and exc.problem_mark and exc.context_mark.line != exc.problem_mark.line:
+            problem += f" (the construct opened on line {exc.context_mark.line + 1})"
         raise ProfileError(f"invalid YAML: {problem}", path=str(path), line=mark.line + 1 if mark else None,
                            hint="check indentation, ':' after keys and quoting of values containing ': ' or '#'"
                            ) from exc

@@ -1,0 +1,74 @@
+"""The embedded reference EHR: the default system under test, and the example to copy.
+
+``create(config)`` is registered as the ``reference`` adapter
+(entry point ``conformance.adapters``). Configuration keys (all optional):
+
+``db``
+    Path of the SQLite file to use (kept after the run). Default: a fresh temporary
+    directory, removed by ``close()``.
+``validation``
+    ``"auto"`` (default: full FHIR / CDA validation when installed, plus structural
+    checks) or ``"structural"`` (structural checks only; faster).
+``passwords``
+    A table fixing sandbox passwords by account name (``hp``, ``hp_other``,
+    ``auditor``, ``patient``); unspecified ones are random.
+
+Layout: :mod:`.service` (all EHR rules), :mod:`.store` (SQLite), :mod:`.intake`
+(reading incoming documents), :mod:`.accounts` (sandbox identities),
+:mod:`.adapter` (the contract mapped onto the service).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Mapping
+
+if TYPE_CHECKING:
+    from conformance.adapters.reference.adapter import ReferenceAdapter
+    from conformance.adapters.reference.service import ReferenceEHR
+
+
+def create(config: Mapping[str, Any] | None = None, *, service_class: type[ReferenceEHR] | None = None,
+           product: str | None = None, version: str | None = None, vendor: str | None = None,
+           extra: Mapping[str, Any] | None = None) -> ReferenceAdapter:
+    """Build the reference adapter.
+
+    `service_class` swaps in a subclass of :class:`ReferenceEHR` (how the mutants in
+    ``tests/mutants/`` and the vendor example reuse this code); `product`, `version`,
+    `vendor` and `extra` change what ``describe()`` reports.
+    """
+    from conformance.adapters.reference.accounts import provision_sandbox
+    from conformance.adapters.reference.adapter import ReferenceAdapter
+    from conformance.adapters.reference.service import ReferenceEHR
+    from conformance.errors import UsageError
+
+    config = dict(config or {})
+    unknown = sorted(set(config) - {"db", "validation", "passwords"})
+    if unknown:
+        raise UsageError(f"reference adapter: unknown configuration keys {unknown}; known: db, validation, passwords")
+    owned: Path | None = None
+    if config.get("db"):
+        db_path = Path(str(config["db"])).expanduser()
+    else:
+        owned = Path(tempfile.mkdtemp(prefix="ehds-reference-"))
+        db_path = owned / "ehr.sqlite"
+    validation = str(config.get("validation", "auto"))
+    if validation not in ("auto", "structural"):
+        raise UsageError(f"reference adapter: validation must be 'auto' or 'structural', not {validation!r}")
+    passwords = config.get("passwords") or {}
+    if not isinstance(passwords, Mapping):
+        raise UsageError("reference adapter: 'passwords' must be a table of account name -> password")
+    ehr = (service_class or ReferenceEHR)(db_path, validation=validation)
+    try:
+        accounts = provision_sandbox(ehr, {str(k): str(v) for k, v in passwords.items()})
+    except BaseException:
+        ehr.close()
+        raise
+    kwargs: dict[str, Any] = {"product": product, "version": version, "extra": extra, "owned_dir": owned}
+    if vendor:
+        kwargs["vendor"] = vendor
+    return ReferenceAdapter(ehr, accounts, **kwargs)
+
+
+__all__ = ["create"]

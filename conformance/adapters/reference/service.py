@@ -1,0 +1,728 @@
+"""The reference EHR: every rule of the embedded system under test, in one class.
+
+:class:`ReferenceEHR` is the EHR *logic* over a SQLite :class:`~.store.Store`:
+authentication of actors, access control, the patient's restriction (Art 8),
+emergency access with a stated purpose (Art 11(5)), the access log as FHIR
+AuditEvents with the Annex II 3.2 content (IHE BALP shape), and validation of
+what it receives (invalid input is rejected and nothing is stored).
+
+Two callers use it, which is why it knows nothing about either of them:
+
+- the in-process adapter (:mod:`.adapter`) that the harness drives by default;
+- the HTTP FHIR server (:mod:`conformance.server`), which maps REST calls and bearer
+  tokens onto the same methods.
+
+Every operation takes the authenticated :class:`Principal` first. Answers are the
+contract's exceptions (:class:`~conformance.adapter.Denied`, ``Rejected``,
+``NotFound``); anything else raised is a bug.
+
+Each rule is a small overridable method (``authenticate``, ``is_permitted``,
+``check_emergency_purpose``, ``withholds``, ``visible_documents``,
+``validate_document``, ``export_document``, ``build_audit_event``, ``log_access``)
+so that a deliberately broken EHR (``tests/mutants/``) differs from this one in
+exactly one method, and a vendor copying this file sees each rule on its own.
+
+Quick use::
+
+    ehr = ReferenceEHR("/tmp/ehr.sqlite")
+    ehr.provision_user(ActorKind.HEALTH_PROFESSIONAL, "urn:example:hp|alice", "Alice",
+                       Organisation("urn:example:org|north", "North Hospital"), "s3cret")
+    alice = ehr.authenticate(ActorKind.HEALTH_PROFESSIONAL, "urn:example:hp|alice", {"password": "s3cret"})
+    receipt = ehr.submit(alice, bundle)
+    ps = ehr.fetch(alice, receipt.patient_id, "patient-summary")
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import datetime as dt
+import hashlib
+import hmac
+import json
+import secrets
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping
+
+from conformance.adapter import (
+    PRIORITY_CATEGORIES,
+    ActorKind,
+    Denied,
+    DocumentInfo,
+    NotFound,
+    Organisation,
+    Receipt,
+    Rejected,
+    Restriction,
+)
+from conformance.adapters.reference import intake
+from conformance.adapters.reference.store import DocumentRow, PatientRow, Store
+from conformance.issues import ValidationIssue
+
+PRODUCT = "ehds-conformance reference EHR"
+
+# Code systems used in the AuditEvents (FHIR R4 terminology, IHE BALP).
+AUDIT_EVENT_TYPE = "http://terminology.hl7.org/CodeSystem/audit-event-type"
+RESTFUL_INTERACTION = "http://hl7.org/fhir/restful-interaction"
+DCM = "http://dicom.nema.org/resources/ontology/DCM"
+ROLE_CLASS = "http://terminology.hl7.org/CodeSystem/v3-RoleClass"
+PARTICIPATION_TYPE = "http://terminology.hl7.org/CodeSystem/v3-ParticipationType"
+ACT_REASON = "http://terminology.hl7.org/CodeSystem/v3-ActReason"
+ENTITY_TYPE = "http://terminology.hl7.org/CodeSystem/audit-entity-type"
+OBJECT_ROLE = "http://terminology.hl7.org/CodeSystem/object-role"
+SOURCE_TYPE = "http://terminology.hl7.org/CodeSystem/security-source-type"
+BALP = "https://profiles.ihe.net/ITI/BALP/StructureDefinition/IHE.BasicAudit."
+
+#: entity.detail.type naming the priority category of the data (Annex II 3.2(c)).
+CATEGORY_DETAIL = "ehds-priority-category"
+#: entity.detail.type marking the organisation the data comes from (Annex II 3.2(e)).
+ORIGIN_DETAIL = "ehds-data-origin"
+
+#: Operations access control knows about (see :meth:`ReferenceEHR.is_permitted`).
+ACTIONS = ("submit", "find-patient", "list", "fetch", "read-log", "restrict")
+
+#: Outcome codes of AuditEvent.outcome.
+SUCCESS, MINOR_FAILURE = "0", "4"
+
+PBKDF2_ITERATIONS = 20_000  # sandbox accounts; a production EHR would use far more or an IdP
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An authenticated user, as the EHR knows them (from its own account records).
+
+    ``identifier`` is ``system|value``; ``patient_id`` is set for patients (their record).
+    Created by :meth:`ReferenceEHR.authenticate` or :meth:`ReferenceEHR.principal_for_token`.
+    """
+
+    kind: ActorKind
+    identifier: str
+    name: str = ""
+    organisation: Organisation | None = None
+    patient_id: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": self.kind.value, "identifier": self.identifier, "name": self.name}
+        if self.organisation:
+            out["organisation"] = {"identifier": self.organisation.identifier, "name": self.organisation.name}
+        if self.patient_id:
+            out["patient_id"] = self.patient_id
+        return out
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Principal:
+        org = data.get("organisation")
+        return cls(ActorKind(data["kind"]), data["identifier"], data.get("name", ""),
+                   Organisation(org["identifier"], org["name"]) if org else None, data.get("patient_id"))
+
+
+@dataclass(frozen=True)
+class AccessEvent:
+    """One thing that happened to a patient's data, before it becomes an AuditEvent.
+
+    action: ``create`` (submit), ``read`` (fetch), ``search`` (listing), ``read-log``,
+    ``restrict``, ``find-patient`` (refused attempts only) or ``login`` (failed logins).
+    """
+
+    action: str
+    principal: Principal | None
+    patient: PatientRow | None = None
+    documents: tuple[DocumentRow, ...] = ()
+    categories: tuple[str, ...] = ()  # what was asked for (a listing by category, a refused fetch)
+    outcome: str = SUCCESS
+    outcome_desc: str = ""
+    emergency_purpose: str | None = None  # None: no emergency access; str: the stated purpose
+    query: str = ""
+    recorded: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
+
+
+def _now() -> dt.datetime:
+    """Aware local time: AuditEvent.recorded carries the offset (Annex II 3.2(d))."""
+    return dt.datetime.now().astimezone()
+
+
+def _instant(when: dt.datetime) -> str:
+    return when.isoformat(timespec="milliseconds")
+
+
+def _hash_password(password: str, salt: bytes) -> bytes:
+    return hashlib.pbkdf2_hmac("sha256", password.encode("utf-8"), salt, PBKDF2_ITERATIONS)
+
+
+def _split(identifier: str) -> tuple[str, str]:
+    system, sep, value = identifier.partition("|")
+    return (system, value) if sep else ("", identifier)
+
+
+def _ident(identifier: str) -> dict[str, str]:
+    system, value = _split(identifier)
+    return {"system": system, "value": value} if system else {"value": value}
+
+
+class ReferenceEHR:
+    """The reference EHR over a SQLite file.
+
+    Parameters:
+        db_path: the SQLite file (created with its schema if missing; reused if present).
+        clock: returns the current time as an aware datetime (tests pin it).
+        validation: ``"auto"`` adds full FHIR/CDA validation (``conformance.fhir`` /
+            ``conformance.cda``) to the structural checks when those modules are installed;
+            ``"structural"`` uses the built-in structural checks only.
+        token_ttl: lifetime in seconds of tokens from :meth:`issue_token`.
+    """
+
+    product = PRODUCT
+
+    def __init__(self, db_path: str | Path, *, clock: Callable[[], dt.datetime] | None = None,
+                 validation: str = "auto", token_ttl: int = 3600) -> None:
+        if validation not in ("auto", "structural"):
+            raise ValueError(f"validation must be 'auto' or 'structural', not {validation!r}")
+        self.store = Store(db_path)
+        self.clock = clock or _now
+        self.validation = validation
+        self.token_ttl = token_ttl
+        self._fhir_validator: Any = None
+        self._fhir_validator_loaded = False
+
+    def close(self) -> None:
+        """Close the database. The file stays (the caller owns its directory)."""
+        self.store.close()
+
+    # =================================================================================
+    # Accounts and authentication (Annex II 3.1)
+    # =================================================================================
+
+    def provision_user(self, kind: ActorKind, identifier: str, name: str, organisation: Organisation | None,
+                       password: str) -> None:
+        """Create or replace a health professional or auditor account (password stored salted + hashed)."""
+        if kind not in (ActorKind.HEALTH_PROFESSIONAL, ActorKind.AUDITOR):
+            raise ValueError(f"accounts are for health professionals and auditors, not {kind.value}; "
+                             "patients log in with set_patient_password()")
+        if kind is ActorKind.HEALTH_PROFESSIONAL and organisation is None:
+            raise ValueError("a health professional account needs the organisation they work for")
+        salt = secrets.token_bytes(16)
+        with self.store.transaction() as tx:
+            tx.upsert_user(identifier=identifier, kind=kind.value, name=name,
+                           org_identifier=organisation.identifier if organisation else "",
+                           org_name=organisation.name if organisation else "", salt=salt,
+                           password_hash=_hash_password(password, salt))
+
+    def set_patient_password(self, password: str) -> None:
+        """The sandbox's patient credential: any known patient logs in with it (stands in for an eID)."""
+        salt = secrets.token_bytes(16)
+        with self.store.transaction() as tx:
+            tx.set_secret("patient-password", salt, _hash_password(password, salt))
+
+    def authenticate(self, kind: ActorKind, identifier: str, credentials: Mapping[str, str]) -> Principal:
+        """Check an actor's credentials and return who they are; Denied otherwise.
+
+        Health professionals and auditors: their account identifier and ``password``.
+        Patients: a business identifier the EHR holds and the sandbox patient password.
+        Anonymous users are always refused. Failed attempts are logged (outcome 4).
+        """
+        password = str(credentials.get("password", "")) if credentials else ""
+        if kind is ActorKind.ANONYMOUS or not identifier or not password:
+            self._log_failed_login(kind, identifier, "no credentials")
+            raise Denied("authentication required: log in with an identifier and password")
+        if kind is ActorKind.PATIENT:
+            secret = self.store.secret("patient-password")
+            system, value = _split(identifier)
+            patient_id = self.store.patient_id_for(system, value)
+            ok = secret is not None and patient_id is not None and hmac.compare_digest(
+                _hash_password(password, secret["salt"]), secret["password_hash"])
+            if not ok:
+                self._log_failed_login(kind, identifier, "unknown patient or wrong password")
+                raise Denied("login refused: unknown patient or wrong password")
+            patient = self.store.patient(patient_id)  # type: ignore[arg-type]
+            return Principal(kind, identifier, patient.display if patient else "", None, patient_id)
+        user = self.store.user(identifier)
+        ok = user is not None and user["kind"] == kind.value and hmac.compare_digest(
+            _hash_password(password, user["salt"]), user["password_hash"])
+        if not ok:
+            self._log_failed_login(kind, identifier, "unknown user or wrong password")
+            raise Denied("login refused: unknown user or wrong password")
+        assert user is not None
+        org = Organisation(user["org_identifier"], user["org_name"]) if user["org_identifier"] else None
+        return Principal(kind, identifier, user["name"], org)
+
+    def issue_token(self, principal: Principal, ttl: int | None = None) -> str:
+        """An opaque bearer token for `principal` (only its sha256 is stored)."""
+        token = secrets.token_urlsafe(32)
+        expires = self.clock() + dt.timedelta(seconds=ttl if ttl is not None else self.token_ttl)
+        with self.store.transaction() as tx:
+            tx.insert_token(hashlib.sha256(token.encode()).hexdigest(), principal.to_json(), _instant(expires))
+        return token
+
+    def principal_for_token(self, token: str) -> Principal:
+        """Who a bearer token belongs to; Denied when unknown or expired."""
+        row = self.store.token(hashlib.sha256(token.encode()).hexdigest()) if token else None
+        if row is None:
+            raise Denied("invalid token")
+        if dt.datetime.fromisoformat(row["expires"]) <= self.clock():
+            raise Denied("token expired")
+        return Principal.from_json(json.loads(row["principal"]))
+
+    def _log_failed_login(self, kind: ActorKind, identifier: str, why: str) -> None:
+        who = Principal(kind, identifier) if identifier else None
+        self.log_access(AccessEvent("login", who, outcome=MINOR_FAILURE, outcome_desc=f"login refused: {why}",
+                                    recorded=self.clock()))
+
+    # =================================================================================
+    # Access rules
+    # =================================================================================
+
+    def is_permitted(self, principal: Principal, action: str, patient_id: str | None) -> bool:
+        """May `principal` do `action` on this patient's record?
+
+        Health professionals: submit, find patients, list and fetch (their own
+        organisation's or others': EHDS is about sharing). Patients: everything on
+        their own record except submitting, including reading their access log (Art 9)
+        and restricting access (Art 8). Auditors: find patients and read any access log.
+        """
+        kind = principal.kind
+        if kind is ActorKind.HEALTH_PROFESSIONAL:
+            return action in ("submit", "find-patient", "list", "fetch")
+        if kind is ActorKind.PATIENT:
+            return action in ("find-patient", "list", "fetch", "read-log", "restrict") and \
+                patient_id is not None and patient_id == principal.patient_id
+        if kind is ActorKind.AUDITOR:
+            return action in ("find-patient", "read-log")
+        return False
+
+    def authorize(self, principal: Principal, action: str, patient: PatientRow | None,
+                  categories: tuple[str, ...] = ()) -> None:
+        """Raise Denied (and log the refused attempt) unless :meth:`is_permitted`."""
+        if self.is_permitted(principal, action, patient.id if patient else None):
+            return
+        if patient is not None:
+            self.log_access(AccessEvent(action, principal, patient, categories=categories, outcome=MINOR_FAILURE,
+                                        outcome_desc=f"{action} refused for {principal.kind.value}",
+                                        recorded=self.clock()))
+        raise Denied(f"a {principal.kind.value} may not {action.replace('-', ' ')} here")
+
+    def check_emergency_purpose(self, principal: Principal, purpose: str) -> str:
+        """Art 11(5): emergency access needs a stated purpose and a health professional.
+
+        Returns the cleaned purpose; Denied when it is blank or the actor is not a
+        health professional.
+        """
+        if principal.kind is not ActorKind.HEALTH_PROFESSIONAL:
+            raise Denied("emergency access is for health professionals")
+        cleaned = " ".join(purpose.split())
+        if not cleaned:
+            raise Denied("emergency access needs a stated purpose (Art 11(5)); give the vital-interest reason")
+        return cleaned
+
+    def withholds(self, principal: Principal, document: DocumentRow, restriction: Restriction, *,
+                  emergency: bool) -> bool:
+        """Whether `document` is left out for `principal` because of the patient's restriction (Art 8).
+
+        Restrictions bind health professionals; emergency access with a purpose
+        overrides them (Art 11(5)); the patient always sees their own record.
+        """
+        if principal.kind is not ActorKind.HEALTH_PROFESSIONAL or emergency:
+            return False
+        return document.id in restriction.document_ids or document.category in restriction.categories
+
+    def visible_documents(self, principal: Principal, patient_id: str, category: str | None = None, *,
+                          emergency: bool = False) -> list[DocumentRow]:
+        """The patient's documents `principal` may see, oldest first.
+
+        Withheld documents are simply absent: no marker, no count, nothing that hints
+        at a restriction (Art 8, Recital 17).
+        """
+        row = self.store.restriction(patient_id)
+        restriction = Restriction(row.document_ids, row.categories)
+        return [d for d in self.store.documents(patient_id, category)
+                if not self.withholds(principal, d, restriction, emergency=emergency)]
+
+    # =================================================================================
+    # Input (Annex II 2.2): validation and filing
+    # =================================================================================
+
+    def validate_document(self, document: Mapping[str, Any] | bytes) -> list[ValidationIssue]:
+        """Everything wrong with an incoming document (empty list: acceptable).
+
+        Structural checks always run (the EHR needs a patient, a category and an
+        origin to file a document); full FHIR profile or CDA schema/Schematron
+        validation is added when available and `validation` is ``"auto"``.
+        """
+        if isinstance(document, (bytes, bytearray)):
+            data = bytes(document)
+            if data.lstrip()[:1] in (b"{", b"["):
+                try:
+                    return self.validate_document(json.loads(data))
+                except ValueError as exc:
+                    return [ValidationIssue("error", "invalid", "", f"not valid JSON: {exc}", "json",
+                                            intake.SOURCE)]
+            issues = intake.cda_structural_issues(data)
+            if not issues:
+                issues += self._cda_validation(data)
+            return issues
+        if not isinstance(document, Mapping):
+            return [ValidationIssue("error", "invalid", "", f"expected a FHIR document Bundle (JSON object) or CDA "
+                                    f"XML bytes, got {type(document).__name__}", "input-type", intake.SOURCE)]
+        bundle = dict(document)
+        issues = intake.structural_issues(bundle)
+        if not any(i.is_error for i in issues):
+            issues += self._fhir_validation(bundle)
+        return issues
+
+    def _fhir_validation(self, bundle: dict[str, Any]) -> list[ValidationIssue]:
+        if self.validation != "auto":
+            return []
+        if not self._fhir_validator_loaded:
+            self._fhir_validator_loaded = True
+            try:
+                from conformance.fhir import default_validator  # type: ignore[attr-defined]
+            except ImportError:
+                self._fhir_validator = None
+            else:
+                self._fhir_validator = default_validator()
+        if self._fhir_validator is None:
+            return []
+        return _issues_of(self._fhir_validator.validate(bundle))
+
+    def _cda_validation(self, data: bytes) -> list[ValidationIssue]:
+        if self.validation != "auto":
+            return []
+        try:
+            from conformance.cda import validate_document  # type: ignore[attr-defined]
+        except ImportError:
+            return []
+        return _issues_of(validate_document(data))
+
+    def parse_document(self, document: Mapping[str, Any] | bytes) -> intake.Incoming:
+        """The facts the EHR files about a document (lenient; call after validation)."""
+        if isinstance(document, (bytes, bytearray)):
+            data = bytes(document)
+            if data.lstrip()[:1] == b"{":
+                return intake.read_fhir(json.loads(data))
+            return intake.read_cda(data)
+        return intake.read_fhir(dict(document))
+
+    def persist(self, incoming: intake.Incoming, *, fallback_origin: Organisation | None = None) -> Receipt:
+        """File a document in ONE transaction: the patient (created or matched) and the document."""
+        now = _instant(self.clock())
+        origin_identifier, origin_name = incoming.origin_identifier, incoming.origin_name
+        if not origin_identifier and fallback_origin is not None:
+            origin_identifier, origin_name = fallback_origin.identifier, fallback_origin.name
+        document_id = "doc-" + uuid.uuid4().hex[:20]
+        with self.store.transaction() as tx:
+            patient_id = next((pid for s, v in incoming.patient_identifiers
+                               if (pid := self.store.patient_id_for(s, v))), None)
+            if patient_id is None:
+                patient_id = "pat-" + uuid.uuid4().hex[:20]
+                tx.insert_patient(patient_id, incoming.patient_identifiers, incoming.family, incoming.given,
+                                  incoming.birth_date, incoming.patient_resource, now)
+            else:
+                tx.add_identifiers(patient_id, incoming.patient_identifiers)
+            tx.insert_document(document_id=document_id, patient_id=patient_id, category=incoming.category,
+                               fmt=incoming.format, title=incoming.title, date=incoming.date,
+                               origin_identifier=origin_identifier, origin_name=origin_name,
+                               content=incoming.content, stored=now)
+        return Receipt(document_id=document_id, patient_id=patient_id)
+
+    # =================================================================================
+    # Output (Annex II 2.1)
+    # =================================================================================
+
+    def export_document(self, document: DocumentRow) -> dict[str, Any]:
+        """A stored document as a FHIR document Bundle: FHIR exactly as received, CDA wrapped unchanged."""
+        if document.format == "fhir":
+            return document.fhir()
+        patient = self.store.patient(document.patient_id)
+        return intake.cda_as_bundle(
+            document.content, document_id=document.id, patient=patient.resource if patient else {},
+            category=document.category, title=document.title, date=document.date,
+            origin_identifier=document.origin_identifier, origin_name=document.origin_name,
+            timestamp=document.stored)
+
+    # =================================================================================
+    # The access log (Annex II 3.2, Art 9, Art 11(5))
+    # =================================================================================
+
+    def build_audit_event(self, event: AccessEvent) -> dict[str, Any]:
+        """An AccessEvent as a FHIR R4 AuditEvent shaped after IHE BALP.
+
+        Annex II 3.2 content: (a) an agent for the organisation (v3-RoleClass PROV,
+        who.identifier); (b) an agent for the natural person (requestor = true,
+        who.identifier); (c) per document an entity whose detail
+        ``ehds-priority-category`` names the category; (d) ``recorded`` with a
+        time-zone offset; (e) per data origin an Organization entity with the
+        custodian's identifier. The patient is an entity of type 1 / role 1.
+        Emergency access carries purposeOfEvent v3-ActReason BTG and the purpose text.
+        """
+        action_code, subtype, profile = {
+            "create": ("C", "create", "PatientCreate"),
+            "read": ("R", "read", "PatientRead"),
+            "search": ("E", "search-type", "PatientQuery"),
+            "read-log": ("E", "search-type", "PatientQuery"),
+            "find-patient": ("E", "search-type", "PatientQuery"),
+            "restrict": ("U", "update", "PatientUpdate"),
+        }.get(event.action, ("E", "", ""))
+        audit: dict[str, Any] = {"resourceType": "AuditEvent", "id": str(uuid.uuid4())}
+        if profile:
+            audit["meta"] = {"profile": [BALP + profile]}
+        if event.action == "login":
+            audit["type"] = {"system": DCM, "code": "110114", "display": "User Authentication"}
+            audit["subtype"] = [{"system": DCM, "code": "110122", "display": "Login"}]
+        else:
+            audit["type"] = {"system": AUDIT_EVENT_TYPE, "code": "rest", "display": "Restful Operation"}
+            audit["subtype"] = [{"system": RESTFUL_INTERACTION, "code": subtype, "display": subtype}]
+        audit["action"] = action_code
+        audit["recorded"] = _instant(event.recorded)
+        audit["outcome"] = event.outcome
+        if event.outcome_desc:
+            audit["outcomeDesc"] = event.outcome_desc
+        if event.emergency_purpose is not None:
+            purpose: dict[str, Any] = {"coding": [{"system": ACT_REASON, "code": "BTG", "display": "break the glass"}]}
+            if event.emergency_purpose:
+                purpose["text"] = event.emergency_purpose
+            audit["purposeOfEvent"] = [purpose]
+        audit["agent"] = self._audit_agents(event.principal)
+        audit["source"] = {"site": PRODUCT, "observer": {"display": PRODUCT},
+                           "type": [{"system": SOURCE_TYPE, "code": "4", "display": "Application Server"}]}
+        entities = self._audit_entities(event)
+        if entities:
+            audit["entity"] = entities
+        return audit
+
+    def _audit_agents(self, principal: Principal | None) -> list[dict[str, Any]]:
+        agents: list[dict[str, Any]] = []
+        if principal is not None and principal.organisation is not None:
+            agents.append({  # 3.2(a): the healthcare provider on whose behalf access happened
+                "type": {"coding": [{"system": ROLE_CLASS, "code": "PROV", "display": "healthcare provider"}]},
+                "who": {"type": "Organization", "identifier": _ident(principal.organisation.identifier),
+                        "display": principal.organisation.name},
+                "requestor": False,
+            })
+        if principal is not None and principal.identifier:
+            who_type = {ActorKind.HEALTH_PROFESSIONAL: "Practitioner", ActorKind.PATIENT: "Patient"}.get(
+                principal.kind)
+            agents.append({  # 3.2(b): the natural person who accessed
+                "type": {"coding": [{"system": PARTICIPATION_TYPE, "code": "IRCP",
+                                     "display": "information recipient"}]},
+                "who": {**({"type": who_type} if who_type else {}), "identifier": _ident(principal.identifier),
+                        "display": principal.name or principal.identifier},
+                "requestor": True,
+            })
+        agents.append({  # the system that served the request
+            "type": {"coding": [{"system": DCM, "code": "110152", "display": "Destination Role ID"}]},
+            "who": {"type": "Device", "display": PRODUCT},
+            "requestor": False,
+        })
+        return agents
+
+    def _audit_entities(self, event: AccessEvent) -> list[dict[str, Any]]:
+        entities: list[dict[str, Any]] = []
+        if event.patient is not None:
+            patient = event.patient
+            what: dict[str, Any] = {"reference": f"Patient/{patient.id}", "type": "Patient"}
+            if patient.identifiers:
+                system, value = patient.identifiers[0]
+                what["identifier"] = {"system": system, "value": value}
+            if patient.display:
+                what["display"] = patient.display
+            entities.append({
+                "type": {"system": ENTITY_TYPE, "code": "1", "display": "Person"},
+                "role": {"system": OBJECT_ROLE, "code": "1", "display": "Patient"},
+                "what": what,
+            })
+        if event.action in ("search", "read-log", "find-patient") and event.query:
+            entities.append({
+                "type": {"system": ENTITY_TYPE, "code": "2", "display": "System Object"},
+                "role": {"system": OBJECT_ROLE, "code": "24", "display": "Query"},
+                "query": base64.b64encode(event.query.encode("utf-8")).decode("ascii"),
+                "description": event.query,
+                **({"detail": [{"type": CATEGORY_DETAIL, "valueString": c} for c in event.categories]}
+                   if event.categories else {}),
+            })
+        elif event.categories and not event.documents:
+            entities.append({  # a refused or empty request still says which data it was about
+                "type": {"system": ENTITY_TYPE, "code": "2", "display": "System Object"},
+                "role": {"system": OBJECT_ROLE, "code": "4", "display": "Domain Resource"},
+                "detail": [{"type": CATEGORY_DETAIL, "valueString": c} for c in event.categories],
+            })
+        for doc in event.documents:  # 3.2(c): the categories of data accessed
+            entities.append({
+                "type": {"system": ENTITY_TYPE, "code": "2", "display": "System Object"},
+                "role": {"system": OBJECT_ROLE, "code": "4", "display": "Domain Resource"},
+                "what": {"reference": f"Bundle/{doc.id}", "type": "Bundle",
+                         **({"display": doc.title} if doc.title else {})},
+                "detail": [{"type": CATEGORY_DETAIL, "valueString": doc.category}],
+            })
+        origins: dict[str, str] = {}
+        for doc in event.documents:
+            if doc.origin_identifier:
+                origins.setdefault(doc.origin_identifier, doc.origin_name)
+        for identifier, name in origins.items():  # 3.2(e): where the data came from
+            entities.append({
+                "type": {"system": ENTITY_TYPE, "code": "3", "display": "Organization"},
+                "what": {"type": "Organization", "identifier": _ident(identifier), **({"display": name} if name else {})},
+                "description": "origin of the data (custodian organisation)",
+                "detail": [{"type": ORIGIN_DETAIL, "valueString": "custodian"}],
+            })
+        return entities
+
+    def log_access(self, event: AccessEvent) -> None:
+        """Append the event to the access log (its own transaction; the log is append-only)."""
+        audit = self.build_audit_event(event)
+        with self.store.transaction() as tx:
+            tx.append_audit(audit.get("id") or str(uuid.uuid4()), event.patient.id if event.patient else None,
+                            audit.get("recorded", ""), str(audit.get("outcome", "")), audit)
+
+    # =================================================================================
+    # Operations (one per contract method; each: authorize -> act -> log)
+    # =================================================================================
+
+    def _patient(self, patient_id: str) -> PatientRow:
+        patient = self.store.patient(patient_id) if patient_id else None
+        if patient is None:
+            raise NotFound(f"no patient with id {patient_id!r}; look it up with find_patient(identifier)")
+        return patient
+
+    def _known_category(self, category: str | None) -> None:
+        if category is not None and category not in PRIORITY_CATEGORIES:
+            raise Rejected(f"unknown category {category!r}; use one of {', '.join(PRIORITY_CATEGORIES)}")
+
+    def submit(self, principal: Principal, document: Mapping[str, Any] | bytes) -> Receipt:
+        """Accept a FHIR document Bundle (mapping) or a CDA document (bytes).
+
+        Invalid input raises Rejected with the issues (location + fix hint) in the
+        reason and in ``details["issues"]``, and nothing is stored.
+        """
+        self.authorize(principal, "submit", None)
+        issues = self.validate_document(document)
+        errors = [i for i in issues if i.is_error]
+        if errors:
+            shown = "; ".join(f"{i.location or '(document)'}: {i.message}" for i in errors[:5])
+            more = f" (+{len(errors) - 5} more)" if len(errors) > 5 else ""
+            raise Rejected(f"invalid document, nothing stored: {shown}{more}",
+                           details={"issues": [i.to_json() for i in errors]})
+        incoming = self.parse_document(document)
+        receipt = self.persist(incoming, fallback_origin=principal.organisation)
+        stored = self.store.document(receipt.document_id)
+        self.log_access(AccessEvent("create", principal, self.store.patient(receipt.patient_id),
+                                    documents=(stored,) if stored else (), recorded=self.clock()))
+        return receipt
+
+    def find_patient(self, principal: Principal, identifier: str) -> str:
+        """The EHR's patient id for a business identifier (system|value); NotFound if none.
+
+        Patients can only look themselves up. A demographic lookup reads no
+        priority-category data, so it is not written to the access log.
+        """
+        system, value = _split(identifier)
+        patient_id = self.store.patient_id_for(system, value) if value else None
+        if not self.is_permitted(principal, "find-patient", patient_id):
+            raise Denied(f"a {principal.kind.value} may not look up this patient")
+        if patient_id is None:
+            raise NotFound(f"no patient with identifier {identifier!r}")
+        return patient_id
+
+    def read_patient(self, principal: Principal, patient_id: str) -> dict[str, Any]:
+        """The Patient resource as received with the EHR's id (same access rule as find_patient)."""
+        patient = self._patient(patient_id)
+        if not self.is_permitted(principal, "find-patient", patient.id):
+            raise Denied(f"a {principal.kind.value} may not read this patient")
+        return {**copy.deepcopy(patient.resource), "resourceType": "Patient", "id": patient.id}
+
+    def list_documents(self, principal: Principal, patient_id: str, category: str | None = None, *,
+                       emergency_purpose: str | None = None) -> list[DocumentInfo]:
+        """Document metadata the principal may see (restricted ones are silently absent); logged."""
+        self._known_category(category)
+        patient = self._patient(patient_id)
+        wanted = (category,) if category else ()
+        self.authorize(principal, "list", patient, wanted)
+        purpose = self._emergency(principal, patient, emergency_purpose, "search", wanted)
+        docs = self.visible_documents(principal, patient.id, category, emergency=purpose is not None)
+        self.log_access(AccessEvent("search", principal, patient, documents=tuple(docs), categories=wanted,
+                                    emergency_purpose=purpose, query=_query_text(patient.id, category),
+                                    recorded=self.clock()))
+        return [DocumentInfo(d.id, d.patient_id, d.category, d.title, d.date) for d in docs]
+
+    def fetch(self, principal: Principal, patient_id: str, category: str | None = None, *,
+              document_id: str | None = None, emergency_purpose: str | None = None) -> dict[str, Any]:
+        """Export one document as a FHIR document Bundle; logged.
+
+        Without `document_id`: the latest stored visible document of `category`.
+        With `emergency_purpose` (Art 11(5)): restricted documents are included and
+        the log entry carries BTG and the purpose; a blank purpose is Denied.
+        """
+        if category is None and document_id is None:
+            raise Rejected("fetch needs a category or a document_id")
+        self._known_category(category)
+        patient = self._patient(patient_id)
+        wanted = (category,) if category else ()
+        self.authorize(principal, "fetch", patient, wanted)
+        purpose = self._emergency(principal, patient, emergency_purpose, "read", wanted)
+        docs = self.visible_documents(principal, patient.id, category, emergency=purpose is not None)
+        if document_id is not None:
+            docs = [d for d in docs if d.id == document_id]
+        if not docs:
+            raise NotFound(f"no {category or 'such'} document for this patient")
+        chosen = docs[-1]
+        bundle = self.export_document(chosen)
+        self.log_access(AccessEvent("read", principal, patient, documents=(chosen,), emergency_purpose=purpose,
+                                    recorded=self.clock()))
+        return bundle
+
+    def fetch_by_id(self, principal: Principal, document_id: str, *,
+                    emergency_purpose: str | None = None) -> dict[str, Any]:
+        """:meth:`fetch` when only the document id is known (e.g. ``GET Bundle/<id>``)."""
+        row = self.store.document(document_id)
+        if row is None:
+            raise NotFound(f"no such document {document_id!r}")
+        return self.fetch(principal, row.patient_id, document_id=document_id, emergency_purpose=emergency_purpose)
+
+    def _emergency(self, principal: Principal, patient: PatientRow, purpose: str | None, action: str,
+                   wanted: tuple[str, ...]) -> str | None:
+        if purpose is None:
+            return None
+        try:
+            return self.check_emergency_purpose(principal, purpose)
+        except Denied as exc:
+            self.log_access(AccessEvent(action, principal, patient, categories=wanted, outcome=MINOR_FAILURE,
+                                        outcome_desc=f"emergency access refused: {exc.reason}",
+                                        emergency_purpose="", recorded=self.clock()))
+            raise
+
+    def access_log(self, principal: Principal, patient_id: str) -> list[dict[str, Any]]:
+        """The AuditEvents about this patient, oldest first (patient: own; auditor: any; HP: Denied)."""
+        patient = self._patient(patient_id)
+        self.authorize(principal, "read-log", patient)
+        return self.store.audit_events(patient.id)
+
+    def restrict(self, principal: Principal, patient_id: str, restriction: Restriction) -> None:
+        """The patient withholds documents and/or categories from health professionals (replaces earlier ones)."""
+        patient = self._patient(patient_id)
+        self.authorize(principal, "restrict", patient)
+        unknown = sorted(set(restriction.categories) - set(PRIORITY_CATEGORIES))
+        if unknown:
+            raise Rejected(f"unknown categories {unknown}; use {', '.join(PRIORITY_CATEGORIES)}")
+        with self.store.transaction() as tx:
+            tx.set_restriction(patient.id, frozenset(restriction.document_ids), frozenset(restriction.categories),
+                               _instant(self.clock()))
+
+    def restriction(self, principal: Principal, patient_id: str) -> Restriction:
+        """The patient's current restriction (the patient only)."""
+        patient = self._patient(patient_id)
+        self.authorize(principal, "restrict", patient)
+        row = self.store.restriction(patient.id)
+        return Restriction(row.document_ids, row.categories)
+
+
+def _query_text(patient_id: str, category: str | None) -> str:
+    text = f"DocumentReference?patient=Patient/{patient_id}"
+    if category:
+        text += f"&type={intake.LOINC}|{intake.LOINC_BY_CATEGORY[category]}"
+    return text
+
+
+def _issues_of(result: Any) -> list[ValidationIssue]:
+    """Accept a validator's answer as a list of issues or an object with `.issues`."""
+    issues: Iterable[Any] = getattr(result, "issues", result) or []
+    return [i for i in issues if isinstance(i, ValidationIssue)]

@@ -1,0 +1,139 @@
+"""Turn a RunResult into the report document (the dict that becomes report.json).
+
+Every writer (HTML, JUnit, Allure, FHIR TestReport, Markdown) renders *this
+document*, not the RunResult: so what a certifier reads in report.html is what
+report.json says, secrets are removed once for all outputs, and a report can be
+re-rendered from its report.json alone.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from conformance.model import VERDICT_PRECEDENCE, RequirementResult, RunResult, Verdict
+from conformance.report.redact import redact_counted
+
+SCHEMA_VERSION = "1.0.0"
+SCHEMA_ID = f"https://ehds-conformance.invalid/schema/report/{SCHEMA_VERSION}/report.schema.json"
+
+VERDICTS: tuple[str, ...] = tuple(v.value for v in VERDICT_PRECEDENCE)
+
+#: verdicts that satisfy a requirement (attested: by a person's statement, not by a check)
+SATISFIED = frozenset({Verdict.PASS.value, Verdict.ATTESTED.value})
+
+#: requirement fields that come from the (version-controlled) profile, not from the SUT; not redacted
+_PROFILE_FIELDS = ("id", "title", "statement", "level", "category", "applies_to", "references", "declared_in", "notes")
+
+
+def _json_safe(obj: Any) -> Any:
+    """Evidence is JSON-safe by contract; anything that is not is kept as its str() rather than crashing a report."""
+    return json.loads(json.dumps(obj, default=str, ensure_ascii=False))
+
+
+def _duration(started: str, finished: str) -> float | None:
+    try:
+        a = datetime.fromisoformat(started)
+        b = datetime.fromisoformat(finished)
+    except (ValueError, AttributeError):
+        return None
+    return round((b - a).total_seconds(), 3)
+
+
+def _row(rr: RequirementResult) -> dict[str, Any]:
+    row = rr.requirement.to_json()
+    row["verdict"] = rr.verdict.value
+    row["reason"] = rr.reason
+    row["duration"] = round(sum(c.duration for c in rr.checks), 4)
+    row["checks"] = [c.to_json() for c in rr.checks]
+    return row
+
+
+def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Counts by verdict, category and level, and the conclusion for SHALL requirements.
+
+    conclusion: `non-conformant` (a SHALL failed), `error` (a SHALL could not be decided,
+    none failed), `incomplete` (a SHALL not tested), else `conformant`. A SHALL that is
+    not applicable (the SUT does not declare the capability) does not block conformance.
+    """
+    total = {v: 0 for v in VERDICTS}
+    by_cat: dict[str, dict[str, int]] = {}
+    by_level: dict[str, dict[str, int]] = {}
+    for row in rows:
+        v = row["verdict"]
+        total[v] += 1
+        by_cat.setdefault(row["category"], {x: 0 for x in VERDICTS})[v] += 1
+        by_level.setdefault(row["level"], {x: 0 for x in VERDICTS})[v] += 1
+    shall = by_level.get("SHALL", {x: 0 for x in VERDICTS})
+    if shall["fail"]:
+        conclusion = "non-conformant"
+    elif shall["error"]:
+        conclusion = "error"
+    elif shall["not-tested"]:
+        conclusion = "incomplete"
+    else:
+        conclusion = "conformant"
+    return {
+        "requirements": len(rows),
+        "checks": sum(len(r["checks"]) for r in rows),
+        "total": total,
+        "by_category": by_cat,
+        "by_level": by_level,
+        "conclusion": conclusion,
+    }
+
+
+def build_report(result: RunResult, attestations: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The report document for a run: attestations applied (see `attestations.apply`), redacted, summarised."""
+    from conformance.report.attestations import apply
+
+    doc = raw_document(result)
+    if attestations is not None:
+        apply(doc, attestations)
+    return finalise(doc)
+
+
+def raw_document(result: RunResult) -> dict[str, Any]:
+    """The report document before attestations and redaction (never write this one)."""
+    rows = [_row(rr) for rr in result.requirements]
+    doc: dict[str, Any] = {
+        "schema": SCHEMA_ID,
+        "schema_version": SCHEMA_VERSION,
+        "run": {
+            "id": result.run_id,
+            "started": result.started,
+            "finished": result.finished,
+            "duration": _duration(result.started, result.finished),
+            "harness": {"name": "ehds-conformance", "version": result.harness_version},
+            "seed": result.seed,
+            "settings": _json_safe(result.settings),
+        },
+        "profile": {**result.profile.to_json(), "requirements": len(result.profile.requirements)},
+        "packages": _json_safe(result.packages),
+        "sut": _json_safe(result.sut),
+        "requirements": _json_safe(rows),
+        "attestations": None,
+    }
+    return doc
+
+
+def finalise(doc: dict[str, Any]) -> dict[str, Any]:
+    """Redact everything that came from the SUT or the run, and compute the summary.
+
+    Requirement text declared in the profile (title, statement, references) is
+    version-controlled project data, not SUT output, and is kept verbatim.
+    """
+    profile_parts = [{k: row[k] for k in _PROFILE_FIELDS if k in row} for row in doc["requirements"]]
+    body = {k: v for k, v in doc.items() if k not in ("summary", "redaction")}
+    body["requirements"] = [{k: v for k, v in row.items() if k not in _PROFILE_FIELDS} for row in doc["requirements"]]
+    clean, count = redact_counted(body)
+    clean["requirements"] = [{**p, **r} for p, r in zip(profile_parts, clean["requirements"])]
+    order = ("schema", "schema_version", "run", "profile", "packages", "sut", "summary", "requirements", "attestations")
+    clean["summary"] = summarise(clean["requirements"])
+    out = {k: clean[k] for k in order if k in clean}
+    out["redaction"] = {
+        "values": count,
+        "note": "Secrets (credentials, tokens, cookies, private keys) were masked as [REDACTED] before writing.",
+    }
+    return out

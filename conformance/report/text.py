@@ -1,0 +1,94 @@
+"""Plain-text renderings of checks and evidence, shared by the JUnit, Allure, TestReport and Markdown writers."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from typing import Any
+
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def xml_safe(text: str) -> str:
+    """Drop characters XML 1.0 cannot carry (a SUT's error message may contain any byte)."""
+    return _XML_ILLEGAL.sub("\ufffd", text)
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def headers_items(headers: Any) -> list[tuple[str, str]]:
+    """Headers recorded as a mapping or as [name, value] pairs, as a list of pairs."""
+    if isinstance(headers, dict):
+        out = []
+        for k, v in headers.items():
+            for one in v if isinstance(v, list) else [v]:
+                out.append((str(k), str(one)))
+        return out
+    if isinstance(headers, list):
+        return [(str(p[0]), str(p[1])) for p in headers if isinstance(p, (list, tuple)) and len(p) == 2]
+    return []
+
+
+def evidence_summary(item: dict[str, Any], limit: int = 400) -> list[str]:
+    """One or more short lines describing an evidence item."""
+    kind = item.get("kind", "?")
+    if kind == "note":
+        return [clip(f"note: {item.get('text', '')}", limit)]
+    if kind == "validation":
+        issues = item.get("issues", [])
+        lines = [f"validation: {len(issues)} issue(s)"]
+        for i in issues:
+            where = f" at {i['location']}" if i.get("location") else ""
+            rule = f" [{i['rule']}]" if i.get("rule") else ""
+            lines.append(clip(f"  {i.get('severity', '?')}{where}: {i.get('message', '')}{rule}", limit))
+        return lines
+    if kind == "http":
+        status = item.get("status")
+        return [clip(f"http: {item.get('method', '?')} {item.get('url', '')} -> {status if status is not None else 'no response'}", limit)]
+    if kind == "falsifying-example":
+        seed = f" (seed {item['seed']})" if item.get("seed") not in (None, "") else ""
+        return [clip(f"falsifying example{seed}: {item.get('repr', '')}", limit)]
+    if kind == "adapter-error":
+        return [clip(f"adapter error: {item.get('type', '')}: {item.get('message', '')}", limit)]
+    if kind == "document":
+        data = item.get("data")
+        label = data.get("resourceType", "document") if isinstance(data, dict) else type(data).__name__
+        return [f"document: {label} ({len(json.dumps(data, default=str))} characters; full copy in report.json)"]
+    return [clip(f"{kind}: {json.dumps({k: v for k, v in item.items() if k != 'kind'}, default=str)}", limit)]
+
+
+def check_lines(check: dict[str, Any], limit: int = 400) -> list[str]:
+    lines = [f"[{check['verdict']}] {check['nodeid']}"]
+    if check.get("message"):
+        lines += ["  " + clip(line, limit) for line in check["message"].splitlines()[:20]]
+    if check.get("seed"):
+        lines.append(f"  seed: {check['seed']}")
+    for ev in check.get("evidence", []):
+        lines += ["  " + line for line in evidence_summary(ev, limit)]
+    return lines
+
+
+def failing_checks(row: dict[str, Any]) -> Iterable[dict[str, Any]]:
+    return [c for c in row["checks"] if c["verdict"] in ("fail", "error")]
+
+
+def first_message(row: dict[str, Any]) -> str:
+    """The message a CI system shows first for a requirement: its first failing check's message, or the reason."""
+    for c in failing_checks(row):
+        if c.get("message"):
+            return c["message"].splitlines()[0]
+    return row.get("reason", "")
+
+
+def profile_label(doc: dict[str, Any]) -> str:
+    p = doc["profile"]
+    return f"{p['id']} {p['version']}".strip()
+
+
+def sut_label(doc: dict[str, Any]) -> str:
+    s = doc.get("sut", {})
+    text = " ".join(x for x in (s.get("product", ""), s.get("version", "")) if x) or "unnamed SUT"
+    return f"{text} ({s['vendor']})" if s.get("vendor") else text

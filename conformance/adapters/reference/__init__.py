@@ -21,8 +21,9 @@ Layout: :mod:`.service` (all EHR rules), :mod:`.store` (SQLite), :mod:`.intake`
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from conformance.adapters.reference.adapter import ReferenceAdapter

@@ -10,7 +10,7 @@ per provisioning unless given (they only ever live in memory and in
 from __future__ import annotations
 
 import secrets
-from typing import Mapping
+from collections.abc import Mapping
 
 from conformance.adapter import Actor, ActorKind, Organisation, TestAccounts
 from conformance.adapters.reference.service import ReferenceEHR

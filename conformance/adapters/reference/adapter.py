@@ -11,8 +11,9 @@ types; a vendor's adapter would call its REST API or SDK instead.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import conformance
 from conformance.adapter import (

@@ -42,9 +42,10 @@ import hmac
 import json
 import secrets
 import uuid
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 from conformance.adapter import (
     PRIORITY_CATEGORIES,
@@ -135,7 +136,7 @@ class AccessEvent:
     outcome_desc: str = ""
     emergency_purpose: str | None = None  # None: no emergency access; str: the stated purpose
     query: str = ""
-    recorded: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
+    recorded: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
 
 def _now() -> dt.datetime:

@@ -1,0 +1,128 @@
+"""FHIR R4 primitive types: the JSON type each must have and the regex its value must match.
+
+Regexes are the ones the R4 specification publishes (datatypes.html), anchored. Dates are also
+checked for being real calendar dates (2023-02-30 matches the regex but is not a date).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import calendar
+import re
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+_YEAR = r"([0-9]([0-9]([0-9][1-9]|[1-9]0)|[1-9]00)|[1-9]000)"
+_TZ = r"(Z|(\+|-)((0[0-9]|1[0-3]):[0-5][0-9]|14:00))"
+_TIME = r"([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]+)?"
+
+REGEX: dict[str, re.Pattern[str]] = {
+    "id": re.compile(r"[A-Za-z0-9\-\.]{1,64}"),
+    "code": re.compile(r"[^\s]+( [^\s]+)*"),
+    "date": re.compile(_YEAR + r"(-(0[1-9]|1[0-2])(-(0[1-9]|[1-2][0-9]|3[0-1]))?)?"),
+    "dateTime": re.compile(_YEAR + r"(-(0[1-9]|1[0-2])(-(0[1-9]|[1-2][0-9]|3[0-1])(T" + _TIME + _TZ + r")?)?)?"),
+    "instant": re.compile(_YEAR + r"-(0[1-9]|1[0-2])-(0[1-9]|[1-2][0-9]|3[0-1])T" + _TIME + _TZ),
+    "time": re.compile(_TIME),
+    "oid": re.compile(r"urn:oid:[0-2](\.(0|[1-9][0-9]*))+"),
+    "uuid": re.compile(r"urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"),
+    "uri": re.compile(r"\S*"),
+    "url": re.compile(r"\S*"),
+    "canonical": re.compile(r"\S*"),
+    "base64Binary": re.compile(r"(\s*([0-9a-zA-Z\+/=]){4}\s*)+"),
+    "decimal": re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?"),
+}
+
+STRING_TYPES = frozenset({"string", "code", "id", "markdown", "uri", "url", "canonical", "oid", "uuid", "date",
+                          "dateTime", "instant", "time", "base64Binary", "xhtml"})
+INTEGER_TYPES = frozenset({"integer", "positiveInt", "unsignedInt"})
+PRIMITIVE_TYPES = STRING_TYPES | INTEGER_TYPES | {"boolean", "decimal"}
+
+MAX_STRING = 1024 * 1024
+
+
+def _real_date(value: str) -> bool:
+    if len(value) < 10:
+        return True
+    try:
+        y, m, d = int(value[0:4]), int(value[5:7]), int(value[8:10])
+    except ValueError:
+        return False
+    return 1 <= d <= calendar.monthrange(y, m)[1]
+
+
+def check_primitive(type_code: str, value: Any) -> str | None:
+    """None when `value` is a valid JSON representation of the primitive type, else the reason."""
+    if type_code in STRING_TYPES:
+        if not isinstance(value, str):
+            return f"a {type_code} must be a JSON string, found {_json_kind(value)}"
+        if value == "":
+            return "a primitive value must not be empty (use no property or a data-absent-reason extension)"
+        if type_code in ("string", "markdown"):
+            if len(value) > MAX_STRING:
+                return "string is longer than 1 MB"
+            return None
+        if type_code == "xhtml":
+            return None
+        rx = REGEX.get(type_code)
+        if rx is not None and rx.fullmatch(value) is None:
+            return f"{value!r} is not a valid {type_code}{_HINTS.get(type_code, '')}"
+        if type_code in ("date", "dateTime", "instant") and not _real_date(value):
+            return f"{value!r} is not a real calendar date"
+        if type_code == "base64Binary":
+            try:
+                base64.b64decode("".join(value.split()), validate=True)
+            except (binascii.Error, ValueError):
+                return f"{value!r} is not valid base64"
+        return None
+    if type_code == "boolean":
+        return None if isinstance(value, bool) else f"a boolean must be JSON true/false, found {_json_kind(value)}"
+    if type_code in INTEGER_TYPES:
+        if isinstance(value, bool) or not isinstance(value, int):
+            if isinstance(value, float) and value.is_integer():
+                return f"an {type_code} must be a JSON integer without a fraction, found {value!r}"
+            return f"an {type_code} must be a JSON integer, found {_json_kind(value)}"
+        if not -2147483648 <= value <= 2147483647:
+            return f"{value} is outside the 32-bit integer range"
+        if type_code == "positiveInt" and value < 1:
+            return f"a positiveInt must be >= 1, found {value}"
+        if type_code == "unsignedInt" and value < 0:
+            return f"an unsignedInt must be >= 0, found {value}"
+        return None
+    if type_code == "decimal":
+        if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+            return f"a decimal must be a JSON number, found {_json_kind(value)}"
+        return None
+    return None
+
+
+_HINTS: dict[str, str] = {
+    "date": " (expected YYYY, YYYY-MM or YYYY-MM-DD)",
+    "dateTime": " (expected YYYY, YYYY-MM, YYYY-MM-DD or YYYY-MM-DDThh:mm:ss+zz:zz; a time needs a time zone)",
+    "instant": " (expected YYYY-MM-DDThh:mm:ss(.sss)+zz:zz with a time zone)",
+    "time": " (expected hh:mm:ss)",
+    "id": " (1-64 characters of A-Z a-z 0-9 - .)",
+    "code": " (no leading/trailing or double whitespace)",
+    "oid": " (expected urn:oid:1.2.3...)",
+    "uuid": " (expected urn:uuid: and a lower-case UUID)",
+}
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    if value is None:
+        return "null"
+    return type(value).__name__
+
+
+json_kind: Callable[[Any], str] = _json_kind

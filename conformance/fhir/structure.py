@@ -1,0 +1,265 @@
+"""Compile a StructureDefinition snapshot into a tree the validator walks quickly.
+
+A snapshot is a flat list of ElementDefinitions; validation wants, for an object at hand, the
+definitions of its children keyed by JSON property name, and for a sliced element its slices.
+`compile_structure` builds that tree once per profile (ids give the nesting: `Bundle.entry:
+composition.resource` is child `resource` of slice `composition` of `Bundle.entry`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from conformance.fhir.primitives import PRIMITIVE_TYPES
+
+FHIRPATH_SYSTEM = "http://hl7.org/fhirpath/System."
+
+
+@dataclass(slots=True, frozen=True)
+class TypeRef:
+    code: str
+    profiles: tuple[str, ...] = ()
+    targets: tuple[str, ...] = ()
+
+
+@dataclass(slots=True, frozen=True)
+class Constraint:
+    key: str
+    severity: str
+    human: str
+    expression: str
+    source: str
+
+
+@dataclass(slots=True)
+class Slicing:
+    discriminators: tuple[tuple[str, str], ...]  # (type, path)
+    rules: str = "open"
+    ordered: bool = False
+
+
+@dataclass(slots=True, eq=False)
+class Elem:
+    """One ElementDefinition, with its children and slices."""
+
+    sd_url: str
+    id: str
+    path: str
+    name: str  # last path segment, '[x]' stripped
+    min: int
+    max: int | None  # None = '*'
+    is_array: bool
+    types: tuple[TypeRef, ...]
+    is_choice: bool = False
+    fixed: tuple[str, Any] | None = None  # (type suffix, value)
+    pattern: tuple[str, Any] | None = None
+    binding: tuple[str, str | None] | None = None  # (strength, valueSet)
+    constraints: tuple[Constraint, ...] = ()
+    slicing: Slicing | None = None
+    slice_name: str | None = None
+    content_ref: str | None = None
+    max_length: int | None = None
+    min_value: tuple[str, Any] | None = None
+    max_value: tuple[str, Any] | None = None
+    is_modifier: bool = False
+    short: str = ""
+    children: dict[str, Elem] = field(default_factory=dict)
+    slices: list[Elem] = field(default_factory=list)
+    # JSON key -> (child, type code); built lazily by `keymap()`
+    _keymap: dict[str, tuple[Elem, str]] | None = None
+    # per-slice discriminator matchers, built lazily by the slicing module
+    matchers: Any = None
+
+    @property
+    def type_codes(self) -> tuple[str, ...]:
+        return tuple(t.code for t in self.types)
+
+    def keymap(self) -> dict[str, tuple[Elem, str]]:
+        """JSON property name -> (child definition, type code) for this element's children."""
+        km = self._keymap
+        if km is None:
+            km = {}
+            for name, child in self.children.items():
+                if child.is_choice:
+                    for t in child.types:
+                        km[name + t.code[0].upper() + t.code[1:]] = (child, t.code)
+                else:
+                    code = child.types[0].code if len(child.types) == 1 else (child.types[0].code if child.types
+                                                                                 else "")
+                    km[name] = (child, code)
+            self._keymap = km
+        return km
+
+
+@dataclass(slots=True, eq=False)
+class CompiledStructure:
+    url: str
+    version: str
+    name: str
+    type: str
+    kind: str
+    derivation: str
+    base: str | None
+    abstract: bool
+    root: Elem
+    by_id: dict[str, Elem]
+    context: tuple[tuple[str, str], ...] = ()  # extension contexts: (type, expression)
+    context_invariants: tuple[str, ...] = ()
+
+
+def _type_code(t: dict[str, Any]) -> str:
+    code = t.get("code", "")
+    if code.startswith(FHIRPATH_SYSTEM):
+        for ext in t.get("extension") or ():
+            if ext.get("url", "").endswith("structuredefinition-fhir-type"):
+                return ext.get("valueUrl") or ext.get("valueUri") or "string"
+        return {"String": "string", "Boolean": "boolean", "Integer": "integer", "Decimal": "decimal",
+                "Date": "date", "DateTime": "dateTime", "Time": "time"}.get(code[len(FHIRPATH_SYSTEM):], "string")
+    return code
+
+
+def _prefixed(el: dict[str, Any], prefix: str) -> tuple[str, Any] | None:
+    for k, v in el.items():
+        if k.startswith(prefix) and len(k) > len(prefix) and k[len(prefix)].isupper():
+            return (k[len(prefix):], v)
+    return None
+
+
+def _max(value: str | None) -> int | None:
+    if value is None or value == "*":
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return None
+
+
+def make_elem(sd_url: str, el: dict[str, Any], eid: str) -> Elem:
+    path = el.get("path", eid)
+    last = path.rsplit(".", 1)[-1]
+    is_choice = last.endswith("[x]")
+    name = last[:-3] if is_choice else last
+    base = el.get("base") or {}
+    base_max = base.get("max", el.get("max", "1"))
+    types = tuple(
+        TypeRef(_type_code(t), tuple(t.get("profile") or ()), tuple(t.get("targetProfile") or ()))
+        for t in el.get("type") or ()
+    )
+    binding = el.get("binding")
+    slicing = el.get("slicing")
+    return Elem(
+        sd_url=sd_url,
+        id=eid,
+        path=path,
+        name=name,
+        min=int(el.get("min", 0) or 0),
+        max=_max(el.get("max", "*")),
+        is_array=base_max not in ("1", "0") or (base_max == "0" and el.get("max") not in ("1", "0")),
+        types=types,
+        is_choice=is_choice,
+        fixed=_prefixed(el, "fixed"),
+        pattern=_prefixed(el, "pattern"),
+        binding=(binding.get("strength", "example"), binding.get("valueSet")) if binding else None,
+        constraints=tuple(
+            Constraint(c.get("key", "?"), c.get("severity", "error"), c.get("human", ""), c.get("expression", ""),
+                       c.get("source", sd_url))
+            for c in el.get("constraint") or () if c.get("expression")
+        ),
+        slicing=Slicing(
+            tuple((d.get("type", "value"), d.get("path", "$this")) for d in slicing.get("discriminator") or ()),
+            slicing.get("rules", "open"),
+            bool(slicing.get("ordered", False)),
+        ) if slicing else None,
+        slice_name=el.get("sliceName"),
+        content_ref=el.get("contentReference"),
+        max_length=el.get("maxLength"),
+        min_value=_prefixed(el, "minValue"),
+        max_value=_prefixed(el, "maxValue"),
+        is_modifier=bool(el.get("isModifier", False)),
+        short=el.get("short", ""),
+    )
+
+
+def _synth_id(el: dict[str, Any], prev_ids: dict[str, str]) -> str:
+    path = el.get("path", "")
+    if el.get("sliceName"):
+        return path + ":" + el["sliceName"]
+    parent_path, _, last = path.rpartition(".")
+    parent_id = prev_ids.get(parent_path, parent_path)
+    return f"{parent_id}.{last}" if parent_id else path
+
+
+def compile_structure(sd: dict[str, Any]) -> CompiledStructure:
+    """Build the element tree of a StructureDefinition that has a snapshot."""
+    url = sd.get("url", "")
+    elements = (sd.get("snapshot") or {}).get("element") or []
+    if not elements:
+        raise ValueError(f"StructureDefinition {url} has no snapshot")
+    by_id: dict[str, Elem] = {}
+    last_by_path: dict[str, str] = {}  # path -> id of the most recent element with that path
+    root: Elem | None = None
+    for el in elements:
+        eid = el.get("id") or _synth_id(el, last_by_path)
+        elem = make_elem(url, el, eid)
+        by_id[eid] = elem
+        if root is None:
+            root = elem
+            last_by_path[elem.path] = eid
+            continue
+        parent_id, _, last = eid.rpartition(".")
+        parent = by_id.get(parent_id)
+        if parent is None:  # ids we cannot parse (dots in slice names): fall back to paths
+            parent_path = elem.path.rpartition(".")[0]
+            parent = by_id.get(last_by_path.get(parent_path, ""), root)
+            last = elem.path.rpartition(".")[2] + (":" + elem.slice_name if elem.slice_name else "")
+        name_part, sep, slice_part = last.partition(":")
+        if sep:
+            base_id = f"{parent.id}.{name_part}"
+            if "/" in slice_part:
+                base_id += ":" + slice_part.rsplit("/", 1)[0]
+            base = by_id.get(base_id)
+            if base is not None:
+                base.slices.append(elem)
+                if base.slicing is None and base.is_choice:
+                    base.slicing = Slicing((("type", "$this"),), "open", False)
+            else:
+                parent.children[elem.name] = elem
+        else:
+            key = elem.name
+            if not elem.is_choice and key not in parent.children:
+                # old-style renamed choice (`Observation.valueQuantity`): a type slice of value[x]
+                for cname, c in parent.children.items():
+                    if c.is_choice and key.startswith(cname) and key[len(cname):][:1].isupper():
+                        elem.slice_name = key
+                        c.slices.append(elem)
+                        if c.slicing is None:
+                            c.slicing = Slicing((("type", "$this"),), "open", False)
+                        break
+                else:
+                    parent.children[key] = elem
+            elif key in parent.children and parent.children[key].path != elem.path:
+                parent.children[key] = elem
+            else:
+                parent.children.setdefault(key, elem)
+        last_by_path[elem.path] = eid
+    assert root is not None
+    ctx = tuple((c.get("type", "element"), c.get("expression", "")) for c in sd.get("context") or ())
+    return CompiledStructure(
+        url=url,
+        version=str(sd.get("version", "")),
+        name=sd.get("name", ""),
+        type=sd.get("type", root.path),
+        kind=sd.get("kind", ""),
+        derivation=sd.get("derivation", "specialization"),
+        base=sd.get("baseDefinition"),
+        abstract=bool(sd.get("abstract", False)),
+        root=root,
+        by_id=by_id,
+        context=ctx,
+        context_invariants=tuple(sd.get("contextInvariant") or ()),
+    )
+
+
+def is_primitive(code: str) -> bool:
+    return code in PRIMITIVE_TYPES

@@ -1,0 +1,211 @@
+"""Local terminology: expand ValueSets from the CodeSystems we hold, without a terminology server.
+
+A ValueSet is expandable offline when every include/exclude names explicit concepts, a local
+CodeSystem with complete content, an is-a/descendent-of filter over such a CodeSystem, or
+another expandable ValueSet. Anything else (all of SNOMED CT, LOINC, property filters) is
+`NotExpandable` with the reason, so a binding check can say "not checked offline" instead of
+passing silently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from conformance.fhir.context import Definitions
+
+
+@dataclass(frozen=True, slots=True)
+class Expansion:
+    url: str
+    codes: frozenset[tuple[str, str]]  # (system, code)
+    bare_codes: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class NotExpandable:
+    url: str
+    reason: str
+
+
+@dataclass(slots=True)
+class _CodeSystemIndex:
+    url: str
+    complete: bool
+    codes: dict[str, dict[str, Any]]
+    parents: dict[str, set[str]]
+    case_sensitive: bool = True
+
+
+class Terminology:
+    def __init__(self, defs: Definitions) -> None:
+        self.defs = defs
+        self._vs: dict[str, Expansion | NotExpandable] = {}
+        self._cs: dict[str, _CodeSystemIndex | None] = {}
+        self._active: set[str] = set()
+        self._implicit: dict[str, str] | None = None
+
+    # -- code systems --------------------------------------------------------------------------
+    def code_system(self, url: str) -> _CodeSystemIndex | None:
+        if url in self._cs:
+            return self._cs[url]
+        cs = self.defs.get(url)
+        index = None
+        if cs is not None and cs.get("resourceType") == "CodeSystem":
+            codes: dict[str, dict[str, Any]] = {}
+            parents: dict[str, set[str]] = {}
+
+            def visit(concepts: list[dict[str, Any]], parent: str | None) -> None:
+                for c in concepts:
+                    code = c.get("code")
+                    if not isinstance(code, str):
+                        continue
+                    codes[code] = c
+                    if parent is not None:
+                        parents.setdefault(code, set()).add(parent)
+                    for p in c.get("property") or ():
+                        if p.get("code") in ("parent", "subsumedBy") and isinstance(p.get("valueCode"), str):
+                            parents.setdefault(code, set()).add(p["valueCode"])
+                    visit(c.get("concept") or [], code)
+
+            visit(cs.get("concept") or [], None)
+            index = _CodeSystemIndex(url, cs.get("content", "complete") == "complete" and bool(codes), codes, parents,
+                                     bool(cs.get("caseSensitive", True)))
+        self._cs[url] = index
+        return index
+
+    def _descendants(self, cs: _CodeSystemIndex, code: str, include_self: bool) -> set[str]:
+        children: dict[str, set[str]] = {}
+        for c, ps in cs.parents.items():
+            for p in ps:
+                children.setdefault(p, set()).add(c)
+        out: set[str] = {code} if include_self else set()
+        stack = [code]
+        while stack:
+            for ch in children.get(stack.pop(), ()):
+                if ch not in out:
+                    out.add(ch)
+                    stack.append(ch)
+        return out
+
+    # -- value sets ----------------------------------------------------------------------------
+    def expand(self, url: str) -> Expansion | NotExpandable:
+        key = url.partition("|")[0]
+        hit = self._vs.get(key)
+        if hit is not None:
+            return hit
+        if key in self._active:
+            return NotExpandable(key, "ValueSet includes itself (cycle)")
+        self._active.add(key)
+        try:
+            result = self._expand(url, key)
+        finally:
+            self._active.discard(key)
+        self._vs[key] = result
+        return result
+
+    def _expand(self, url: str, key: str) -> Expansion | NotExpandable:
+        vs = self.defs.get(url)
+        if vs is None or vs.get("resourceType") != "ValueSet":
+            cs_url = self._implicit_value_sets().get(key)
+            if cs_url is not None:  # a CodeSystem's implicit "all codes" value set
+                part = self._include({"system": cs_url})
+                if isinstance(part, NotExpandable):
+                    return NotExpandable(key, part.reason)
+                return Expansion(key, frozenset(part), frozenset(c for _, c in part))
+            return NotExpandable(key, f"ValueSet {key} is not in the loaded packages")
+        compose = vs.get("compose")
+        if not compose:
+            exp = vs.get("expansion") or {}
+            contains = exp.get("contains")
+            if contains is not None and not exp.get("total", 0) > len(contains):
+                codes = set()
+                self._flatten_contains(contains, codes)
+                return Expansion(key, frozenset(codes), frozenset(c for _, c in codes))
+            return NotExpandable(key, f"ValueSet {key} has neither compose nor a complete expansion")
+        included: set[tuple[str, str]] = set()
+        for inc in compose.get("include") or ():
+            part = self._include(inc)
+            if isinstance(part, NotExpandable):
+                return NotExpandable(key, part.reason)
+            included |= part
+        for exc in compose.get("exclude") or ():
+            part = self._include(exc)
+            if isinstance(part, NotExpandable):
+                return NotExpandable(key, part.reason)
+            included -= part
+        return Expansion(key, frozenset(included), frozenset(c for _, c in included))
+
+    def _implicit_value_sets(self) -> dict[str, str]:
+        if self._implicit is None:
+            self._implicit = {}
+            for url in self.defs.urls("CodeSystem"):
+                cs = self.defs.get(url) or {}
+                if isinstance(cs.get("valueSet"), str):
+                    self._implicit[cs["valueSet"].partition("|")[0]] = url
+        return self._implicit
+
+    def _flatten_contains(self, contains: list[dict[str, Any]], out: set[tuple[str, str]]) -> None:
+        for c in contains:
+            if "code" in c:
+                out.add((c.get("system", ""), c["code"]))
+            self._flatten_contains(c.get("contains") or [], out)
+
+    def _include(self, inc: dict[str, Any]) -> set[tuple[str, str]] | NotExpandable:
+        system = inc.get("system")
+        result: set[tuple[str, str]] | None = None
+        if system:
+            if inc.get("concept"):
+                result = {(system, c["code"]) for c in inc["concept"] if "code" in c}
+            else:
+                cs = self.code_system(system)
+                if cs is None:
+                    return NotExpandable(system, f"code system {system} is not available offline")
+                if not cs.complete:
+                    return NotExpandable(system, f"code system {system} is only a fragment here")
+                if inc.get("filter"):
+                    codes: set[str] | None = None
+                    for f in inc["filter"]:
+                        op, prop, value = f.get("op"), f.get("property"), f.get("value", "")
+                        if op in ("is-a", "descendent-of") and prop in ("concept", "code", None):
+                            sel = self._descendants(cs, value, op == "is-a")
+                        elif op == "=" and prop in ("concept", "code"):
+                            sel = {value}
+                        elif op == "in" and prop in ("concept", "code"):
+                            sel = set(value.split(","))
+                        elif op == "is-not-a" and prop in ("concept", "code"):
+                            sel = set(cs.codes) - self._descendants(cs, value, True)
+                        else:
+                            return NotExpandable(system, f"filter {prop} {op} {value} on {system} is not supported "
+                                                         "offline")
+                        codes = sel if codes is None else codes & sel
+                    result = {(system, c) for c in (codes or ())}
+                else:
+                    result = {(system, c) for c in cs.codes}
+        for vs_url in inc.get("valueSet") or ():
+            sub = self.expand(vs_url)
+            if isinstance(sub, NotExpandable):
+                return sub
+            result = set(sub.codes) if result is None else result & set(sub.codes)
+        return result or set()
+
+    # -- membership ----------------------------------------------------------------------------
+    def check_code(self, system: str | None, code: str) -> str | None:
+        """If `system` is a complete local CodeSystem and `code` is not in it, the reason; else None."""
+        if not system:
+            return None
+        cs = self.code_system(system)
+        if cs is None or not cs.complete:
+            return None
+        if code in cs.codes:
+            return None
+        if not cs.case_sensitive and code.lower() in {c.lower() for c in cs.codes}:
+            return None
+        return f"Unknown code '{code}' in the CodeSystem '{system}'"
+
+    def display_of(self, system: str, code: str) -> str | None:
+        cs = self.code_system(system)
+        if cs is None:
+            return None
+        c = cs.codes.get(code)
+        return c.get("display") if c else None

@@ -21,9 +21,13 @@ swap in the official HL7 Europe packages.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import itertools
+import json
+import os
 import random
+import re
 import secrets
 import uuid
 from collections.abc import Callable, Sequence
@@ -588,7 +592,7 @@ def _build_patient_summary(frame: _Frame, counts: dict[str, int] | None = None) 
             sections.append(_section(title, code, display, narrative(_PS_EMPTY_TEXT[key]), empty_reason=True))
     event = [{"code": [concept("http://terminology.hl7.org/CodeSystem/v3-ActClass", "PCPR")],
               "period": {"end": frame.instant()}}]
-    return _finish(frame, f"Patient Summary of {frame.patient.given} {frame.patient.family}", sections, event=event)
+    return _finish(frame, f"Patient Summary as of {frame.day.isoformat()}", sections, event=event)
 
 
 # ---- ePrescription / eDispensation ---------------------------------------------------
@@ -605,7 +609,7 @@ def _prescription_request(frame: _Frame) -> tuple[str, dict[str, Any], tuple[str
     })
     resource = {
         "resourceType": "MedicationRequest",
-        "identifier": [{"system": PRESCRIPTION_ID_SYSTEM, "value": f"RX-{frame.ids.new()}"}],
+        "identifier": [{"system": PRESCRIPTION_ID_SYSTEM, "value": f"RX-{frame.ids.new().replace('-', '')[:20].upper()}"}],
         "status": "active",
         "intent": "order",
         "medicationReference": ref(medication_url, f"{name} {strength}"),
@@ -947,3 +951,58 @@ def resolve(bundle: dict[str, Any], reference: str, base_entry: dict[str, Any] |
         if full.endswith("/" + reference):
             return res
     return None
+
+
+# ---- re-keying: fresh ids for a document, deterministically ---------------------------
+
+_UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_DICOM_RE = re.compile(r"2\.25\.(\d{10,40})")
+
+
+def content_digest(data: Any) -> str:
+    """sha256 of canonical JSON (sorted keys): the same content gives the same digest."""
+    raw = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+    return hashlib.sha256(raw).hexdigest()
+
+
+def rekey(bundle: dict[str, Any], salt: str) -> dict[str, Any]:
+    """A copy of ``bundle`` whose UUIDs (fullUrls, ids, identifiers) and DICOM 2.25 UIDs are replaced
+    by ones derived from ``salt`` and the old value. References stay consistent because every
+    occurrence of a value maps to the same new value; different salts give disjoint ids."""
+    text = json.dumps(bundle, ensure_ascii=False)
+    text = _UUID_RE.sub(lambda m: str(uuid.uuid5(_ID_NAMESPACE, f"{salt}|{m.group(0)}")), text)
+    text = _DICOM_RE.sub(lambda m: f"2.25.{uuid.uuid5(_ID_NAMESPACE, f'{salt}|{m.group(1)}').int}", text)
+    return json.loads(text)
+
+
+def for_patient(bundle: dict[str, Any], patient: PatientIdentity) -> dict[str, Any]:
+    """The same document about ``patient``: the Patient entry gets the patient's identity, and all
+    ids are re-keyed from the patient identifier and the document content, so documents made for
+    different patients (or with different content) never share a resource id."""
+    if not isinstance(patient, PatientIdentity):
+        raise UsageError(f"for_patient() needs a PatientIdentity, got {type(patient).__name__}")
+    out = rekey(bundle, f"{patient.identifier}|{content_digest(bundle)}")
+    subject = (composition(out).get("subject") or {}).get("reference")
+    for entry in out.get("entry") or []:
+        res = entry.get("resource") or {}
+        if res.get("resourceType") == "Patient" and (subject is None or entry.get("fullUrl") == subject):
+            res["identifier"] = [identifier(patient.identifier)] + [
+                i for i in res.get("identifier", [])[1:] if isinstance(i, dict)]
+            res["name"] = [{"family": patient.family, "given": [patient.given]}]
+            res["gender"] = patient.gender
+            res["birthDate"] = patient.birth_date
+    return out
+
+
+# ---- which profile a category is checked against -------------------------------------
+
+PROFILE_ENV_PREFIX = "EHDS_CONFORMANCE_PROFILE_"
+
+
+def profile_for(category: str) -> str:
+    """The Bundle profile a category's documents are checked against: the built-in one, or the one
+    named in ``EHDS_CONFORMANCE_PROFILE_<CATEGORY>`` (e.g. an official HL7 Europe profile the user
+    installed with ``conformance packages add``)."""
+    _check_category(category)
+    env = PROFILE_ENV_PREFIX + category.upper().replace("-", "_")
+    return os.environ.get(env) or CATEGORY_PROFILES[category]

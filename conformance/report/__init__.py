@@ -12,13 +12,16 @@ from pathlib import Path
 from typing import Any
 
 from conformance.model import RunResult
+from conformance.report.allure import write_allure
 from conformance.report.attestations import load_attestations
 from conformance.report.build import SCHEMA_VERSION, build_report
 from conformance.report.html import write_html
 from conformance.report.jsonreport import load_report, write_json
 from conformance.report.junit import write_junit
-from conformance.report.manifest import write_manifest
+from conformance.report.manifest import SIGNATURE_FILE, write_manifest
+from conformance.report.markdown import write_markdown
 from conformance.report.redact import redact
+from conformance.report.testreport import write_testreport
 
 __all__ = ["FORMATS", "SCHEMA_VERSION", "build_report", "load_report", "redact", "write_documents", "write_reports"]
 
@@ -28,6 +31,9 @@ WRITERS: dict[str, Writer] = {
     "json": write_json,
     "html": write_html,
     "junit": write_junit,
+    "allure": write_allure,
+    "testreport": write_testreport,
+    "markdown": write_markdown,
 }
 FORMATS: tuple[str, ...] = tuple(WRITERS)
 
@@ -39,6 +45,9 @@ def write_documents(doc: dict[str, Any], directory: Path, formats: Iterable[str]
     if unknown:
         raise ValueError(f"unknown report format(s) {unknown}; known: {', '.join(WRITERS)}")
     directory.mkdir(parents=True, exist_ok=True)
+    stale = directory / SIGNATURE_FILE
+    if stale.exists():  # it signs the previous content; keeping it would only make verify fail later
+        stale.unlink()
     paths: list[Path] = []
     for name in formats:
         written = WRITERS[name](doc, directory)

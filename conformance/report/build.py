@@ -137,3 +137,35 @@ def finalise(doc: dict[str, Any]) -> dict[str, Any]:
         "note": "Secrets (credentials, tokens, cookies, private keys) were masked as [REDACTED] before writing.",
     }
     return out
+
+
+def with_attestations(doc: dict[str, Any], attestations: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a finished report document with attestations applied (for `conformance report render`).
+
+    A report that already carries attestations is refused: applying a second file
+    would mix two sign-offs in one report.
+    """
+    import copy
+
+    from conformance.errors import UsageError
+    from conformance.report.attestations import apply
+    from conformance.report.redact import redact_counted
+
+    if doc.get("attestations"):
+        raise UsageError(
+            f"report already has attestations from {doc['attestations']['source']}; "
+            "hint: render from the original run's report.json"
+        )
+    out = copy.deepcopy(doc)
+    apply(out, attestations)
+    clean, count = redact_counted(out["attestations"])
+    out["attestations"] = clean
+    by_id = {a["source"]: a for a in clean["items"]}
+    for row in out["requirements"]:
+        if "attestations" in row:
+            row["attestations"] = [by_id[a["source"]] for a in row["attestations"]]
+        if row["verdict"] == "attested":
+            row["reason"] = redact_counted(row["reason"])[0]
+    out["summary"] = summarise(out["requirements"])
+    out["redaction"] = {**out["redaction"], "values": out["redaction"]["values"] + count}
+    return out

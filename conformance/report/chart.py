@@ -76,6 +76,6 @@ def verdict_chart(summary: dict[str, Any]) -> str:
     for v in CHART_ORDER:
         out.append(f'<rect x="{x:.0f}" y="{legend_y}" width="12" height="12" fill="{COLOURS[v]}"/>')
         out.append(f'<text x="{x + 16:.0f}" y="{legend_y + 10.5}">{v}</text>')
-        x += 16 + 8 * len(v) + 18
+        x += 16 + 7 * len(v) + 18
     out.append("</svg>")
     return "".join(out)

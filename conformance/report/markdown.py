@@ -1,0 +1,81 @@
+"""summary.md: a short Markdown summary for a pull-request or merge-request comment.
+
+Everything from the SUT is escaped (a message may contain Markdown or HTML), and
+the lists are capped so the comment stays far below the 65 536-character limit of
+GitHub comments.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from conformance.report.chart import CHART_ORDER, ordered_categories
+from conformance.report.text import clip, first_message, profile_label, sut_label
+
+SUMMARY_FILE = "summary.md"
+MAX_ROWS = 40
+ICON = {"conformant": "✅", "non-conformant": "❌", "error": "⚠️", "incomplete": "🟡"}
+
+
+def cell(text: str, limit: int = 300) -> str:
+    """Text safe inside a Markdown table cell: one line, no pipes, no HTML."""
+    text = " ".join(str(text).split())
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
+    return clip(text, limit)
+
+
+def render_markdown(doc: dict[str, Any]) -> str:
+    s = doc["summary"]
+    run = doc["run"]
+    out = [
+        f"## {ICON[s['conclusion']]} EHDS conformance: {s['conclusion']}",
+        "",
+        f"**SUT** {cell(sut_label(doc))} · **Profile** {cell(profile_label(doc))} · **Run** `{cell(run['id'])}`"
+        f" · harness {cell(run['harness']['version'])}" + (f" · seed `{cell(run['seed'])}`" if run["seed"] else ""),
+        "",
+        "| Category | " + " | ".join(CHART_ORDER) + " | total |",
+        "|---|" + "---:|" * (len(CHART_ORDER) + 1),
+    ]
+    for name in ordered_categories(s["by_category"]):
+        c = s["by_category"][name]
+        out.append(f"| {cell(name)} | " + " | ".join(str(c[v]) for v in CHART_ORDER) + f" | {sum(c.values())} |")
+    t = s["total"]
+    out.append("| **all** | " + " | ".join(f"**{t[v]}**" for v in CHART_ORDER) + f" | **{sum(t.values())}** |")
+    out.append("")
+
+    def table(title: str, rows: list[dict[str, Any]], with_message: bool, open_: bool = True) -> None:
+        if not rows:
+            return
+        body = ["| Requirement | Level | Verdict |" + (" Why |" if with_message else ""),
+                "|---|---|---|" + ("---|" if with_message else "")]
+        for r in rows[:MAX_ROWS]:
+            msg = f" {cell(first_message(r))} |" if with_message else ""
+            body.append(f"| `{cell(r['id'])}` {cell(r['title'], 120)} | {r['level']} | {r['verdict']} |{msg}")
+        if len(rows) > MAX_ROWS:
+            body.append(f"\n… and {len(rows) - MAX_ROWS} more (see report.html)")
+        if open_:
+            out.extend([f"### {title} ({len(rows)})", "", *body, ""])
+        else:
+            out.extend([f"<details><summary>{title} ({len(rows)})</summary>", "", *body, "", "</details>", ""])
+
+    reqs = doc["requirements"]
+    table("SHALL requirements not met", [r for r in reqs if r["level"] == "SHALL" and r["verdict"] in ("fail", "error")], True)
+    table("Other requirements not met", [r for r in reqs if r["level"] != "SHALL" and r["verdict"] in ("fail", "error")],
+          True, open_=False)
+    table("Not tested", [r for r in reqs if r["verdict"] == "not-tested"], False, open_=False)
+    attested = [r for r in reqs if r["verdict"] == "attested"]
+    if attested:
+        out += [f"<details><summary>Attested, not tested automatically ({len(attested)})</summary>", ""]
+        for r in attested[:MAX_ROWS]:
+            a = next(x for x in r.get("attestations", []) if x["status"] == "applied")
+            out.append(f"- `{cell(r['id'])}` by {cell(a['who'])} on {cell(a['when'])}: {cell(a['statement'], 200)}")
+        out += ["", "</details>", ""]
+    out.append(f"Full report: `report.html` · verify: `conformance report verify {cell(run['id'])} --key PUBLIC_KEY`")
+    return "\n".join(out) + "\n"
+
+
+def write_markdown(doc: dict[str, Any], directory: Path) -> Path:
+    path = directory / SUMMARY_FILE
+    path.write_text(render_markdown(doc), encoding="utf-8")
+    return path

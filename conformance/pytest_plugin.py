@@ -133,7 +133,9 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         return
     from conformance.profiles import all_requirements
 
-    known = all_requirements()
+    state = config.stash[_state_key]
+    state.profile = _active_profile(config)
+    known = {**all_requirements(), **{r.id: r for r in state.profile.requirements}}
     problems: list[str] = []
     for item in marked:
         for rid in _requirement_ids(item):
@@ -143,9 +145,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
                 problems.append(f"{item.nodeid}: unknown requirement id {rid!r}{hint}")
     if problems:
         raise pytest.UsageError("requirement markers name unknown ids:\n  " + "\n  ".join(problems))
-    state = config.stash[_state_key]
     state.active = True
-    state.profile = _active_profile(config)
     wanted = state.profile.requirement_ids
     keep, drop = [], []
     for item in items:

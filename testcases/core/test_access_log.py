@@ -10,6 +10,7 @@ When an access left no entry at all, the content checks are inconclusive
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -191,3 +192,64 @@ def test_patient_can_read_who_accessed_their_data(sut, accounts, new_patient, do
         assert auditlog.categories(entry) or any(
             (ent.get("what") or {}).get("display") for ent in entry.get("entity", [])), (
             f"entry {entry.get('id', '?')} does not say which data was accessed in a readable way")
+
+
+@pytest.mark.requirement("EHDS-LOG-008")
+@pytest.mark.capability(Capability.ACCESS_LOG)
+def test_auditor_can_review_the_log(sut, accounts, new_patient, documents, evidence):
+    hp = sut.login(accounts.hp)
+    receipts = [hp.submit(documents.valid(CATEGORY, new_patient())) for _ in range(2)]
+    for receipt in receipts:
+        hp.fetch(receipt.patient_id, CATEGORY)
+    try:
+        auditor = sut.login(accounts.auditor)
+        logs = {r.patient_id: auditor.access_log(r.patient_id) for r in receipts}
+    except Denied as answer:
+        raise AssertionError(f"the auditor cannot review the access log: {answer.reason}") from None
+    for pid, entries in logs.items():
+        assert entries, f"the auditor finds no entry for patient {pid} after accesses to their data"
+        assert all(e.get("resourceType") == "AuditEvent" for e in entries), (
+            "the access log is not made of FHIR AuditEvent resources (Annex II 3.3: analysable by other software)")
+        others = [e for e in entries if {f"Patient/{p}" for p in logs if p != pid} & auditlog.patient_refs(e)]
+        assert not others, f"the log of patient {pid} holds entries about another patient"
+    evidence.note(f"auditor reviewed {sum(len(v) for v in logs.values())} entries for {len(logs)} patients")
+
+
+@pytest.mark.requirement("EHDS-LOG-013")
+@pytest.mark.capability(Capability.ACCESS_LOG)
+@pytest.mark.capability(Capability.EMERGENCY_ACCESS)
+def test_refused_access_is_logged(sut, accounts, new_patient, documents, evidence):
+    hp = sut.login(accounts.hp)
+    receipt = hp.submit(documents.valid(CATEGORY, new_patient()))
+    auditor = sut.login(accounts.auditor)
+    before = auditor.access_log(receipt.patient_id)
+    try:
+        hp.fetch(receipt.patient_id, CATEGORY, document_id=receipt.document_id, emergency_purpose=" ")
+    except Exception as answer:  # noqa: BLE001 - any refusal will do; a grant is EHDS-SEC-008's business
+        evidence.note(f"emergency access without purpose refused ({type(answer).__name__})")
+    else:
+        inconclusive("the emergency access without purpose was granted (see EHDS-SEC-008)")
+    added = auditlog.new_entries(before, auditor.access_log(receipt.patient_id))
+    failed = [e for e in added if str(e.get("outcome", "0")) != "0"]
+    assert failed, "the refused access attempt left no log entry with a failure outcome"
+    evidence.add("document", failed[0], label="log entry of the refused attempt")
+
+
+#: Markers of clinical payload or credentials that must not be copied into a log entry.
+_PAYLOAD_MARKERS = ("\"resourceType\": \"Composition\"", "\"resourceType\": \"Bundle\"", "Bearer ", "eyJ")
+
+
+@pytest.mark.requirement("EHDS-LOG-014")
+@pytest.mark.capability(Capability.ACCESS_LOG)
+def test_log_entries_follow_balp_and_hold_no_payload(sut, accounts, new_patient, documents, evidence,
+                                                     fhir_validator):
+    s = run_scenario(sut, accounts, new_patient, documents, evidence)
+    for entry in s.entries:
+        issues = [i for i in fhir_validator.validate(entry) if i.is_error]
+        if issues:
+            evidence.validation(issues, label=f"AuditEvent {entry.get('id', '?')}")
+        assert not issues, (f"log entry {entry.get('id', '?')} is not a valid FHIR R4 AuditEvent: "
+                            f"{issues[0].location}: {issues[0].message}")
+        text = json.dumps(entry)
+        leaked = [m.strip() for m in _PAYLOAD_MARKERS if m in text]
+        assert not leaked, f"log entry {entry.get('id', '?')} carries payload or credentials ({leaked})"

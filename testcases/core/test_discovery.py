@@ -1,0 +1,48 @@
+"""Annex II 2.1 (PDQm / MHD shape): patients are found by identifier, documents by patient and type."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from conformance.adapter import PRIORITY_CATEGORIES, Capability, NotFound
+
+
+@pytest.mark.requirement("EHDS-INT-002")
+def test_patient_is_found_by_identifier(sut, accounts, new_patient, documents, evidence):
+    hp = sut.login(accounts.hp)
+    patient, stranger = new_patient(), new_patient()
+    receipt = hp.submit(documents.valid("patient-summary", patient))
+    found = hp.find_patient(patient.identifier)
+    assert found == receipt.patient_id, (f"looking up {patient.identifier} gave {found!r}, "
+                                         f"the document was filed under {receipt.patient_id!r}")
+    try:
+        other = hp.find_patient(stranger.identifier)
+    except NotFound:
+        evidence.note("an unknown identifier answers 'not found'")
+    else:
+        raise AssertionError(f"an identifier nobody has ({stranger.identifier}) matched patient {other!r}")
+
+
+@pytest.mark.requirement("EHDS-INT-003")
+@pytest.mark.capability(Capability.SUBMIT)
+@given(chosen=st.sets(st.sampled_from(PRIORITY_CATEGORIES), min_size=1, max_size=3))
+def test_documents_are_discoverable_by_patient_and_type(sut, sut_description, accounts, new_patient, documents,
+                                                        evidence, chosen):
+    categories = sorted(chosen & set(sut_description.consumes) or {"patient-summary"})
+    hp = sut.login(accounts.hp)
+    patient = new_patient()
+    filed = {c: hp.submit(documents.valid(c, patient)).document_id for c in categories}
+    pid = hp.find_patient(patient.identifier)
+    everything = {d.document_id: d for d in hp.list_documents(pid)}
+    assert set(filed.values()) <= set(everything), (
+        f"documents {sorted(set(filed.values()) - set(everything))} are missing from the patient's listing")
+    for category, doc_id in filed.items():
+        listed = hp.list_documents(pid, category)
+        ids = {d.document_id for d in listed}
+        assert doc_id in ids, f"the {category} document is not found when searching by type {category}"
+        wrong = [d for d in listed if d.category != category]
+        assert not wrong, f"searching by type {category} also returned {[d.category for d in wrong]}"
+        assert all(d.patient_id == pid for d in listed), "a search by patient returned another patient's document"
+    evidence.note(f"discovered by type: {categories}")

@@ -64,6 +64,7 @@ class Elem:
     max_value: tuple[str, Any] | None = None
     is_modifier: bool = False
     short: str = ""
+    base_path: str = ""
     children: dict[str, Elem] = field(default_factory=dict)
     slices: list[Elem] = field(default_factory=list)
     # JSON key -> (child, type code); built lazily by `keymap()`
@@ -178,6 +179,7 @@ def make_elem(sd_url: str, el: dict[str, Any], eid: str) -> Elem:
         max_value=_prefixed(el, "maxValue"),
         is_modifier=bool(el.get("isModifier", False)),
         short=el.get("short", ""),
+        base_path=base.get("path", path),
     )
 
 

@@ -217,6 +217,7 @@ class _Run:
         self.resources: list[tuple[dict[str, Any], str]] = []  # (resource, loc) stack
         self.conform_memo: dict[tuple[int, str], bool] = {}
         self.active: set[tuple[int, str]] = set()
+        self.hosts: list[tuple[Elem, str]] = []  # (element, type) of the objects being walked, for extension contexts
 
     # -- results -------------------------------------------------------------------------------
     def result(self) -> list[ValidationIssue]:
@@ -348,8 +349,16 @@ class _Run:
         return cs.root, type_code
 
     def _object(self, obj: dict[str, Any], elem: Elem, container: Elem, type_code: str, loc: str,
-                sink: list[ValidationIssue], *, is_resource: bool = False) -> None:
+                sink: list[ValidationIssue], *, is_resource: bool = False, host: Elem | None = None) -> None:
         """Validate the properties of a JSON object against `container`'s children."""
+        self.hosts.append((host or elem, type_code))
+        try:
+            self._object_inner(obj, elem, container, type_code, loc, sink, is_resource)
+        finally:
+            self.hosts.pop()
+
+    def _object_inner(self, obj: dict[str, Any], elem: Elem, container: Elem, type_code: str, loc: str,
+                      sink: list[ValidationIssue], is_resource: bool) -> None:
         km = container.keymap()
         groups: dict[str, list[tuple[str, Any, Any]]] = {}  # child name -> [(json key, value, _value)]
         content = False
@@ -519,7 +528,7 @@ class _Run:
             else:
                 cs = self.v.structure(tcode)
                 if cs is not None:
-                    self._object(ext, cs.root, cs.root, tcode, loc, sink)
+                    self._object(ext, cs.root, cs.root, tcode, loc, sink, host=elem)
         if val is not None:
             self._fixed_pattern(val, elem, loc, sink)
             if elem.binding is not None and tcode in ("code", "string", "uri"):
@@ -836,34 +845,25 @@ class _Run:
         self._extension_context(cs, elem, loc, sink)
 
     def _extension_context(self, cs: CompiledStructure, elem: Elem, loc: str, sink: list[ValidationIssue]) -> None:
-        if not cs.context:
+        if not cs.context or not self.hosts:
             return
-        host = elem.path.rsplit(".", 1)[0] if "." in elem.path else elem.path
-        host_type = host
-        candidates = {host, "Element", "Base"}
-        # the data type hosting the extension (e.g. HumanName), from the structure the element belongs to
-        sd = self.v.structure(elem.sd_url)
-        if sd is not None:
-            candidates.add(sd.type)
-            if "." not in host:
-                host_type = sd.type
-        if self.resources:
-            rt = self.resources[-1][0].get("resourceType")
-            if host == rt or host_type == rt:
-                candidates |= {"Resource", "DomainResource"}
+        host, host_type = self.hosts[-1]  # the object holding the extension
+        candidates = {host.path, host.base_path, host_type, "Element", "Base"}
+        if "." not in host.path:
+            candidates |= {"Resource", "DomainResource"} if host.sd_url and self._is_resource_type(host_type) else set()
+        if host_type == "Extension":
+            candidates.add("Extension")
         for ctype, expr in cs.context:
             e = expr.strip()
-            if ctype in ("element", "fhirpath") and (e in candidates or e.split(".")[0] in ("Element", "Base")
-                                                     and "." not in e):
+            if ctype == "fhirpath":
+                return  # FHIRPath contexts are not evaluated here; never reject on them
+            if e in candidates:
                 return
-            if ctype == "element" and "." in host and e == host:
+            if ctype == "extension" and host_type == "Extension":
                 return
-            if ctype == "extension" and (e in (elem.sd_url,) or "Extension" in candidates):
-                return
-            if ctype == "fhirpath" and e not in candidates:
-                return  # FHIRPath contexts are not evaluated; do not reject on them
         allowed = ", ".join(e for _t, e in cs.context)
-        sink.append(_issue("error", "structure", loc, f"the extension {cs.url} is not allowed at {host} (allowed "
+        where = host.base_path or host.path
+        sink.append(_issue("error", "structure", loc, f"the extension {cs.url} is not allowed at {where} (allowed "
                            f"contexts: {allowed})", "extension.context", cs.url))
 
     # -- bundle-level rules --------------------------------------------------------------------

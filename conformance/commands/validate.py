@@ -1,0 +1,178 @@
+"""`conformance validate FILE...`: validate FHIR R4 JSON (and CDA XML) documents offline.
+
+The format is detected from the content: a JSON object is FHIR JSON; an XML document whose
+root is in the FHIR namespace is FHIR XML (not supported: convert it to JSON first); a
+`ClinicalDocument` root in urn:hl7-org:v3 is CDA and goes to `conformance.cda`. Text output
+by default, OperationOutcome JSON with `--format json`. Exit 0: no errors, 1: errors,
+2: bad input (unreadable file, not JSON/XML, unknown profile or package).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from conformance.errors import UsageError
+from conformance.issues import SEVERITY_ORDER, ValidationIssue, has_errors, operation_outcome
+
+FHIR_NS = "http://hl7.org/fhir"
+CDA_NS = "urn:hl7-org:v3"
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "validate", help="validate FHIR R4 JSON / CDA XML files offline",
+        description="Validate FHIR R4 resources (JSON) against the R4 base definitions, the profiles they declare "
+                    "in meta.profile and any --profile; CDA documents (XML) against the CDA schema and Schematron. "
+                    "No network, no terminology server: what cannot be checked offline is reported as information.")
+    p.add_argument("files", nargs="+", metavar="FILE", help="FHIR JSON or CDA XML files ('-' reads stdin)")
+    p.add_argument("--profile", action="append", default=[], metavar="URL",
+                   help="also validate against this profile (canonical URL); repeatable")
+    p.add_argument("--package", action="append", default=[], metavar="PATH",
+                   help="load this FHIR package (.tgz, package folder, or a JSON conformance resource/Bundle) for "
+                        "this run; repeatable")
+    p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    p.add_argument("--verbose", "-v", action="store_true", help="also list information issues (e.g. 'not checked "
+                   "offline')")
+    p.add_argument("--schema", default=None, help="CDA only: XML schema to use (see conformance.cda)")
+    p.add_argument("--schematron", default=None, help="CDA only: Schematron to use (see conformance.cda)")
+    p.set_defaults(func=run)
+
+
+def _read(name: str) -> bytes:
+    if name == "-":
+        return sys.stdin.buffer.read()
+    path = Path(name)
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise UsageError(f"{name}: no such file") from None
+    except IsADirectoryError:
+        raise UsageError(f"{name}: is a directory (hint: pass files, e.g. {name}/*.json)") from None
+    except OSError as exc:
+        raise UsageError(f"{name}: cannot read: {exc.strerror}") from None
+
+
+def detect_format(data: bytes) -> str:
+    """'fhir-json', 'fhir-xml', 'cda' or 'xml' / 'unknown' from the first meaningful bytes."""
+    head = data.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head[:1] in (b"{", b"["):
+        return "fhir-json"
+    if head[:1] == b"<":
+        from lxml import etree
+
+        try:
+            for _event, el in etree.iterparse(_BytesReader(head), events=("start",), resolve_entities=False,
+                                               no_network=True, load_dtd=False):
+                ns, _, local = el.tag.rpartition("}")
+                ns = ns.lstrip("{")
+                if ns == FHIR_NS:
+                    return "fhir-xml"
+                if ns == CDA_NS and local == "ClinicalDocument":
+                    return "cda"
+                return "xml"
+        except etree.XMLSyntaxError:
+            return "bad-xml"
+    return "unknown"
+
+
+class _BytesReader:
+    def __init__(self, data: bytes) -> None:
+        import io
+        self._io = io.BytesIO(data)
+
+    def read(self, n: int = -1) -> bytes:
+        return self._io.read(n)
+
+
+def _json_error(name: str, data: bytes, exc: orjson.JSONDecodeError) -> UsageError:
+    pos = getattr(exc, "pos", None)
+    where = ""
+    if isinstance(pos, int):
+        line = data.count(b"\n", 0, pos) + 1
+        col = pos - (data.rfind(b"\n", 0, pos) + 1) + 1
+        where = f":{line}:{col}"
+    return UsageError(f"{name}{where}: not valid JSON: {exc.msg if hasattr(exc, 'msg') else exc}\n"
+                      "  hint: FHIR JSON files hold one resource object, e.g. {\"resourceType\": \"Bundle\", ...}")
+
+
+def validate_file(name: str, data: bytes, args: argparse.Namespace, validator: Any) -> list[ValidationIssue]:
+    kind = detect_format(data)
+    if kind == "fhir-json":
+        try:
+            obj = orjson.loads(data)
+        except orjson.JSONDecodeError as exc:
+            raise _json_error(name, data, exc) from None
+        if not isinstance(obj, dict) or not isinstance(obj.get("resourceType"), str):
+            raise UsageError(f"{name}: JSON is not a FHIR resource (no \"resourceType\")\n"
+                             "  hint: pass one resource per file (a Bundle for documents)")
+        return validator.validate(obj, profiles=args.profile)
+    if kind == "fhir-xml":
+        raise UsageError(f"{name}: FHIR XML is not supported by the offline validator (root element in "
+                         f"{FHIR_NS})\n  hint: convert it to FHIR JSON first (any FHIR server or the HL7 "
+                         "validator's -output can do that), then validate the JSON")
+    if kind == "cda":
+        try:
+            from conformance.cda import validate_document  # lazily: CDA support is a separate module
+        except ImportError as exc:
+            raise UsageError(f"{name}: is a CDA document, but CDA validation (conformance.cda) is not available "
+                             f"in this installation ({exc})") from None
+        return validate_document(data, schema=args.schema, schematron=args.schematron)
+    if kind == "bad-xml":
+        raise UsageError(f"{name}: looks like XML but is not well-formed\n  hint: check the file is complete")
+    if kind == "xml":
+        raise UsageError(f"{name}: XML, but neither FHIR (namespace {FHIR_NS}) nor CDA (ClinicalDocument in "
+                         f"{CDA_NS})")
+    raise UsageError(f"{name}: neither JSON nor XML\n  hint: conformance validate takes FHIR JSON or CDA XML files")
+
+
+def _make_validator(args: argparse.Namespace) -> Any:
+    from conformance.fhir import Validator, default_validator
+
+    validator = Validator(packages=args.package, include_shipped=True) if args.package else default_validator()
+    for url in args.profile:
+        if not validator.has_profile(url):
+            raise UsageError(f"unknown profile {url}\n  hint: `conformance packages list` shows the loaded packages; "
+                             "add the one defining it with --package or `conformance packages add`")
+    return validator
+
+
+def _text(name: str, issues: list[ValidationIssue], verbose: bool) -> str:
+    counts = {s: sum(1 for i in issues if i.severity == s) for s in SEVERITY_ORDER}
+    errors = counts["fatal"] + counts["error"]
+    head = f"{name}: {'FAIL' if errors else 'OK'} - {errors} error(s), {counts['warning']} warning(s), " \
+           f"{counts['information']} information"
+    lines = [head]
+    for i in issues:
+        if i.severity == "information" and not verbose:
+            continue
+        lines.append(f"  {i.severity:<11} {i.location or '-'}\n      {i.message}  [{i.rule}]")
+    if counts["information"] and not verbose:
+        lines.append(f"  ({counts['information']} information issue(s) hidden; --verbose shows them)")
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    inputs = [(name, _read(name)) for name in args.files]
+    validator = None
+    results: list[tuple[str, list[ValidationIssue]]] = []
+    for name, data in inputs:
+        if validator is None and detect_format(data) == "fhir-json":
+            validator = _make_validator(args)
+        results.append((name, validate_file(name, data, args, validator)))
+    if args.format == "json":
+        if len(results) == 1:
+            out: Any = operation_outcome(results[0][1])
+        else:
+            out = {"resourceType": "Bundle", "type": "collection", "entry": [
+                {"fullUrl": Path(name).resolve().as_uri() if name != "-" else "urn:stdin",
+                 "resource": operation_outcome(issues)} for name, issues in results]}
+        sys.stdout.write(orjson.dumps(out, option=orjson.OPT_INDENT_2).decode() + "\n")
+    else:
+        for name, issues in results:
+            print(_text(name, issues, args.verbose))
+    return 1 if any(has_errors(issues) for _n, issues in results) else 0

@@ -104,7 +104,7 @@ def validate_file(name: str, data: bytes, args: argparse.Namespace, validator: A
     kind = detect_format(data)
     if kind == "fhir-json":
         try:
-            obj = orjson.loads(data)
+            obj = orjson.loads(data.removeprefix(b"\xef\xbb\xbf"))
         except orjson.JSONDecodeError as exc:
             raise _json_error(name, data, exc) from None
         if not isinstance(obj, dict) or not isinstance(obj.get("resourceType"), str):

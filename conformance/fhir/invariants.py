@@ -50,7 +50,7 @@ class FhirPath:
             "memberOf": {"fn": self._member_of, "arity": {1: ["String"]}},
             "conformsTo": {"fn": self._conforms_to, "arity": {1: ["String"]}},
             "htmlChecks": {"fn": self._html_checks, "arity": {0: []}},
-            "hasValue2": {"fn": self._has_value, "arity": {0: []}},
+            "trace": {"fn": lambda inputs, *_: inputs, "arity": {0: [], 1: ["String"], 2: ["String", "Expr"]}},
         }}
 
     # -- functions fhirpathpy lacks -----------------------------------------------------------

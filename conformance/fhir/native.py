@@ -126,7 +126,7 @@ def per_1(node: Node, ctx: Any) -> bool:
     if not isinstance(start, str) or not isinstance(end, str):
         return True
     cmp = compare_datetimes(start, end)
-    return cmp is None or cmp <= 0
+    return cmp is not None and cmp <= 0  # FHIRPath: an undecidable comparison is empty, which fails
 
 
 def _empty_or_exists(a: str, b: str) -> Native:

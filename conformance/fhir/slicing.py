@@ -197,7 +197,7 @@ def slice_matches(run: _Run, sl: Elem, base: Elem, val: Any, tcode: str, loc: st
         values = _instance_values(run, val, tcode, path)
         if dtype in ("value", "pattern"):
             if not expected:
-                return False  # a slice we cannot discriminate on never claims a value
+                continue  # the slice does not constrain this path: it does not discriminate (as the reference)
             ok = False
             for v, _t in values:
                 if all(_check_expected(run, kind, e, v) for kind, e in expected):

@@ -52,6 +52,7 @@ class _Builder:
         base_type = base_elems[0]["path"]
         own_type = sd.get("type") or base_type
         self.elements: list[dict[str, Any]] = []
+        self.aliases: dict[str, str] = {}
         for el in base_elems:
             e = copy.deepcopy(el)
             if own_type != base_type:
@@ -89,6 +90,10 @@ class _Builder:
 
     # -- creation ------------------------------------------------------------------------------
     def ensure(self, eid: str) -> int:
+        for alias, real in self.aliases.items():  # old-style renamed choices: valueQuantity -> value[x]:valueQuantity
+            if eid == alias or eid.startswith(alias + "."):
+                eid = real + eid[len(alias):]
+                break
         pos = self._pos(eid)
         if pos is not None:
             return pos
@@ -113,7 +118,9 @@ class _Builder:
             el = self.elements[i]
             cname = el["id"].rsplit(".", 1)[-1]
             if cname.endswith("[x]") and ":" not in cname and name.startswith(cname[:-3]):
-                return self._new_slice(i, f"{el['id']}:{name}", name, eid_override=eid)
+                real = f"{el['id']}:{name}"
+                self.aliases[eid] = real
+                return self._pos(real) if self._pos(real) is not None else self._new_slice(i, real, name)
         raise SnapshotError(f"differential element {eid} does not exist in the base definition", path=self.url,
                             hint="check the element name against the base resource or datatype")
 

@@ -330,7 +330,8 @@ class _Run:
         if elem.children:
             return elem, type_code
         if elem.content_ref:
-            cs = self.v.structure(elem.sd_url)
+            owner = self.v.structure(elem.sd_url)
+            cs = self.v.structure(owner.type) if owner is not None and owner.derivation == "constraint" else owner
             target = cs.by_id.get(elem.content_ref.lstrip("#")) if cs else None
             if target is None and cs is not None:
                 target = next((e for e in cs.by_id.values() if e.path == elem.content_ref.lstrip("#")), None)
@@ -370,19 +371,22 @@ class _Run:
             if key.startswith("_"):
                 m = km.get(key[1:])
                 if m is None or m[1] not in PRIMITIVE_TYPES:
-                    sink.append(_issue("error", "structure", f"{loc}.{key}", f"unknown element {key!r}: there is no "
+                    sink.append(_issue("error", "structure", loc, f"Unrecognized property {key!r}: there is no "
                                        f"primitive {key[1:]!r} in {container.path}", "structure.unknown-element"))
                     continue
                 groups.setdefault(m[0].name, []).append((key[1:], None, val))
                 continue
             m = km.get(key)
             if m is None:
-                if key == "fhir_comments":
-                    continue
-                sink.append(_issue("error", "structure", f"{loc}.{key}", f"unknown element {key!r} in "
+                sink.append(_issue("error", "structure", loc, f"Unrecognized property {key!r} in "
                                    f"{container.path}{_did_you_mean(key, list(km))}", "structure.unknown-element"))
                 continue
             groups.setdefault(m[0].name, []).append((key, val, None))
+        if is_resource and "id" in obj:
+            rid = obj["id"]
+            problem = check_primitive("id", rid)
+            if problem:
+                sink.append(_issue("error", "value", f"{loc}.id", f"invalid resource id: {problem}", "type.id"))
         if not content and not is_resource:
             sink.append(_issue("error", "invariant", loc, "ele-1: All FHIR elements must have a @value or children "
                                "(this object is empty)", "ele-1"))
@@ -447,7 +451,7 @@ class _Run:
                 self._value(val, ext, child, tcode, iloc, sink)
 
     def _cardinality(self, child: Elem, count: int, loc: str, sink: list[ValidationIssue]) -> None:
-        where = f"{loc}.{child.name}"
+        where = loc  # as the reference validator: a missing/extra element is reported on its parent
         if count < child.min:
             sink.append(_issue("error", "required", where, f"{child.path}: minimum required = {child.min}, but only "
                                f"found {count}" + _from(child), child.id, child.sd_url))
@@ -475,6 +479,12 @@ class _Run:
             return
         if tcode in _RESOURCE_TYPES_ABSTRACT or (tcode and tcode[0].isupper() and self._is_resource_type(tcode)):
             profiles = tuple(p for t in elem.types for p in t.profiles)
+            if profiles:  # only the profiles for this resource type; several: it must conform to one of them
+                rt = val.get("resourceType")
+                profiles = tuple(p for p in profiles if self._profile_type(p) in (rt, None, "Resource"))
+                if len(profiles) > 1:
+                    good = next((p for p in profiles if self.conforms(val, p, loc)), None)
+                    profiles = (good,) if good else profiles
             self.resource(val, loc, profiles, out=sink)
             self._fixed_pattern(val, elem, loc, sink)
             return
@@ -494,10 +504,28 @@ class _Run:
             self._binding(val, elem, tcode, loc, sink)
         if tcode in ("Coding", "CodeableConcept"):
             self._codes_known(val, tcode, loc, sink)
+        if tcode == "Attachment":
+            _attachment_size(val, loc, sink)
+        elif tcode == "Quantity" and (elem.min_value or elem.max_value):
+            self._quantity_bounds(val, elem, loc, sink)
         if tcode == "Reference":
             self._reference(val, elem, loc, sink)
         elif tcode == "Extension" and not self._typed_extension(elem):
             self._extension(val, elem, loc, sink)
+
+    def _quantity_bounds(self, val: dict[str, Any], elem: Elem, loc: str, sink: list[ValidationIssue]) -> None:
+        v = val.get("value")
+        if not isinstance(v, (int, float)) or isinstance(v, bool):
+            return
+        for bound, op in ((elem.min_value, "min"), (elem.max_value, "max")):
+            if bound is None or not isinstance(bound[1], dict):
+                continue
+            b = bound[1]
+            bv = b.get("value")
+            if not isinstance(bv, (int, float)) or (b.get("code") and val.get("code") and b["code"] != val["code"]):
+                continue
+            if (op == "min" and v < bv) or (op == "max" and v > bv):
+                sink.append(_issue("error", "value", loc, f"value {v} is {'below the minimum' if op == 'min' else 'above the maximum'} allowed {bv} {b.get('code') or b.get('unit') or ''}".rstrip(), elem.id, elem.sd_url))
 
     def _is_resource_type(self, code: str) -> bool:
         cs = self.v.structure(code)
@@ -552,8 +580,7 @@ class _Run:
     # -- fixed / pattern -----------------------------------------------------------------------
     def _fixed_pattern(self, val: Any, elem: Elem, loc: str, sink: list[ValidationIssue]) -> None:
         if elem.fixed is not None and not _equal(val, elem.fixed[1]):
-            sink.append(_issue("error", "value", loc, f"value must be exactly {_short(elem.fixed[1])} (fixed in "
-                               f"{elem.id}), found {_short(val)}", elem.id, elem.sd_url))
+            _fixed_diff(val, elem.fixed[1], elem, loc, sink)
         if elem.pattern is not None and not _matches_pattern(val, elem.pattern[1]):
             sink.append(_issue("error", "value", loc, f"value must match the pattern {_short(elem.pattern[1])} "
                                f"(from {elem.id}), found {_short(val)}", elem.id, elem.sd_url))
@@ -648,10 +675,10 @@ class _Run:
             self._value(val, ext, sl, tcode, iloc, sink)
         for sl, n in zip(base.slices, counts):
             if n < sl.min:
-                sink.append(_issue("error", "required", f"{loc}.{base.name}", f"slice {sl.id}: minimum required = "
+                sink.append(_issue("error", "required", loc, f"slice {sl.id}: minimum required = "
                                    f"{sl.min}, but only found {n}" + _from(sl), sl.id, sl.sd_url))
             if sl.max is not None and n > sl.max:
-                sink.append(_issue("error", "structure", f"{loc}.{base.name}", f"slice {sl.id}: max allowed = "
+                sink.append(_issue("error", "structure", loc, f"slice {sl.id}: max allowed = "
                                    f"{sl.max}, but found {n}" + _from(sl), sl.id, sl.sd_url))
 
     # -- invariants ----------------------------------------------------------------------------
@@ -833,6 +860,11 @@ class _Run:
                 sink.append(_issue("error", "structure", f"{loc}.url", f"extension url {url!r} must be an absolute "
                                    "URL", "extension.url"))
                 return
+            if url.startswith(("http://hl7.org/fhir/StructureDefinition/", "http://hl7.org/fhir/tools/")):
+                sink.append(_issue("warning", "not-found", loc, f"the extension {url} is not in the loaded packages "
+                                   "(an HL7 extension outside R4 core, e.g. from the extensions pack); not checked",
+                                   "extension.unknown"))
+                return
             sink.append(_issue("error", "structure", loc, f"the extension {url} is unknown, and not allowed here "
                                "(hint: load the package that defines it with `conformance packages add`)",
                                "extension.unknown"))
@@ -861,9 +893,12 @@ class _Run:
                 return
             if ctype == "extension" and host_type == "Extension":
                 return
+            if ctype == "element" and self.v.structure(e.split(".")[0]) is None:
+                return  # a context type R4 does not have (e.g. R5 CanonicalResource): not decidable here
         allowed = ", ".join(e for _t, e in cs.context)
         where = host.base_path or host.path
-        sink.append(_issue("error", "structure", loc, f"the extension {cs.url} is not allowed at {where} (allowed "
+        host_loc = loc.rsplit(".", 1)[0] if "." in loc else loc
+        sink.append(_issue("error", "structure", host_loc, f"the extension {cs.url} is not allowed at {where} (allowed "
                            f"contexts: {allowed})", "extension.context", cs.url))
 
     # -- bundle-level rules --------------------------------------------------------------------
@@ -874,10 +909,22 @@ class _Run:
                 if isinstance(e, dict) and "resource" in e and "fullUrl" not in e:
                     sink.append(_issue("error", "required", f"{loc}.entry[{i}]", "every entry of a "
                                        f"{bundle.get('type')} Bundle needs a fullUrl", "bundle.fullurl"))
+        links = bundle.get("link") if isinstance(bundle.get("link"), list) else []
+        seen_rel: set[str] = set()
+        for i, link in enumerate(links):
+            rel = link.get("relation") if isinstance(link, dict) else None
+            if isinstance(rel, str):
+                if rel in seen_rel:
+                    sink.append(_issue("error", "invalid", f"{loc}.link[{i}]", f"The link relationship type {rel!r} "
+                                       "can only occur once", "bundle.link-unique"))
+                seen_rel.add(rel)
         for i, e in enumerate(entries):
             if not isinstance(e, dict):
                 continue
             fu, res = e.get("fullUrl"), e.get("resource")
+            if isinstance(fu, str) and fu and ":" not in fu:
+                sink.append(_issue("error", "invalid", f"{loc}.entry[{i}]", f"The fullUrl must be an absolute URL "
+                                   f"(not {fu!r})", "bundle.fullurl-absolute"))
             if isinstance(fu, str) and isinstance(res, dict) and isinstance(res.get("id"), str) \
                     and "://" in fu and not fu.startswith("urn:"):
                 rt, rid = res.get("resourceType"), res["id"]
@@ -936,3 +983,41 @@ def _matches_pattern(value: Any, pattern: Any) -> bool:
             value = [value]
         return all(any(_matches_pattern(v, pv) for v in value) for pv in pattern)
     return _equal(value, pattern)
+
+
+def _attachment_size(val: dict[str, Any], loc: str, sink: list[ValidationIssue]) -> None:
+    data, size = val.get("data"), val.get("size")
+    if not isinstance(data, str) or not isinstance(size, int) or isinstance(size, bool):
+        return
+    import base64
+    import binascii
+    try:
+        actual = len(base64.b64decode("".join(data.split()), validate=True))
+    except (binascii.Error, ValueError):
+        return
+    if actual != size:
+        sink.append(_issue("error", "structure", loc, f"Stated Attachment Size {size} does not match actual attachment "
+                           f"size {actual}", "attachment.size"))
+
+
+def _fixed_diff(val: Any, fixed: Any, elem: Elem, loc: str, sink: list[ValidationIssue]) -> None:
+    """Report a fixed-value mismatch where it is: the differing or unexpected property, like the reference validator."""
+    if isinstance(val, dict) and isinstance(fixed, dict):
+        for k, fv in fixed.items():
+            if k not in val:
+                sink.append(_issue("error", "value", loc, f"missing {k!r}: the value must be exactly "
+                                   f"{_short(fixed)} (fixed in {elem.id})", elem.id, elem.sd_url))
+            elif not _equal(val[k], fv):
+                _fixed_diff(val[k], fv, elem, f"{loc}.{k}", sink)
+        for k in val:
+            if k not in fixed:
+                sink.append(_issue("error", "value", f"{loc}.{k}", f"unexpected {k!r}: the value must be exactly "
+                                   f"{_short(fixed)} (fixed in {elem.id})", elem.id, elem.sd_url))
+        return
+    if isinstance(val, list) and isinstance(fixed, list) and len(val) == len(fixed):
+        for i, (a, b) in enumerate(zip(val, fixed)):
+            if not _equal(a, b):
+                _fixed_diff(a, b, elem, f"{loc}[{i}]", sink)
+        return
+    sink.append(_issue("error", "value", loc, f"value must be exactly {_short(fixed)} (fixed in {elem.id}), found "
+                       f"{_short(val)}", elem.id, elem.sd_url))

@@ -1,0 +1,192 @@
+"""Agreement with the HL7 Java reference validator on the fhir-test-cases suite (R4 subset).
+
+Runs the cases that need neither a terminology server nor packages we do not ship (JSON inputs,
+modules about StructureDefinition validation), and compares with the Java validator's outcome:
+- verdict: both say valid (0 errors) or both say invalid;
+- location: for invalid cases, at least one expected error is reported at the same location.
+
+Run `python tests/fhir/reference_cases.py` for the per-case table and the figure.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+DATA = Path(__file__).resolve().parent.parent / "data" / "fhir" / "fhir-test-cases"
+VALIDATOR_DIR = DATA / "validator"
+
+#: modules left out, with the reason (what they test is not StructureDefinition validation)
+EXCLUDED_MODULES = {
+    "matchetype": "Java test-harness pattern matching, not validation",
+    "json5": "JSON5 leniency of the Java parser",
+    "logical": "logical-model instances (needs the 'logical' option)",
+    "questionnaire": "QuestionnaireResponse-vs-Questionnaire rules (not implemented)",
+    "measure": "MeasureReport-vs-Measure rules (not implemented)",
+    "api": "SearchParameter expression checks (not implemented)",
+    "sd": "StructureDefinition authoring rules (not implemented)",
+    "security": "security-checks mode (not implemented)",
+    "dsig": "digital signatures (not implemented)",
+}
+
+
+@dataclass
+class CaseResult:
+    name: str
+    step: str  # "base" or "profile"
+    module: str
+    expected_errors: int
+    expected_locations: list[str]
+    errors: int
+    locations: list[str]
+    verdict_ok: bool
+    location_ok: bool
+    note: str = ""
+    messages: list[str] = field(default_factory=list)
+
+    @property
+    def agrees(self) -> bool:
+        return self.verdict_ok and (self.expected_errors == 0 or self.location_ok)
+
+
+def normalise(path: str) -> str:
+    """Java and our locations in one form: no comments, choice names merged, no resource type casts."""
+    p = re.sub(r"/\*.*?\*/", "", path)
+    p = re.sub(r"\.resource\.ofType\(\w+\)", ".resource", p)
+    p = re.sub(r"\.contained\[(\d+)\]\.ofType\(\w+\)", r".contained[\1]", p)
+    p = re.sub(r"\.(\w+)\.ofType\((\w)(\w*)\)", lambda m: f".{m.group(1)}{m.group(2).upper()}{m.group(3)}", p)
+    p = re.sub(r"^\w+:\s*", "", p) if re.match(r"^\w+/[\w.-]+:\s", p) else p
+    return p.strip()
+
+
+@cache
+def manifest() -> dict[str, dict[str, Any]]:
+    m = orjson.loads((VALIDATOR_DIR / "manifest.json").read_bytes())
+    return {t["name"]: t for t in m["test-cases"]}
+
+
+@cache
+def expectations() -> list[dict[str, Any]]:
+    return orjson.loads((DATA / "expected-outcomes.json").read_bytes())
+
+
+def selected_cases() -> list[dict[str, Any]]:
+    out = []
+    for e in expectations():
+        if e["flags"] or not e["file"].endswith(".json") or e["module"] in EXCLUDED_MODULES:
+            continue
+        if not (e.get("expected_base") or {}).get("available"):
+            continue
+        out.append(e)
+    return out
+
+
+def _load_json(rel: str) -> Any:
+    return orjson.loads((VALIDATOR_DIR / rel).read_bytes())
+
+
+def _errors(issues: list[Any]) -> list[Any]:
+    return [i for i in issues if i.severity in ("error", "fatal")]
+
+
+def _compare(name: str, step: str, module: str, expected: dict[str, Any], issues: list[Any], note: str = "") \
+        -> CaseResult:
+    exp_msgs = [m for m in expected.get("messages") or [] if m["severity"] in ("error", "fatal")]
+    exp_locs = sorted({normalise(x) for m in exp_msgs for x in m.get("expression") or []})
+    ours = _errors(issues)
+    our_locs = sorted({normalise(i.location) for i in ours})
+    n_exp = int(expected.get("errors", 0))
+    verdict_ok = (n_exp == 0) == (len(ours) == 0)
+    location_ok = bool(set(exp_locs) & set(our_locs)) or (n_exp > 0 and not exp_locs and bool(ours))
+    return CaseResult(name, step, module, n_exp, exp_locs, len(ours), our_locs, verdict_ok, location_ok, note,
+                      [f"{i.location}: {i.message} [{i.rule}]" for i in ours])
+
+
+@cache
+def _shared_validator() -> Any:
+    from conformance.fhir import Validator
+
+    return Validator()
+
+
+def run_case(e: dict[str, Any]) -> list[CaseResult]:
+    from conformance.fhir import Validator
+
+    t = manifest()[e["name"]]
+    supporting = list(t.get("supporting", [])) + list(t.get("profiles", []))
+    profile_step = t.get("profile") if isinstance(t.get("profile"), dict) else None
+    if profile_step:
+        supporting += list(profile_step.get("supporting", []))
+    resources = [_load_json(s) for s in supporting if s.endswith(".json")]
+    if any(not s.endswith(".json") for s in supporting):
+        return [CaseResult(e["name"], "base", e["module"], 0, [], 0, [], False, False, "XML supporting file")]
+    v = Validator(resources=resources) if resources or profile_step else _shared_validator()
+    results = []
+    try:
+        resource = orjson.loads((VALIDATOR_DIR / t["file"]).read_bytes().removeprefix(b"\xef\xbb\xbf"))
+    except orjson.JSONDecodeError as exc:  # the CLI reports this as unreadable input: an 'invalid' verdict
+        from conformance.issues import ValidationIssue
+
+        issues = [ValidationIssue("fatal", "structure", "$", f"not valid JSON: {exc}", "json.syntax")]
+        return [_compare(e["name"], "base", e["module"], e["expected_base"], issues)]
+    try:
+        issues = v.validate(resource)
+    except Exception as exc:  # noqa: BLE001 - a crash is a disagreement, recorded with its reason
+        issues = []
+        note = f"crash: {type(exc).__name__}: {exc}"
+        results.append(CaseResult(e["name"], "base", e["module"], e["expected_base"]["errors"], [], -1, [], False,
+                                  False, note))
+    else:
+        results.append(_compare(e["name"], "base", e["module"], e["expected_base"], issues))
+    if profile_step and e.get("expected_profile") and e["expected_profile"].get("available") \
+            and profile_step["source"].endswith(".json"):
+        sd = _load_json(profile_step["source"])
+        v.add_resource(sd)
+        try:
+            issues = v.validate(resource, profiles=[sd["url"]])
+            results.append(_compare(e["name"], "profile", e["module"], e["expected_profile"], issues))
+        except Exception as exc:  # noqa: BLE001
+            results.append(CaseResult(e["name"], "profile", e["module"], e["expected_profile"]["errors"], [], -1,
+                                      [], False, False, f"crash: {type(exc).__name__}: {exc}"))
+    return results
+
+
+def run_all() -> list[CaseResult]:
+    out: list[CaseResult] = []
+    for e in selected_cases():
+        out.extend(run_case(e))
+    return out
+
+
+def summary(results: list[CaseResult]) -> dict[str, Any]:
+    n = len(results)
+    agree = sum(r.agrees for r in results)
+    verdict = sum(r.verdict_ok for r in results)
+    return {"cases": n, "agreement": agree / n if n else 0.0, "agree": agree,
+            "verdict_agreement": verdict / n if n else 0.0}
+
+
+def main() -> int:
+    results = run_all()
+    verbose = "-v" in sys.argv
+    for r in results:
+        mark = "ok  " if r.agrees else "DIFF"
+        print(f"{mark} {str(r.module):<11} {r.name}[{r.step}] expected {r.expected_errors} error(s) at {r.expected_locations}"
+              f" / found {r.errors} at {r.locations} {r.note}")
+        if verbose and not r.agrees:
+            for m in r.messages[:6]:
+                print(f"       {m[:200]}")
+    s = summary(results)
+    print(f"\nagreement with the HL7 Java validator: {s['agree']}/{s['cases']} = {s['agreement']:.1%} "
+          f"(verdict only: {s['verdict_agreement']:.1%})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -92,13 +92,13 @@ _TEXT_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
         ),
         r"\1" + MASK,
     ),
-    # user:password@host in URLs
-    (re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^/@\s:\"']+:[^/@\s\"']+@"), r"\1" + MASK + "@"),
+    # user:password@host in URLs (the password may hold an unencoded '/'; a false match only masks a URL part)
+    (re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^/@\s:\"']+:[^@\s\"']+@"), r"\1" + MASK + "@"),
     # password=..., 'client_secret': '...', token: ..., in reprs, messages, config dumps
     (
         re.compile(
             r"(?i)([\"']?)\b([a-z0-9_\-]*(?:password|passwd|passphrase|secret|api[_\-]?key|private[_\-]?key"
-            r"|access[_\-]?token|refresh[_\-]?token|id[_\-]?token|auth[_\-]?token|bearer[_\-]?token|credentials?))\1"
+            r"|token|credentials?))\1"
             r"(\s*[:=]\s*)(?![\"']?\[REDACTED)(\"[^\"]*\"|'[^']*'|[^\s,;&})\]{(\[][^\s,;&})\]]*)"
         ),
         r"\1\2\1\3'" + MASK + "'",

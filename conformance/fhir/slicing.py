@@ -191,9 +191,15 @@ def _matcher(run: _Run, sl: Elem, base: Elem) -> list[tuple[str, str, Any]]:
     return out
 
 
-def slice_matches(run: _Run, sl: Elem, base: Elem, val: Any, tcode: str, loc: str) -> bool:
-
-    for dtype, path, expected in _matcher(run, sl, base):
+def slice_matches(run: _Run, sl: Elem, base: Elem, val: Any, tcode: str, loc: str, *,
+                  ignore_profiles: bool = False) -> bool:
+    """Does `val` belong to slice `sl`? (`ignore_profiles`: judge by the other discriminators only)"""
+    matchers = _matcher(run, sl, base)
+    if ignore_profiles and not any(d != "profile" for d, _p, _e in matchers):
+        return False
+    for dtype, path, expected in matchers:
+        if ignore_profiles and dtype == "profile":
+            continue
         values = _instance_values(run, val, tcode, path)
         if dtype in ("value", "pattern"):
             if not expected:

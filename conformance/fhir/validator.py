@@ -661,9 +661,11 @@ class _Run:
                                        f"{base.id} and the slicing is closed"
                                        f" (slices: {', '.join(s.slice_name or '?' for s in base.slices)})",
                                        base.id, base.sd_url))
-                elif slicing.rules == "openAtEnd" and last_index >= 0 and slicing.ordered:
-                    pass
-                self._value(val, ext, base, tcode, iloc, sink)
+                # a profile-discriminated slice whose other discriminators match (e.g. the type): validate
+                # against it anyway, so the report says why the element is not the slice member it looks like
+                near = next((sl for sl in base.slices if any(d == "profile" for d, _p in slicing.discriminators)
+                             and slice_matches(self, sl, base, val, tcode, iloc, ignore_profiles=True)), None)
+                self._value(val, ext, near or base, tcode, iloc, sink)
                 continue
             if slicing.ordered and match < last_index:
                 sink.append(_issue("error", "structure", iloc, f"slices of {base.id} are ordered; slice "

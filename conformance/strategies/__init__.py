@@ -4,11 +4,13 @@ Public API (thin re-exports, like hypothesis's own ``strategies``):
 
 * :func:`documents` – complete, valid document Bundles per priority category;
 * :func:`patients` – patient identities;
-* :func:`from_profile` – instances of any StructureDefinition in the loaded packages;
+* :func:`from_profile` – instances of a resource profile in the loaded packages, each valid;
+* :func:`generation_stats` – how many instances were built, repaired and filtered, per profile;
 * :func:`mutations` – a document with exactly one named rule broken, tagged with that rule.
 """
 
 from conformance.strategies.choosers import HypothesisChooser
 from conformance.strategies.documents import documents, patients
+from conformance.strategies.profile import from_profile, generation_stats
 
-__all__ = ["HypothesisChooser", "documents", "patients"]
+__all__ = ["HypothesisChooser", "documents", "from_profile", "generation_stats", "patients"]

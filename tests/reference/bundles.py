@@ -89,6 +89,10 @@ def broken(bundle: dict[str, Any], how: str) -> dict[str, Any]:
         out["entry"][0]["resource"]["type"]["coding"][0]["code"] = "11488-4"
     elif how == "no-identifier":
         del out["identifier"]
+    elif how == "bad-status":
+        out["entry"][0]["resource"]["status"] = "not-a-status"
+    elif how == "bad-bundle-type":
+        out["type"] = "pamphlet"
     elif how == "no-title":
         del out["entry"][0]["resource"]["title"]
     else:
@@ -97,7 +101,7 @@ def broken(bundle: dict[str, Any], how: str) -> dict[str, Any]:
 
 
 DEFECTS = ("collection", "no-composition-first", "dangling-reference", "patient-without-identifier",
-           "unknown-type", "no-identifier", "no-title")
+           "unknown-type", "no-identifier", "no-title", "bad-status", "bad-bundle-type")
 
 
 def cda(patient_root: str, patient_extension: str, *, code: str = "60591-5") -> bytes:

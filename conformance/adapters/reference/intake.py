@@ -47,6 +47,11 @@ for _code, _cat in CATEGORY_BY_LOINC.items():
 
 SOURCE = "ehds-conformance reference EHR"
 
+#: Codes of the required bindings the structural check enforces (FHIR R4 value sets).
+BUNDLE_TYPES = frozenset({"document", "message", "transaction", "transaction-response", "batch", "batch-response",
+                          "history", "searchset", "collection"})
+COMPOSITION_STATUS = frozenset({"preliminary", "final", "amended", "entered-in-error"})
+
 
 @dataclass
 class Incoming:
@@ -158,7 +163,10 @@ def structural_issues(bundle: Any) -> list[ValidationIssue]:
     if bundle.get("resourceType") != "Bundle":
         return [_issue("resourceType", f"resourceType is {bundle.get('resourceType')!r}; send a Bundle of type "
                        "'document' whose first entry is a Composition", "document-bundle")]
-    if bundle.get("type") != "document":
+    if bundle.get("type") not in BUNDLE_TYPES:
+        issues.append(_issue("Bundle.type", f"Bundle.type {bundle.get('type')!r} is not a code of the required "
+                             "value set http://hl7.org/fhir/ValueSet/bundle-type", "Bundle.type", code="code-invalid"))
+    elif bundle.get("type") != "document":
         issues.append(_issue("Bundle.type", f"Bundle.type is {bundle.get('type')!r}; a document must have type "
                              "'document'", "document-bundle"))
     ident = bundle.get("identifier")
@@ -196,6 +204,10 @@ def structural_issues(bundle: Any) -> list[ValidationIssue]:
         if not first.get(name):
             issues.append(_issue(f"{comp_loc}.{name}", f"Composition.{name} is required (1..1)", "Composition." + name,
                                  code="required"))
+    if first.get("status") and first["status"] not in COMPOSITION_STATUS:
+        issues.append(_issue(f"{comp_loc}.status", f"Composition.status {first['status']!r} is not one of "
+                             f"{sorted(COMPOSITION_STATUS)} (required binding composition-status)",
+                             "Composition.status", code="code-invalid"))
     if not first.get("author"):
         issues.append(_issue(f"{comp_loc}.author", "Composition.author is required (1..*)", "Composition.author",
                              code="required"))

@@ -35,6 +35,7 @@ Quick use::
 from __future__ import annotations
 
 import base64
+import contextvars
 import copy
 import datetime as dt
 import hashlib
@@ -42,7 +43,8 @@ import hmac
 import json
 import secrets
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,6 +77,8 @@ ENTITY_TYPE = "http://terminology.hl7.org/CodeSystem/audit-entity-type"
 OBJECT_ROLE = "http://terminology.hl7.org/CodeSystem/object-role"
 SOURCE_TYPE = "http://terminology.hl7.org/CodeSystem/security-source-type"
 BALP = "https://profiles.ihe.net/ITI/BALP/StructureDefinition/IHE.BasicAudit."
+BALP_ENTITY_TYPE = "https://profiles.ihe.net/ITI/BALP/CodeSystem/BasicAuditEntityType"
+RESOURCE_TYPES = "http://hl7.org/fhir/resource-types"
 
 #: entity.detail.type naming the priority category of the data (Annex II 3.2(c)).
 CATEGORY_DETAIL = "ehds-priority-category"
@@ -120,6 +124,41 @@ class Principal:
 
 
 @dataclass(frozen=True)
+class RequestContext:
+    """How a request reached the EHR: the network side of the log entry (BALP client/server agents).
+
+    The in-process adapter uses the defaults; the HTTP server wraps each request in
+    :func:`request_context` with the caller's address and its X-Request-Id.
+    """
+
+    client_address: str = "localhost"
+    client_name: str = "in-process adapter"
+    server_address: str = "localhost"
+    request_id: str = ""
+
+
+_DEFAULT_REQUEST = RequestContext()
+_REQUEST: contextvars.ContextVar[RequestContext | None] = contextvars.ContextVar("reference_ehr_request",
+                                                                                 default=None)
+
+
+@contextmanager
+def request_context(**fields: str) -> Iterator[RequestContext]:
+    """Within the block, log entries carry this request's client, server and request id."""
+    ctx = RequestContext(**fields)
+    token = _REQUEST.set(ctx)
+    try:
+        yield ctx
+    finally:
+        _REQUEST.reset(token)
+
+
+def current_request() -> RequestContext:
+    """The request being served (the in-process defaults outside :func:`request_context`)."""
+    return _REQUEST.get() or _DEFAULT_REQUEST
+
+
+@dataclass(frozen=True)
 class AccessEvent:
     """One thing that happened to a patient's data, before it becomes an AuditEvent.
 
@@ -137,6 +176,7 @@ class AccessEvent:
     emergency_purpose: str | None = None  # None: no emergency access; str: the stated purpose
     query: str = ""
     recorded: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    request: RequestContext = field(default_factory=current_request)
 
 
 def _now() -> dt.datetime:
@@ -446,15 +486,19 @@ class ReferenceEHR:
     # =================================================================================
 
     def build_audit_event(self, event: AccessEvent) -> dict[str, Any]:
-        """An AccessEvent as a FHIR R4 AuditEvent shaped after IHE BALP.
+        """An AccessEvent as a FHIR R4 AuditEvent conforming to IHE BALP.
 
-        Annex II 3.2 content: (a) an agent for the organisation (v3-RoleClass PROV,
-        who.identifier); (b) an agent for the natural person (requestor = true,
-        who.identifier); (c) per document an entity whose detail
-        ``ehds-priority-category`` names the category; (d) ``recorded`` with a
-        time-zone offset; (e) per data origin an Organization entity with the
-        custodian's identifier. The patient is an entity of type 1 / role 1.
-        Emergency access carries purposeOfEvent v3-ActReason BTG and the purpose text.
+        Successful accesses claim the BALP profile of their pattern (PatientRead,
+        PatientQuery, PatientCreate); refused ones (outcome 4) are plain AuditEvents,
+        because BALP fixes outcome to 0. Annex II 3.2 content:
+
+        (a) an agent for the organisation (type v3-RoleClass PROV, who.identifier);
+        (b) an agent for the natural person (type IRCP, requestor = true, who.identifier);
+        (c) per document an entity whose detail ``ehds-priority-category`` names the category;
+        (d) ``recorded`` with a time-zone offset;
+        (e) per data origin an Organization entity (type 3) with the custodian's identifier.
+        The patient is an entity of type 1 / role 1. Emergency access carries
+        purposeOfEvent v3-ActReason BTG with the stated purpose as text.
         """
         action_code, subtype, profile = {
             "create": ("C", "create", "PatientCreate"),
@@ -465,7 +509,7 @@ class ReferenceEHR:
             "restrict": ("U", "update", "PatientUpdate"),
         }.get(event.action, ("E", "", ""))
         audit: dict[str, Any] = {"resourceType": "AuditEvent", "id": str(uuid.uuid4())}
-        if profile:
+        if profile and event.outcome == SUCCESS and event.patient is not None:
             audit["meta"] = {"profile": [BALP + profile]}
         if event.action == "login":
             audit["type"] = {"system": DCM, "code": "110114", "display": "User Authentication"}
@@ -483,7 +527,7 @@ class ReferenceEHR:
             if event.emergency_purpose:
                 purpose["text"] = event.emergency_purpose
             audit["purposeOfEvent"] = [purpose]
-        audit["agent"] = self._audit_agents(event.principal)
+        audit["agent"] = self._audit_agents(event)
         audit["source"] = {"site": PRODUCT, "observer": {"display": PRODUCT},
                            "type": [{"system": SOURCE_TYPE, "code": "4", "display": "Application Server"}]}
         entities = self._audit_entities(event)
@@ -491,8 +535,22 @@ class ReferenceEHR:
             audit["entity"] = entities
         return audit
 
-    def _audit_agents(self, principal: Principal | None) -> list[dict[str, Any]]:
-        agents: list[dict[str, Any]] = []
+    def _audit_agents(self, event: AccessEvent) -> list[dict[str, Any]]:
+        principal, request = event.principal, event.request
+        agents: list[dict[str, Any]] = [
+            {  # BALP client: the software the request came from
+                "type": {"coding": [{"system": DCM, "code": "110153", "display": "Source Role ID"}]},
+                "who": {"display": request.client_name},
+                "requestor": False,
+                "network": _network(request.client_address),
+            },
+            {  # BALP server: this EHR
+                "type": {"coding": [{"system": DCM, "code": "110152", "display": "Destination Role ID"}]},
+                "who": {"display": PRODUCT},
+                "requestor": False,
+                "network": _network(request.server_address),
+            },
+        ]
         if principal is not None and principal.organisation is not None:
             agents.append({  # 3.2(a): the healthcare provider on whose behalf access happened
                 "type": {"coding": [{"system": ROLE_CLASS, "code": "PROV", "display": "healthcare provider"}]},
@@ -503,23 +561,18 @@ class ReferenceEHR:
         if principal is not None and principal.identifier:
             who_type = {ActorKind.HEALTH_PROFESSIONAL: "Practitioner", ActorKind.PATIENT: "Patient"}.get(
                 principal.kind)
-            agents.append({  # 3.2(b): the natural person who accessed
+            agents.append({  # 3.2(b): the natural person who accessed (BALP user)
                 "type": {"coding": [{"system": PARTICIPATION_TYPE, "code": "IRCP",
                                      "display": "information recipient"}]},
                 "who": {**({"type": who_type} if who_type else {}), "identifier": _ident(principal.identifier),
                         "display": principal.name or principal.identifier},
                 "requestor": True,
             })
-        agents.append({  # the system that served the request
-            "type": {"coding": [{"system": DCM, "code": "110152", "display": "Destination Role ID"}]},
-            "who": {"type": "Device", "display": PRODUCT},
-            "requestor": False,
-        })
         return agents
 
     def _audit_entities(self, event: AccessEvent) -> list[dict[str, Any]]:
         entities: list[dict[str, Any]] = []
-        if event.patient is not None:
+        if event.patient is not None:  # BALP patient: whose data (Art 9)
             patient = event.patient
             what: dict[str, Any] = {"reference": f"Patient/{patient.id}", "type": "Patient"}
             if patient.identifiers:
@@ -532,28 +585,30 @@ class ReferenceEHR:
                 "role": {"system": OBJECT_ROLE, "code": "1", "display": "Patient"},
                 "what": what,
             })
-        if event.action in ("search", "read-log", "find-patient") and event.query:
-            entities.append({
+        searched = event.action in ("search", "read-log", "find-patient")
+        if searched and event.query:
+            entities.append({  # BALP query: what was asked (no detail allowed here)
                 "type": {"system": ENTITY_TYPE, "code": "2", "display": "System Object"},
                 "role": {"system": OBJECT_ROLE, "code": "24", "display": "Query"},
-                "query": base64.b64encode(event.query.encode("utf-8")).decode("ascii"),
                 "description": event.query,
-                **({"detail": [{"type": CATEGORY_DETAIL, "valueString": c} for c in event.categories]}
-                   if event.categories else {}),
+                "query": base64.b64encode(event.query.encode("utf-8")).decode("ascii"),
             })
-        elif event.categories and not event.documents:
-            entities.append({  # a refused or empty request still says which data it was about
-                "type": {"system": ENTITY_TYPE, "code": "2", "display": "System Object"},
-                "role": {"system": OBJECT_ROLE, "code": "4", "display": "Domain Resource"},
-                "detail": [{"type": CATEGORY_DETAIL, "valueString": c} for c in event.categories],
-            })
-        for doc in event.documents:  # 3.2(c): the categories of data accessed
+        for doc in event.documents:  # 3.2(c): the data accessed and its category
             entities.append({
-                "type": {"system": ENTITY_TYPE, "code": "2", "display": "System Object"},
+                # BALP: the one data object of a read/create is "System Object"; the documents
+                # a query returned are typed by resource type, so they do not count as the query.
+                "type": ({"system": RESOURCE_TYPES, "code": "Bundle", "display": "Bundle"} if searched
+                         else {"system": ENTITY_TYPE, "code": "2", "display": "System Object"}),
                 "role": {"system": OBJECT_ROLE, "code": "4", "display": "Domain Resource"},
                 "what": {"reference": f"Bundle/{doc.id}", "type": "Bundle",
                          **({"display": doc.title} if doc.title else {})},
                 "detail": [{"type": CATEGORY_DETAIL, "valueString": doc.category}],
+            })
+        if event.categories and not event.documents:
+            entities.append({  # nothing served, but the request was about these categories
+                "type": {"system": ENTITY_TYPE, "code": "4", "display": "Other"},
+                "description": "categories requested",
+                "detail": [{"type": CATEGORY_DETAIL, "valueString": c} for c in event.categories],
             })
         origins: dict[str, str] = {}
         for doc in event.documents:
@@ -562,9 +617,15 @@ class ReferenceEHR:
         for identifier, name in origins.items():  # 3.2(e): where the data came from
             entities.append({
                 "type": {"system": ENTITY_TYPE, "code": "3", "display": "Organization"},
-                "what": {"type": "Organization", "identifier": _ident(identifier), **({"display": name} if name else {})},
+                "what": {"type": "Organization", "identifier": _ident(identifier),
+                         **({"display": name} if name else {})},
                 "description": "origin of the data (custodian organisation)",
                 "detail": [{"type": ORIGIN_DETAIL, "valueString": "custodian"}],
+            })
+        if event.request.request_id:  # BALP transaction: correlates with the HTTP request
+            entities.append({
+                "type": {"system": BALP_ENTITY_TYPE, "code": "XrequestId"},
+                "what": {"identifier": {"value": event.request.request_id}},
             })
         return entities
 
@@ -714,6 +775,19 @@ class ReferenceEHR:
         self.authorize(principal, "restrict", patient)
         row = self.store.restriction(patient.id)
         return Restriction(row.document_ids, row.categories)
+
+
+def _network(address: str) -> dict[str, str]:
+    """AuditEvent.agent.network: type 5 URI, 2 IP address, 1 machine name."""
+    import ipaddress
+
+    if "://" in address:
+        return {"address": address, "type": "5"}
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        return {"address": address or "localhost", "type": "1"}
+    return {"address": address, "type": "2"}
 
 
 def _query_text(patient_id: str, category: str | None) -> str:

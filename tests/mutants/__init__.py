@@ -1,0 +1,65 @@
+"""The broken-adapter catalogue: each mutant is the reference EHR with exactly ONE rule broken.
+
+A mutant is a subclass of :class:`conformance.adapters.reference.service.ReferenceEHR`
+overriding one small method, exposed as an adapter factory
+``tests.mutants.<name>:create``. Run the suite against one with::
+
+    conformance run --adapter tests.mutants.forgets_read_log:create
+
+``MUTANTS`` maps each name to ``(factory path, requirement id expected to fail,
+description)``. The requirement is ``None`` for the mutants in ``ERROR_MUTANTS``:
+they crash or hang, and the checks touching the broken call must end in an *error*
+verdict (not a fail) while the run carries on.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class Mutant(NamedTuple):
+    factory: str
+    requirement: str | None
+    description: str
+
+
+def _m(name: str, requirement: str | None, description: str) -> tuple[str, Mutant]:
+    return name, Mutant(f"tests.mutants.{name}:create", requirement, description)
+
+
+MUTANTS: dict[str, Mutant] = dict([
+    _m("forgets_read_log", "EHDS-LOG-001", "an ordinary fetch is not logged (listings, submissions still are)"),
+    _m("log_without_organisation", "EHDS-LOG-002", "log entries omit the healthcare provider agent"),
+    _m("log_without_person", "EHDS-LOG-003", "log entries name only the client system, not the person"),
+    _m("log_without_category", "EHDS-LOG-004", "log entries do not state the category of data"),
+    _m("log_without_timezone", "EHDS-LOG-005", "the access time is recorded without a time-zone offset"),
+    _m("log_wrong_time", "EHDS-LOG-005", "the access time is two hours off (local wall time labelled UTC)"),
+    _m("log_without_origin", "EHDS-LOG-006", "log entries do not name the origin (custodian) of the data"),
+    _m("log_without_patient", "EHDS-LOG-007", "AuditEvents do not identify the patient"),
+    _m("leaks_restricted_data", "EHDS-SEC-007", "the patient's restriction is never applied"),
+    _m("reveals_restriction", "EHDS-SEC-007", "listings and exports say that documents were withheld"),
+    _m("accepts_anonymous", "EHDS-SEC-006", "a caller without credentials gets in"),
+    _m("accepts_wrong_password", "EHDS-SEC-006", "a known identifier with any password gets in"),
+    _m("stores_invalid_document", "EHDS-INT-012", "an invalid document is rejected but left stored"),
+    _m("accepts_invalid_document", "EHDS-INT-012", "invalid documents are accepted"),
+    _m("emergency_without_purpose", "EHDS-SEC-008", "emergency access is granted with a blank purpose"),
+    _m("emergency_not_flagged_in_log", "EHDS-LOG-012", "emergency access is logged without BTG"),
+    _m("returns_wrong_patient", "EHDS-INT-004", "the export carries another patient's identity"),
+    _m("returns_collection_bundle", "EHDS-INT-004", "the export is a collection Bundle, not a document"),
+    _m("patient_cannot_read_own_log", "EHDS-LOG-009", "the patient is refused their own access log"),
+    _m("forgets_refused_attempts", "EHDS-LOG-013", "refused attempts are not logged (a SHOULD)"),
+    _m("hangs_on_fetch", None, "fetch never returns: checks that fetch get an error verdict"),
+    _m("crashes_on_submit", None, "submit raises RuntimeError: checks that submit get an error verdict"),
+])
+
+#: Requirements a mutant cannot help failing besides its own, with the reason. An access time
+#: without an offset is not a valid FHIR ``instant``, so the BALP/FHIR validity check (a SHOULD)
+#: fails too; ``log_wrong_time`` breaks EHDS-LOG-005 alone.
+COLLATERAL: dict[str, frozenset[str]] = {
+    "log_without_timezone": frozenset({"EHDS-LOG-014"}),
+}
+
+#: Mutants whose expected outcome is an *error* verdict on the checks using the broken call.
+ERROR_MUTANTS: frozenset[str] = frozenset(name for name, m in MUTANTS.items() if m.requirement is None)
+
+__all__ = ["COLLATERAL", "ERROR_MUTANTS", "MUTANTS", "Mutant"]

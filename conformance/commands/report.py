@@ -28,16 +28,23 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
-        "report", help="sign, verify, diff and re-render certification reports",
+        "report",
+        help="sign, verify, diff and re-render certification reports",
         description="Work with report directories written by `conformance run` (reports/<run-id>/).",
-        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n", 2)[2])
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n\n", 2)[2],
+    )
     parser.set_defaults(func=lambda args: _help(parser))
     sub = parser.add_subparsers(dest="report_command", metavar="{keygen,sign,verify,diff,summary,render}")
 
     p = sub.add_parser("keygen", help="create a key pair for signing reports")
     p.add_argument("key", type=Path, help="private key file to create (PEM); the public key goes to NAME.pub.pem")
-    p.add_argument("--type", choices=("ec", "rsa", "ed25519"), default="ec",
-                   help="key type: ec = P-256/ES256 (default), rsa = 3072-bit/PS256, ed25519 = EdDSA")
+    p.add_argument(
+        "--type",
+        choices=("ec", "rsa", "ed25519"),
+        default="ec",
+        help="key type: ec = P-256/ES256 (default), rsa = 3072-bit/PS256, ed25519 = EdDSA",
+    )
     _password_option(p, "encrypt the private key with the password in this environment variable")
     p.set_defaults(func=_keygen)
 
@@ -56,10 +63,18 @@ def register(subparsers: Any) -> None:
     p = sub.add_parser("diff", help="list requirements whose verdict changed between two reports")
     p.add_argument("old", type=Path, help="old report directory or report.json (e.g. the main branch's)")
     p.add_argument("new", type=Path, help="new report directory or report.json")
-    p.add_argument("--fail-on", choices=("regression", "change"), default=None,
-                   help="exit 1 on a regression (pass/attested -> fail/error) or on any change, among gated levels")
-    p.add_argument("--policy", choices=("shall", "should", "all"), default="shall",
-                   help="levels that gate: shall (default) = SHALL only, should = SHALL+SHOULD, all = every level")
+    p.add_argument(
+        "--fail-on",
+        choices=("regression", "change"),
+        default=None,
+        help="exit 1 on a regression (pass/attested -> fail/error) or on any change, among gated levels",
+    )
+    p.add_argument(
+        "--policy",
+        choices=("shall", "should", "all"),
+        default="shall",
+        help="levels that gate: shall (default) = SHALL only, should = SHALL+SHOULD, all = every level",
+    )
     p.add_argument("--format", choices=("text", "markdown", "json"), default="text")
     p.set_defaults(func=_diff)
 
@@ -119,21 +134,38 @@ def _verify(args: argparse.Namespace) -> int:
         key = type(key)(**key.export_public(as_dict=True))
     result = verify_directory(args.directory, key)
     if args.format == "json":
-        json.dump({"directory": str(result.directory), "ok": result.ok, "signed": result.signed,
-                   "authenticated": result.authenticated, "signer": result.signer, "files": result.files,
-                   "problems": result.problems}, sys.stdout, indent=2)
+        json.dump(
+            {
+                "directory": str(result.directory),
+                "ok": result.ok,
+                "signed": result.signed,
+                "authenticated": result.authenticated,
+                "signer": result.signer,
+                "files": result.files,
+                "problems": result.problems,
+            },
+            sys.stdout,
+            indent=2,
+        )
         sys.stdout.write("\n")
         return EXIT_OK if result.ok else EXIT_FAILED
     for problem in result.problems:
         print(f"FAILED {args.directory}/{problem}")
     if not result.ok:
-        print(f"verify: {args.directory}: {len(result.problems)} problem(s); the report cannot be trusted", file=sys.stderr)
+        print(
+            f"verify: {args.directory}: {len(result.problems)} problem(s); the report cannot be trusted",
+            file=sys.stderr,
+        )
         return EXIT_FAILED
     if result.authenticated:
-        print(f"OK {args.directory}: signature by key {result.signer} verifies; {result.files} files match manifest.json")
+        print(
+            f"OK {args.directory}: signature by key {result.signer} verifies; {result.files} files match manifest.json"
+        )
     elif result.signed:
-        print(f"OK {args.directory}: {result.files} files match manifest.json; signature verifies with its embedded key "
-              f"{result.signer}, NOT authenticated (pass --key PUBLIC_KEY to check who signed)")
+        print(
+            f"OK {args.directory}: {result.files} files match manifest.json; signature verifies with its embedded key "
+            f"{result.signer}, NOT authenticated (pass --key PUBLIC_KEY to check who signed)"
+        )
     else:
         print(f"OK {args.directory}: {result.files} files match manifest.json; NOT signed")
     return EXIT_OK

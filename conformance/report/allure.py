@@ -33,8 +33,14 @@ from attr import asdict
 from conformance.report.text import check_lines, first_message, profile_label, sut_label
 
 ALLURE_DIR = "allure-results"
-STATUS = {"pass": Status.PASSED, "fail": Status.FAILED, "error": Status.BROKEN, "not-applicable": Status.SKIPPED,
-          "not-tested": Status.SKIPPED, "attested": Status.SKIPPED}
+STATUS = {
+    "pass": Status.PASSED,
+    "fail": Status.FAILED,
+    "error": Status.BROKEN,
+    "not-applicable": Status.SKIPPED,
+    "not-tested": Status.SKIPPED,
+    "attested": Status.SKIPPED,
+}
 SEVERITY = {"SHALL": "critical", "SHOULD": "normal", "MAY": "minor"}
 NAMESPACE = uuid.UUID("1b7e3a52-8f0f-4f53-a3f4-2f0d2b9c7e11")
 
@@ -71,24 +77,40 @@ def write_allure(doc: dict[str, Any], directory: Path) -> list[Path]:
                 json.dumps(check["evidence"], indent=1, ensure_ascii=False, default=str), encoding="utf-8"
             )
             written.append(out_dir / attachment_name)
-            steps.append(TestStepResult(
-                name=check["name"], status=STATUS[check["verdict"]], stage="finished",
-                statusDetails=StatusDetails(message=check["message"] or None),
-                attachments=[Attachment(name="evidence", source=attachment_name, type="application/json")],
-                parameters=[Parameter(name="nodeid", value=check["nodeid"])]
-                + ([Parameter(name="seed", value=check["seed"])] if check.get("seed") else []),
-                start=start, stop=start + dur,
-            ))
+            steps.append(
+                TestStepResult(
+                    name=check["name"],
+                    status=STATUS[check["verdict"]],
+                    stage="finished",
+                    statusDetails=StatusDetails(message=check["message"] or None),
+                    attachments=[Attachment(name="evidence", source=attachment_name, type="application/json")],
+                    parameters=[Parameter(name="nodeid", value=check["nodeid"])]
+                    + ([Parameter(name="seed", value=check["seed"])] if check.get("seed") else []),
+                    start=start,
+                    stop=start + dur,
+                )
+            )
             start += dur
         verdict = row["verdict"]
-        message = first_message(row) if verdict in ("fail", "error") else f"{verdict}: {row.get('reason', '')}".strip(": ")
+        message = (
+            first_message(row) if verdict in ("fail", "error") else f"{verdict}: {row.get('reason', '')}".strip(": ")
+        )
         trace = "\n".join(line for c in row["checks"] for line in check_lines(c)) or None
         labels = [
-            Label("requirement", rid), Label("category", row["category"]), Label("level", row["level"]),
-            Label("verdict", verdict), Label("parentSuite", profile_label(doc)), Label("suite", row["category"]),
-            Label("subSuite", row["level"]), Label("epic", profile_label(doc)), Label("feature", row["category"]),
-            Label("story", rid), Label("severity", SEVERITY.get(row["level"], "normal")), Label("tag", row["level"]),
-            Label("framework", "ehds-conformance"), Label("host", sut_label(doc)),
+            Label("requirement", rid),
+            Label("category", row["category"]),
+            Label("level", row["level"]),
+            Label("verdict", verdict),
+            Label("parentSuite", profile_label(doc)),
+            Label("suite", row["category"]),
+            Label("subSuite", row["level"]),
+            Label("epic", profile_label(doc)),
+            Label("feature", row["category"]),
+            Label("story", rid),
+            Label("severity", SEVERITY.get(row["level"], "normal")),
+            Label("tag", row["level"]),
+            Label("framework", "ehds-conformance"),
+            Label("host", sut_label(doc)),
         ]
         result = TestResult(
             uuid=result_uuid,
@@ -102,8 +124,11 @@ def write_allure(doc: dict[str, Any], directory: Path) -> list[Path]:
             stage="finished",
             steps=steps,
             labels=labels,
-            links=[Link(type="link", url=r["url"], name=f"{r['source']} {r['section']}") for r in row["references"]
-                   if r.get("url")],
+            links=[
+                Link(type="link", url=r["url"], name=f"{r['source']} {r['section']}")
+                for r in row["references"]
+                if r.get("url")
+            ],
             start=clock,
             stop=max(start, clock),
             titlePath=[profile_label(doc), row["category"]],
@@ -113,9 +138,16 @@ def write_allure(doc: dict[str, Any], directory: Path) -> list[Path]:
         written.append(path)
     env = out_dir / "environment.properties"
     sut = doc.get("sut", {})
-    props = {"profile": profile_label(doc), "profile.sha256": prof["sha256"], "sut.product": sut.get("product", ""),
-             "sut.version": sut.get("version", ""), "sut.vendor": sut.get("vendor", ""), "run.id": run["id"],
-             "run.seed": run["seed"], "harness.version": run["harness"]["version"]}
+    props = {
+        "profile": profile_label(doc),
+        "profile.sha256": prof["sha256"],
+        "sut.product": sut.get("product", ""),
+        "sut.version": sut.get("version", ""),
+        "sut.vendor": sut.get("vendor", ""),
+        "run.id": run["id"],
+        "run.seed": run["seed"],
+        "harness.version": run["harness"]["version"],
+    }
     env.write_text("".join(f"{k}={_prop(v)}\n" for k, v in props.items()), encoding="utf-8")
     written.append(env)
     return written

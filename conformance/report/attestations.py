@@ -79,8 +79,12 @@ def load_attestations(path: Path | str) -> dict[str, Any]:
         keys = {k.value: v for k, v in root.value}
         unknown = [k for k in root.value if k[0].value != "attestations"]
         if unknown:
-            raise _err(path, unknown[0][0], f"unknown top-level key '{unknown[0][0].value}'",
-                       "the file holds one key, 'attestations', with a list of attestations")
+            raise _err(
+                path,
+                unknown[0][0],
+                f"unknown top-level key '{unknown[0][0].value}'",
+                "the file holds one key, 'attestations', with a list of attestations",
+            )
         root = keys.get("attestations")
         if root is None:
             raise _err(path, None, "'attestations' is missing")

@@ -22,7 +22,14 @@ COLOURS = {
     "not-tested": "#eac54f",
 }
 #: text colour on each segment, chosen for contrast
-INK = {"pass": "#fff", "attested": "#fff", "fail": "#fff", "error": "#000", "not-applicable": "#000", "not-tested": "#000"}
+INK = {
+    "pass": "#fff",
+    "attested": "#fff",
+    "fail": "#fff",
+    "error": "#000",
+    "not-applicable": "#000",
+    "not-tested": "#000",
+}
 
 CATEGORY_ORDER = ("interoperability", "security", "logging", "general")
 
@@ -41,9 +48,11 @@ def verdict_chart(summary: dict[str, Any]) -> str:
     legend_y = top + len(rows) * (bar_h + gap) + 6
     height = legend_y + 30
     out = [
-        (f'<svg id="verdict-chart" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" role="img" aria-labelledby="chart-title chart-desc" font-family="sans-serif" '
-        'font-size="13">'),
+        (
+            f'<svg id="verdict-chart" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+            f'viewBox="0 0 {width} {height}" role="img" aria-labelledby="chart-title chart-desc" '
+            'font-family="sans-serif" font-size="13">'
+        ),
         '<title id="chart-title">Verdicts per requirement category</title>',
         '<desc id="chart-desc">Stacked bars: number of requirements per verdict in each category.</desc>',
     ]
@@ -51,9 +60,7 @@ def verdict_chart(summary: dict[str, Any]) -> str:
         y = top + i * (bar_h + gap)
         total = sum(counts.get(v, 0) for v in CHART_ORDER)
         weight = ' font-weight="bold"' if name == "all requirements" else ""
-        out.append(
-            f'<text x="{label_w - 8}" y="{y + bar_h / 2 + 4.5}" text-anchor="end"{weight}>{escape(name)}</text>'
-        )
+        out.append(f'<text x="{label_w - 8}" y="{y + bar_h / 2 + 4.5}" text-anchor="end"{weight}>{escape(name)}</text>')
         out.append(f'<rect x="{label_w}" y="{y}" width="{bar_w}" height="{bar_h}" fill="#f6f8fa" stroke="#d0d7de"/>')
         x = float(label_w)
         for v in CHART_ORDER:
@@ -68,7 +75,8 @@ def verdict_chart(summary: dict[str, Any]) -> str:
             )
             if w >= 18:
                 out.append(
-                    f'<text x="{x + w / 2:.2f}" y="{y + bar_h / 2 + 4.5}" text-anchor="middle" fill="{INK[v]}">{n}</text>'
+                    f'<text x="{x + w / 2:.2f}" y="{y + bar_h / 2 + 4.5}" text-anchor="middle" '
+                    f'fill="{INK[v]}">{n}</text>'
                 )
             x += w
         out.append(f'<text x="{label_w + bar_w + 8}" y="{y + bar_h / 2 + 4.5}"{weight}>{total}</text>')

@@ -79,8 +79,10 @@ def gating(changes: list[Change], policy: str, fail_on: str | None) -> list[Chan
 
 
 def _header(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
-    lines = [f"old: {old['run']['id']}  {sut_label(old)}  {profile_label(old)}",
-             f"new: {new['run']['id']}  {sut_label(new)}  {profile_label(new)}"]
+    lines = [
+        f"old: {old['run']['id']}  {sut_label(old)}  {profile_label(old)}",
+        f"new: {new['run']['id']}  {sut_label(new)}  {profile_label(new)}",
+    ]
     if old["profile"]["id"] != new["profile"]["id"]:
         lines.append(f"note: different profiles ({old['profile']['id']} vs {new['profile']['id']})")
     elif old["profile"]["sha256"] != new["profile"]["sha256"]:
@@ -88,8 +90,9 @@ def _header(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     return lines
 
 
-def render_text(old: dict[str, Any], new: dict[str, Any], changes: list[Change], blocking: list[Change],
-                policy: str) -> str:
+def render_text(
+    old: dict[str, Any], new: dict[str, Any], changes: list[Change], blocking: list[Change], policy: str
+) -> str:
     lines = _header(old, new)
     if not changes:
         lines.append("No requirement changed verdict.")
@@ -98,19 +101,22 @@ def render_text(old: dict[str, Any], new: dict[str, Any], changes: list[Change],
         width = max(len(c.id) for c in changes)
         for c in sorted(changes, key=lambda c: (c.kind != "regression", RANK.get(c.new or "", 9), c.id)):
             mark = "REGRESSION" if c.kind == "regression" else c.kind
-            lines.append(f"  {mark:<13} {c.id:<{width}} [{c.level}] {c.old or '(absent)'} -> {c.new or '(absent)'}"
-                         f"  {c.title}")
+            lines.append(
+                f"  {mark:<13} {c.id:<{width}} [{c.level}] {c.old or '(absent)'} -> {c.new or '(absent)'}  {c.title}"
+            )
     gated = ", ".join(sorted(POLICIES[policy], key=["SHALL", "SHOULD", "MAY"].index))
     if blocking:
-        lines.append(f"FAILED: {len(blocking)} gating change(s) among {gated} requirements: "
-                     + ", ".join(c.id for c in blocking))
+        lines.append(
+            f"FAILED: {len(blocking)} gating change(s) among {gated} requirements: " + ", ".join(c.id for c in blocking)
+        )
     else:
         lines.append(f"OK: no gating change among {gated} requirements.")
     return "\n".join(lines) + "\n"
 
 
-def render_markdown(old: dict[str, Any], new: dict[str, Any], changes: list[Change], blocking: list[Change],
-                    policy: str) -> str:
+def render_markdown(
+    old: dict[str, Any], new: dict[str, Any], changes: list[Change], blocking: list[Change], policy: str
+) -> str:
     from conformance.report.markdown import cell
 
     out = ["### EHDS conformance: verdict changes", ""]
@@ -124,10 +130,18 @@ def render_markdown(old: dict[str, Any], new: dict[str, Any], changes: list[Chan
             mark = "❌ regression" if c.kind == "regression" else ("✅ " if c.kind == "improvement" else "") + c.kind
             out.append(f"| {mark} | {cell(c.id + ' ' + c.title)} | {c.level} | {c.old or '—'} | {c.new or '—'} |")
     out.append("")
-    out.append(f"**{len(blocking)} gating change(s)** (policy: {policy})." if blocking else f"No gating change (policy: {policy}).")
+    out.append(
+        f"**{len(blocking)} gating change(s)** (policy: {policy})."
+        if blocking
+        else f"No gating change (policy: {policy})."
+    )
     return "\n".join(out) + "\n"
 
 
 def render_json(changes: list[Change], blocking: list[Change], policy: str) -> str:
-    return json.dumps({"policy": policy, "changes": [asdict(c) for c in changes],
-                       "gating": [c.id for c in blocking]}, indent=2) + "\n"
+    return (
+        json.dumps(
+            {"policy": policy, "changes": [asdict(c) for c in changes], "gating": [c.id for c in blocking]}, indent=2
+        )
+        + "\n"
+    )

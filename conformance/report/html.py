@@ -26,7 +26,9 @@ DOCUMENT_CHARS = 20_000
 def _pretty(data: Any) -> str:
     text = json.dumps(data, indent=2, ensure_ascii=False, default=str) if not isinstance(data, str) else data
     if len(text) > DOCUMENT_CHARS:
-        return text[:DOCUMENT_CHARS] + f"\n… cut at {DOCUMENT_CHARS} of {len(text)} characters; full copy in report.json"
+        return (
+            text[:DOCUMENT_CHARS] + f"\n… cut at {DOCUMENT_CHARS} of {len(text)} characters; full copy in report.json"
+        )
     return text
 
 
@@ -34,8 +36,9 @@ def _pretty(data: Any) -> str:
 def _environment() -> jinja2.Environment:
     loader = jinja2.PackageLoader("conformance.report", "templates")
     # ChainableUndefined: optional evidence fields may be absent and render as nothing
-    return jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.ChainableUndefined, trim_blocks=True,
-                              lstrip_blocks=True)
+    return jinja2.Environment(
+        loader=loader, autoescape=True, undefined=jinja2.ChainableUndefined, trim_blocks=True, lstrip_blocks=True
+    )
 
 
 def _script() -> str:

@@ -66,7 +66,9 @@ def load_report(path: Path | str) -> dict[str, Any]:
     if errors:
         more = f"\n  ... and {len(errors) - 5} more" if len(errors) > 5 else ""
         raise UsageError(
-            f"{path}: does not match report schema {doc.get('schema_version')}:\n  " + "\n  ".join(errors[:5]) + more
+            f"{path}: does not match report schema {doc.get('schema_version')}:\n  "
+            + "\n  ".join(errors[:5])
+            + more
             + "\n  hint: the report was changed by hand or written by an incompatible harness version"
         )
     return doc

@@ -20,7 +20,11 @@ def _case(doc: dict[str, Any], row: dict[str, Any]) -> ET.Element:
     suite = f"{doc['profile']['id']}.{row['category']}"
     case = ET.Element(
         "testcase",
-        {"classname": suite, "name": xml_safe(f"{row['id']} [{row['level']}] {row['title']}"), "time": f"{row['duration']:.3f}"},
+        {
+            "classname": suite,
+            "name": xml_safe(f"{row['id']} [{row['level']}] {row['title']}"),
+            "time": f"{row['duration']:.3f}",
+        },
     )
     verdict = row["verdict"]
     details = "\n".join(line for c in row["checks"] for line in check_lines(c))

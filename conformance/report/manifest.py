@@ -66,7 +66,9 @@ def check_manifest(directory: Path, manifest: dict[str, Any]) -> list[str]:
             continue
         actual = sha256_file(path)
         if actual != entry["sha256"]:
-            problems.append(f"{rel}: content changed (sha256 {actual[:16]}..., manifest says {entry['sha256'][:16]}...)")
+            problems.append(
+                f"{rel}: content changed (sha256 {actual[:16]}..., manifest says {entry['sha256'][:16]}...)"
+            )
     for p in artefacts(directory):
         rel = p.relative_to(directory).as_posix()
         if rel not in listed:

@@ -47,8 +47,10 @@ def render_markdown(doc: dict[str, Any]) -> str:
     def table(title: str, rows: list[dict[str, Any]], with_message: bool, open_: bool = True) -> None:
         if not rows:
             return
-        body = ["| Requirement | Level | Verdict |" + (" Why |" if with_message else ""),
-                "|---|---|---|" + ("---|" if with_message else "")]
+        body = [
+            "| Requirement | Level | Verdict |" + (" Why |" if with_message else ""),
+            "|---|---|---|" + ("---|" if with_message else ""),
+        ]
         for r in rows[:MAX_ROWS]:
             msg = f" {cell(first_message(r))} |" if with_message else ""
             body.append(f"| `{cell(r['id'])}` {cell(r['title'], 120)} | {r['level']} | {r['verdict']} |{msg}")
@@ -60,9 +62,17 @@ def render_markdown(doc: dict[str, Any]) -> str:
             out.extend([f"<details><summary>{title} ({len(rows)})</summary>", "", *body, "", "</details>", ""])
 
     reqs = doc["requirements"]
-    table("SHALL requirements not met", [r for r in reqs if r["level"] == "SHALL" and r["verdict"] in ("fail", "error")], True)
-    table("Other requirements not met", [r for r in reqs if r["level"] != "SHALL" and r["verdict"] in ("fail", "error")],
-          True, open_=False)
+    table(
+        "SHALL requirements not met",
+        [r for r in reqs if r["level"] == "SHALL" and r["verdict"] in ("fail", "error")],
+        True,
+    )
+    table(
+        "Other requirements not met",
+        [r for r in reqs if r["level"] != "SHALL" and r["verdict"] in ("fail", "error")],
+        True,
+        open_=False,
+    )
     table("Not tested", [r for r in reqs if r["verdict"] == "not-tested"], False, open_=False)
     attested = [r for r in reqs if r["verdict"] == "attested"]
     if attested:

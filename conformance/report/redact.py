@@ -79,9 +79,7 @@ _TEXT_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     # (has a digit or one of + / = _ - . ~, or is long), so prose such as "Basic information" survives
     (re.compile(r"\b(Bearer)\s+[A-Za-z0-9\-._~+/]{6,}=*"), r"\1 " + MASK),
     (
-        re.compile(
-            rf"\b({_AUTH_SCHEMES})\s+(?:(?=[A-Za-z]*[0-9+/=_\-.~])[A-Za-z0-9\-._~+/]{{6,}}|[A-Za-z]{{20,}})=*"
-        ),
+        re.compile(rf"\b({_AUTH_SCHEMES})\s+(?:(?=[A-Za-z]*[0-9+/=_\-.~])[A-Za-z0-9\-._~+/]{{6,}}|[A-Za-z]{{20,}})=*"),
         r"\1 " + MASK,
     ),
     # secrets in URL query strings

@@ -37,7 +37,9 @@ def algorithm_for(key: jwk.JWK) -> str:
         return "PS256"
     if kty == "OKP" and key.get("crv") == "Ed25519":
         return "EdDSA"
-    raise UsageError(f"unsupported key type {kty} {key.get('crv', '')}; hint: create one with `conformance report keygen`")
+    raise UsageError(
+        f"unsupported key type {kty} {key.get('crv', '')}; hint: create one with `conformance report keygen`"
+    )
 
 
 def generate_key(kind: str = "ec") -> jwk.JWK:
@@ -90,10 +92,17 @@ def sign_directory(directory: Path, key: jwk.JWK) -> Path:
         raise UsageError(f"{manifest_path}: missing; hint: is {directory} a report directory?") from None
     problems = check_manifest(directory, json.loads(payload))
     if problems:
-        raise UsageError(f"{directory}: refusing to sign, files do not match manifest.json:\n  " + "\n  ".join(problems))
+        raise UsageError(
+            f"{directory}: refusing to sign, files do not match manifest.json:\n  " + "\n  ".join(problems)
+        )
     alg = algorithm_for(key)
-    protected = {"alg": alg, "typ": JWS_TYPE, "cty": "application/json", "kid": key.thumbprint(),
-                 "jwk": key.export_public(as_dict=True)}
+    protected = {
+        "alg": alg,
+        "typ": JWS_TYPE,
+        "cty": "application/json",
+        "kid": key.thumbprint(),
+        "jwk": key.export_public(as_dict=True),
+    }
     token = jws.JWS(payload)
     token.allowed_algs = ALLOWED_ALGS
     token.add_signature(key, alg=alg, protected=json_encode(protected))

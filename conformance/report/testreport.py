@@ -21,8 +21,14 @@ from conformance.report.text import clip
 TESTREPORT_FILE = "testreport.json"
 EXT = "https://ehds-conformance.invalid/fhir/StructureDefinition/"
 NAMESPACE = uuid.UUID("6f0d3e0a-3c58-4d55-9a55-6e8f5c2f7a10")
-ASSERT_RESULT = {"pass": "pass", "fail": "fail", "error": "error", "not-applicable": "skip", "not-tested": "skip",
-                 "attested": "skip"}
+ASSERT_RESULT = {
+    "pass": "pass",
+    "fail": "fail",
+    "error": "error",
+    "not-applicable": "skip",
+    "not-tested": "skip",
+    "attested": "skip",
+}
 
 
 def fhir_id(text: str) -> str:
@@ -72,8 +78,11 @@ def testreport(doc: dict[str, Any]) -> dict[str, Any]:
         if row["verdict"] == "attested":
             actions.append(_assert("attested", f"attested: {row['reason']}", ""))
         test: dict[str, Any] = {
-            "extension": [_ext("requirement-verdict", row["verdict"]), _ext("requirement-level", row["level"]),
-                          _ext("requirement-category", row["category"])],
+            "extension": [
+                _ext("requirement-verdict", row["verdict"]),
+                _ext("requirement-level", row["level"]),
+                _ext("requirement-category", row["category"]),
+            ],
             "name": row["id"],
             "action": actions,
         }
@@ -91,15 +100,21 @@ def testreport(doc: dict[str, Any]) -> dict[str, Any]:
         "name": f"EHDS conformance of {product} against {prof['id']} {prof['version']}".strip(),
         "status": "completed",
         "testScript": {
-            "identifier": {"system": "https://ehds-conformance.invalid/profile", "value": f"{prof['id']}|{prof['version']}"},
+            "identifier": {
+                "system": "https://ehds-conformance.invalid/profile",
+                "value": f"{prof['id']}|{prof['version']}",
+            },
             "display": f"{prof['id']} {prof['version']}: {prof['title']}".strip(": "),
         },
         "result": "fail" if any(v in ("fail", "error") for v in verdicts) else "pass",
         "score": round(100 * sum(v == "pass" for v in decided) / len(decided), 2) if decided else 0,
         "tester": f"{run['harness']['name']} {run['harness']['version']}",
         "participant": [
-            {"type": "test-engine", "uri": f"urn:ehds-conformance:harness:{quote(run['harness']['version'], safe='')}",
-             "display": f"{run['harness']['name']} {run['harness']['version']}"},
+            {
+                "type": "test-engine",
+                "uri": f"urn:ehds-conformance:harness:{quote(run['harness']['version'], safe='')}",
+                "display": f"{run['harness']['name']} {run['harness']['version']}",
+            },
             {"type": "server", "uri": f"urn:ehds-conformance:sut:{quote(product, safe='')}", "display": product},
         ],
         "test": tests,

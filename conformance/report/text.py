@@ -47,7 +47,13 @@ def evidence_summary(item: dict[str, Any], limit: int = 400) -> list[str]:
         return lines
     if kind == "http":
         status = item.get("status")
-        return [clip(f"http: {item.get('method', '?')} {item.get('url', '')} -> {status if status is not None else 'no response'}", limit)]
+        answer = status if status is not None else "no response"
+        return [
+            clip(
+                f"http: {item.get('method', '?')} {item.get('url', '')} -> {answer}",
+                limit,
+            )
+        ]
     if kind == "falsifying-example":
         seed = f" (seed {item['seed']})" if item.get("seed") not in (None, "") else ""
         return [clip(f"falsifying example{seed}: {item.get('repr', '')}", limit)]

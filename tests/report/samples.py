@@ -110,15 +110,26 @@ def _checks() -> dict[str, list[CheckOutcome]]:
                         "method": "GET",
                         "url": "https://ehr.example/fhir/Patient?identifier=x&access_token=opaque-bearer-tok-42",
                         "status": 401,
-                        "request_headers": {"Authorization": "Bearer opaque-bearer-tok-42", "Accept": "application/fhir+json"},
-                        "response_headers": [["Set-Cookie", "sid=sess-cookie-0123456789; HttpOnly"], ["Content-Type", "application/fhir+json"]],
+                        "request_headers": {
+                            "Authorization": "Bearer opaque-bearer-tok-42",
+                            "Accept": "application/fhir+json",
+                        },
+                        "response_headers": [
+                            ["Set-Cookie", "sid=sess-cookie-0123456789; HttpOnly"],
+                            ["Content-Type", "application/fhir+json"],
+                        ],
                         "body_sha256": "b" * 64,
                     },
                 ],
             )
         ],
         "EHDS-LOG-001": [
-            check("EHDS-LOG-001", "test_every_access_is_logged", Verdict.PASS, evidence=[{"kind": "note", "text": "3 reads, 3 AuditEvents"}]),
+            check(
+                "EHDS-LOG-001",
+                "test_every_access_is_logged",
+                Verdict.PASS,
+                evidence=[{"kind": "note", "text": "3 reads, 3 AuditEvents"}],
+            ),
             check(
                 "EHDS-LOG-001",
                 "test_random_access_sequences_are_logged",
@@ -135,7 +146,10 @@ def _checks() -> dict[str, list[CheckOutcome]]:
                 message="AuditEvent for read of Bundle/7 has no agent.who organisation (password=hunter2-pa55word)",
                 seed="987654321",
                 evidence=[
-                    {"kind": "document", "data": {"resourceType": "AuditEvent", "id": "7", "agent": [{"requestor": True}]}},
+                    {
+                        "kind": "document",
+                        "data": {"resourceType": "AuditEvent", "id": "7", "agent": [{"requestor": True}]},
+                    },
                     {
                         "kind": "falsifying-example",
                         "repr": f"test_log_names_organisation(actor=Actor(kind='health-professional', "
@@ -165,13 +179,31 @@ def _checks() -> dict[str, list[CheckOutcome]]:
                 Verdict.ERROR,
                 message="AdapterTimeout: fetch did not return within 30 s",
                 evidence=[
-                    {"kind": "adapter-error", "type": "AdapterTimeout", "message": "fetch timed out; Cookie: sid=sess-cookie-0123456789"},
-                    {"kind": "screenshot-ish", "data": {"client_secret": "cl1ent-s3cret-value", "private_key": "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----"}},
+                    {
+                        "kind": "adapter-error",
+                        "type": "AdapterTimeout",
+                        "message": "fetch timed out; Cookie: sid=sess-cookie-0123456789",
+                    },
+                    {
+                        "kind": "screenshot-ish",
+                        "data": {
+                            "client_secret": "cl1ent-s3cret-value",
+                            "private_key": (
+                                "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n"
+                                "-----END PRIVATE KEY-----"
+                            ),
+                        },
+                    },
                 ],
             )
         ],
         "EHDS-INT-005": [
-            check("EHDS-INT-005", "test_lab_import", Verdict.NOT_APPLICABLE, message="SUT does not declare capability import-laboratory")
+            check(
+                "EHDS-INT-005",
+                "test_lab_import",
+                Verdict.NOT_APPLICABLE,
+                message="SUT does not declare capability import-laboratory",
+            )
         ],
         "EHDS-SEC-004": [
             check(
@@ -217,7 +249,10 @@ def make_run(run_id: str = "20250601T120000Z-ref", changes: dict[str, Verdict] |
             "capabilities": ["access-log", "emergency-access", "restriction"],
             "produces": ["patient-summary"],
             "consumes": ["patient-summary"],
-            "extra": {"base_url": "https://user:hunter2-pa55word@ehr.example/fhir", "client_secret": "cl1ent-s3cret-value"},
+            "extra": {
+                "base_url": "https://user:hunter2-pa55word@ehr.example/fhir",
+                "client_secret": "cl1ent-s3cret-value",
+            },
         },
         requirements=rows,
         seed="12345",

@@ -67,7 +67,9 @@ def test_decided_verdicts_keep_the_attestation_alongside(attested_report: dict) 
     r = rows(attested_report)
     assert r["EHDS-SEC-001"]["verdict"] == "pass"
     assert r["EHDS-INT-005"]["verdict"] == "not-applicable"
-    assert {r["EHDS-SEC-001"]["attestations"][0]["status"], r["EHDS-INT-005"]["attestations"][0]["status"]} == {"recorded"}
+    assert {r["EHDS-SEC-001"]["attestations"][0]["status"], r["EHDS-INT-005"]["attestations"][0]["status"]} == {
+        "recorded"
+    }
 
 
 def test_unknown_requirement_is_reported_with_suggestion(attested_report: dict) -> None:
@@ -114,16 +116,26 @@ def test_a_list_at_top_level_is_accepted(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("attestations:\n  - requirement: X\n    who: a\n    when: 2025-01-01\n    statment: s\n",
-         r"attestations.yaml:5: unknown field 'statment'\n  hint: did you mean 'statement'\?"),
-        ("attestations:\n  - requirement: X\n    who: a\n    statement: s\n",
-         r"attestations.yaml:2: attestation is missing 'when'"),
-        ("attestations:\n  - requirement: X\n    who: a\n    when: last tuesday\n    statement: s\n",
-         r"attestations.yaml:4: 'when' is not an ISO 8601 date: 'last tuesday'"),
-        ("attestations:\n  - requirement: X\n    who: ''\n    when: 2025-01-01\n    statement: s\n",
-         r"attestations.yaml:3: 'who' is empty"),
-        ("attestations:\n  - requirement: [X, Y]\n    who: a\n    when: 2025-01-01\n    statement: s\n",
-         r"attestations.yaml:2: 'requirement' must be a single value"),
+        (
+            "attestations:\n  - requirement: X\n    who: a\n    when: 2025-01-01\n    statment: s\n",
+            r"attestations.yaml:5: unknown field 'statment'\n  hint: did you mean 'statement'\?",
+        ),
+        (
+            "attestations:\n  - requirement: X\n    who: a\n    statement: s\n",
+            r"attestations.yaml:2: attestation is missing 'when'",
+        ),
+        (
+            "attestations:\n  - requirement: X\n    who: a\n    when: last tuesday\n    statement: s\n",
+            r"attestations.yaml:4: 'when' is not an ISO 8601 date: 'last tuesday'",
+        ),
+        (
+            "attestations:\n  - requirement: X\n    who: ''\n    when: 2025-01-01\n    statement: s\n",
+            r"attestations.yaml:3: 'who' is empty",
+        ),
+        (
+            "attestations:\n  - requirement: [X, Y]\n    who: a\n    when: 2025-01-01\n    statement: s\n",
+            r"attestations.yaml:2: 'requirement' must be a single value",
+        ),
         ("attestation:\n  - requirement: X\n", r"attestations.yaml:1: unknown top-level key 'attestation'"),
         ("attestations: 3\n", r"attestations.yaml:1: expected a list of attestations"),
         ("attestations:\n  - just a string\n", r"attestations.yaml:2: an attestation must be a mapping"),

@@ -51,7 +51,9 @@ def test_junit_failure_carries_message_and_evidence(report_dir: Path) -> None:
     case = next(c for c in junit(report_dir).iter("testcase") if c.get("name").startswith("EHDS-INT-012"))
     failure = case.find("failure")
     assert failure.get("message") == "SUT accepted a Bundle without Composition.subject <script>alert(1)</script>"
-    assert "error at Bundle.entry[2].resource.subject: minimum cardinality 1 not met [Composition.subject]" in failure.text
+    assert (
+        "error at Bundle.entry[2].resource.subject: minimum cardinality 1 not met [Composition.subject]" in failure.text
+    )
 
 
 def test_junit_counts_are_consistent(report_dir: Path) -> None:
@@ -82,7 +84,9 @@ def test_allure_result_per_requirement_with_labels(report_dir: Path) -> None:
     assert len(results) == 10
     by_req = {}
     for data in results:
-        result = AllureResult(**{**data, "labels": [Label(**lb) for lb in data["labels"]]})  # the Allure model accepts it
+        result = AllureResult(
+            **{**data, "labels": [Label(**lb) for lb in data["labels"]]}
+        )  # the Allure model accepts it
         labels = {lb.name: lb.value for lb in result.labels}
         assert {"requirement", "category", "level", "verdict", "severity", "suite"} <= set(labels)
         by_req[labels["requirement"]] = (data["status"], labels)

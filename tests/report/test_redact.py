@@ -72,10 +72,19 @@ def test_ordinary_content_survives_unchanged() -> None:
         "resourceType": "Bundle",
         "type": "document",
         "entry": [
-            {"resource": {"resourceType": "Composition", "title": "Basic information about the patient summary",
-                          "section": [{"title": "Digest of medication", "code": {"coding": [{"code": "10160-0"}]}}]}},
-            {"resource": {"resourceType": "Patient", "identifier": [{"system": "urn:oid:1.2.250.1.213.1.4.8",
-                                                                     "value": "248125612345678"}]}},
+            {
+                "resource": {
+                    "resourceType": "Composition",
+                    "title": "Basic information about the patient summary",
+                    "section": [{"title": "Digest of medication", "code": {"coding": [{"code": "10160-0"}]}}],
+                }
+            },
+            {
+                "resource": {
+                    "resourceType": "Patient",
+                    "identifier": [{"system": "urn:oid:1.2.250.1.213.1.4.8", "value": "248125612345678"}],
+                }
+            },
         ],
     }
     headers = {"Content-Type": "application/fhir+json", "Location": "https://h/fhir/Bundle/1/_history/1"}
@@ -108,7 +117,9 @@ def test_ordinary_key_names(key) -> None:
     assert not is_secret_key(key)
 
 
-SECRET = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~+/", min_size=8, max_size=40)
+SECRET = st.text(
+    alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~+/", min_size=8, max_size=40
+)
 
 
 def _placements(secret: str) -> list[dict]:

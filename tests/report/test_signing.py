@@ -119,7 +119,9 @@ def test_symmetric_algorithm_is_rejected(report_dir: Path) -> None:
     secret = jwk.JWK.generate(kty="oct", size=256)
     payload = (report_dir / MANIFEST_FILE).read_bytes()
     token = jws.JWS(payload)
-    token.add_signature(secret, alg="HS256", protected=json_encode({"alg": "HS256", "jwk": json.loads(secret.export())}))
+    token.add_signature(
+        secret, alg="HS256", protected=json_encode({"alg": "HS256", "jwk": json.loads(secret.export())})
+    )
     (report_dir / SIGNATURE_FILE).write_text(token.serialize(compact=True))
     result = verify_directory(report_dir)
     assert not result.ok

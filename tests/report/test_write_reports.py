@@ -39,7 +39,12 @@ def test_report_has_one_row_per_requirement_with_its_verdict(report_dir: Path, s
         r.requirement.id: r.verdict.value for r in sample_run.requirements
     }
     assert doc["summary"]["total"] == {
-        "fail": 2, "error": 1, "pass": 3, "attested": 0, "not-applicable": 1, "not-tested": 3
+        "fail": 2,
+        "error": 1,
+        "pass": 3,
+        "attested": 0,
+        "not-applicable": 1,
+        "not-tested": 3,
     }
     assert doc["summary"]["conclusion"] == "non-conformant"
     assert doc["run"]["seed"] == "12345"
@@ -55,8 +60,12 @@ def test_report_has_one_row_per_requirement_with_its_verdict(report_dir: Path, s
         ({"EHDS-LOG-002": Verdict.PASS, "EHDS-INT-012": Verdict.PASS}, "error"),
         ({"EHDS-LOG-002": Verdict.PASS, "EHDS-INT-012": Verdict.PASS, "EHDS-INT-001": Verdict.PASS}, "incomplete"),
         (
-            {"EHDS-LOG-002": Verdict.PASS, "EHDS-INT-012": Verdict.PASS, "EHDS-INT-001": Verdict.PASS,
-             "EHDS-GEN-001": Verdict.PASS},
+            {
+                "EHDS-LOG-002": Verdict.PASS,
+                "EHDS-INT-012": Verdict.PASS,
+                "EHDS-INT-001": Verdict.PASS,
+                "EHDS-GEN-001": Verdict.PASS,
+            },
             "conformant",
         ),
     ],

@@ -8,7 +8,7 @@
   document.querySelectorAll("article.detail").forEach(function (a) { details[a.dataset.id] = a; });
   var keys = ["verdict", "level", "category", "q"];
 
-  function apply() {
+  function apply(updateUrl) {
     var want = {};
     keys.forEach(function (k) { want[k] = form.elements[k].value.trim(); });
     var q = want.q.toLowerCase();
@@ -24,9 +24,13 @@
     });
     document.getElementById("shown-count").textContent = String(shown);
     document.getElementById("no-match").hidden = shown > 0;
-    var params = new URLSearchParams();
-    keys.forEach(function (k) { if (want[k]) { params.set(k, want[k]); } });
-    try { history.replaceState(null, "", params.toString() ? "#" + params.toString() : location.pathname); } catch (e) { /* file:// in some browsers */ }
+    if (updateUrl !== false) {  // keep the filter in the URL so a filtered view can be shared; not on load
+      var params = new URLSearchParams();
+      keys.forEach(function (k) { if (want[k]) { params.set(k, want[k]); } });
+      try {
+        history.replaceState(null, "", params.toString() ? "#" + params.toString() : location.pathname);
+      } catch (e) { /* some browsers refuse on file:// URLs */ }
+    }
   }
 
   function fromHash() {
@@ -36,18 +40,18 @@
     });
   }
 
-  form.addEventListener("input", apply);
-  form.addEventListener("change", apply);
+  form.addEventListener("input", function () { apply(true); });
+  form.addEventListener("change", function () { apply(true); });
   form.addEventListener("submit", function (e) { e.preventDefault(); });
-  form.addEventListener("reset", function () { setTimeout(apply, 0); });
+  form.addEventListener("reset", function () { setTimeout(function () { apply(true); }, 0); });
   document.querySelectorAll(".tile").forEach(function (t) {
     t.addEventListener("click", function () {
       form.elements.verdict.value = form.elements.verdict.value === t.dataset.verdict ? "" : t.dataset.verdict;
-      apply();
+      apply(true);
       document.getElementById("requirements").scrollIntoView();
     });
   });
   if (location.hash && location.hash.indexOf("=") !== -1) { fromHash(); }
-  apply();
+  apply(false);
   document.documentElement.setAttribute("data-filters", "ready");
 })();

@@ -33,8 +33,7 @@ def register(subparsers: Any) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from conformance.fhir.packages import find_package_folders, installed_user_packages, load_package, \
-        user_packages_dir
+    from conformance.fhir.packages import find_package_folders, installed_user_packages, load_package, user_packages_dir
     from conformance.resources import fhir_packages_dir
 
     rows = []

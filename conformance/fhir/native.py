@@ -81,6 +81,8 @@ def dom_3(node: Node, ctx: Any) -> bool:
 def dom_3_unmatched(node: Node) -> list[str]:
     """Ids of contained resources that dom-3 complains about (for the message)."""
     contained = _contained(node)
+    if not contained:
+        return []
     refs: set[str] = set()
     for k, v in node.items():
         if k != "contained":

@@ -71,6 +71,31 @@ class Elem:
     _keymap: dict[str, tuple[Elem, str]] | None = None
     # per-slice discriminator matchers, built lazily by the slicing module
     matchers: Any = None
+    _required: tuple[Elem, ...] | None = None
+    _checks: dict[int, tuple[Constraint, ...]] | None = None
+
+    def required(self) -> tuple[Elem, ...]:
+        """Children with min > 0 (checked even when absent)."""
+        r = self._required
+        if r is None:
+            r = self._required = tuple(c for c in self.children.values() if c.min > 0)
+        return r
+
+    def checks(self, container: Elem) -> tuple[Constraint, ...]:
+        """Constraints to evaluate for a value of this element walked with `container` (ele-1 excluded:
+        the walker checks it structurally). Cached per container."""
+        cache = self._checks
+        if cache is None:
+            cache = self._checks = {}
+        key = id(container)
+        hit = cache.get(key)
+        if hit is None:
+            cons = tuple(c for c in self.constraints if c.key != "ele-1")
+            if container is not self and container.constraints:
+                keys = {c.key for c in self.constraints}
+                cons += tuple(c for c in container.constraints if c.key not in keys and c.key != "ele-1")
+            hit = cache[key] = cons
+        return hit
 
     @property
     def type_codes(self) -> tuple[str, ...]:

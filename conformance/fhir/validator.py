@@ -80,6 +80,7 @@ class Validator:
         self.terminology = Terminology(self.defs)
         self.fhirpath = FhirPath()
         self._structures: dict[str, CompiledStructure | None] = {}
+        self._mini: dict[str, Any] = {}
         self._lock = threading.RLock()
 
     # -- public API ----------------------------------------------------------------------------
@@ -103,6 +104,16 @@ class Validator:
         cs = compile_structure(sd) if sd is not None else None
         self._structures[url] = cs
         return cs
+
+    def minipath(self, expression: str) -> Any:
+        """The native predicate for an invariant expression in the simple subset (cached), else None."""
+        try:
+            return self._mini[expression]
+        except KeyError:
+            from conformance.fhir.minipath import compile_minipath
+
+            fn = self._mini[expression] = compile_minipath(expression)
+            return fn
 
     def has_profile(self, url: str) -> bool:
         return self.defs.structure_definition(url) is not None
@@ -390,17 +401,30 @@ class _Run:
         if not content and not is_resource:
             sink.append(_issue("error", "invariant", loc, "ele-1: All FHIR elements must have a @value or children "
                                "(this object is empty)", "ele-1"))
-        for name, child in container.children.items():
-            entries = groups.get(name)
-            if entries is None:
-                if child.min > 0:
-                    self._cardinality(child, 0, loc, sink)
-                continue
-            self._child(obj, child, entries, km, loc, sink)
+        children = container.children
+        for name, entries in groups.items():
+            self._child(obj, children[name], entries, km, loc, sink)
+        for child in container.required():
+            if child.name not in groups:
+                self._cardinality(child, 0, loc, sink)
         self._constraints(obj, elem, container, type_code, loc, sink, is_resource)
 
     def _child(self, obj: dict[str, Any], child: Elem, entries: list[tuple[str, Any, Any]],
                km: dict[str, tuple[Elem, str]], loc: str, sink: list[ValidationIssue]) -> None:
+        if len(entries) == 1 and entries[0][2] is None and child.slicing is None:
+            key, val, _ = entries[0]  # the common case: one JSON key, no `_key`, no slicing
+            tcode = km[key][1]
+            if child.is_array and isinstance(val, list) and val:
+                if child.max is not None and len(val) > child.max or len(val) < child.min:
+                    self._cardinality(child, len(val), loc, sink)
+                for i, v in enumerate(val):
+                    self._value(v, None, child, tcode, f"{loc}.{key}[{i}]", sink)
+                return
+            if not child.is_array and not isinstance(val, list):
+                if child.max == 0:
+                    self._cardinality(child, 1, loc, sink)
+                self._value(val, None, child, tcode, f"{loc}.{key}", sink)
+                return
         # merge `x` and `_x`, per JSON key (a choice can appear under two keys: an error)
         by_key: dict[str, list[Any]] = {}
         for key, val, ext in entries:
@@ -686,15 +710,10 @@ class _Run:
     # -- invariants ----------------------------------------------------------------------------
     def _constraints(self, node: Any, elem: Elem, container: Elem, tcode: str, loc: str,
                      sink: list[ValidationIssue], is_resource: bool, *, primitive: bool = False) -> None:
-        constraints: tuple[Constraint, ...] = elem.constraints
-        if container is not elem and container.constraints:
-            keys = {c.key for c in constraints}
-            constraints = constraints + tuple(c for c in container.constraints if c.key not in keys)
+        constraints = elem.checks(container)
         if not constraints:
             return
         for c in constraints:
-            if c.key == "ele-1":
-                continue  # structural: checked while walking
             fn = native_for(c.key, c.expression)
             try:
                 if fn is not None:
@@ -704,7 +723,9 @@ class _Run:
                 elif c.key == "ref-1" and c.expression.startswith("reference.startsWith('#').not()"):
                     ok = True  # reported by the reference rule, with the target it could not find
                 else:
-                    ok = self._fhirpath(c, node, elem, tcode, is_resource, primitive)
+                    mini = self.v.minipath(c.expression) if isinstance(node, dict) else None
+                    ok = mini(node) if mini is not None else self._fhirpath(c, node, elem, tcode, is_resource,
+                                                                           primitive)
             except EvalError as exc:
                 sink.append(_issue("information", "informational", loc, f"invariant {c.key} was not evaluated: the "
                                    f"FHIRPath engine could not run {c.expression!r} ({exc})", c.key, c.source))

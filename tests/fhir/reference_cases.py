@@ -177,7 +177,7 @@ def main() -> int:
     verbose = "-v" in sys.argv
     for r in results:
         mark = "ok  " if r.agrees else "DIFF"
-        print(f"{mark} {str(r.module):<11} {r.name}[{r.step}] expected {r.expected_errors} error(s) at {r.expected_locations}"
+        print(f"{mark} {r.module!s:<11} {r.name}[{r.step}] expected {r.expected_errors} error(s) at {r.expected_locations}"
               f" / found {r.errors} at {r.locations} {r.note}")
         if verbose and not r.agrees:
             for m in r.messages[:6]:

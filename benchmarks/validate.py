@@ -1,0 +1,159 @@
+"""Benchmark: full IPS profile validation vs plain JSON parsing, and how cost grows with bundle size.
+
+Measured in one run, on the same files:
+- baseline `orjson.loads` of each bundle;
+- `fhir.resources` R4B model parsing (typed construction, not a validator; only if installed);
+- `conformance.fhir` validation of each bundle against base R4 + its declared profiles (IPS);
+- synthetic IPS document bundles of 1,000 and 10,000 entries (cost must grow linearly).
+
+Usage: python benchmarks/validate.py [--repeat N] [--json OUT.json]
+Inputs: tests/data/fhir/ips-2.0.0-examples/Bundle-*.json and tests/data/fhir/ips-connectathon/*.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import gc
+import json
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests" / "data" / "fhir"
+sys.path.insert(0, str(ROOT))
+
+
+def bundles() -> list[tuple[str, bytes]]:
+    files = sorted((DATA / "ips-2.0.0-examples").glob("Bundle-*.json")) + sorted((DATA / "ips-connectathon").glob(
+        "*.json"))
+    return [(f.name, f.read_bytes()) for f in files]
+
+
+def timed(fn: Callable[[], Any], repeat: int) -> float:
+    """Best-of-`repeat` wall time of fn() in seconds (best-of filters out noise from the shared machine)."""
+    best = float("inf")
+    for _ in range(repeat):
+        gc.collect()
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def synthetic_document(n_entries: int) -> dict[str, Any]:
+    """An IPS document Bundle with about n_entries entries: the minimal IPS example's clinical resources, cloned."""
+    src = orjson.loads((DATA / "ips-2.0.0-examples" / "Bundle-bundle-minimal.json").read_bytes())
+    head = src["entry"][:4]  # Composition, Patient, Practitioner, Organization
+    clinical = [e for e in src["entry"][4:] if e["resource"]["resourceType"] != "Medication"]
+    medication = next(e for e in src["entry"] if e["resource"]["resourceType"] == "Medication")
+    bundle = copy.deepcopy({k: v for k, v in src.items() if k != "entry"})
+    bundle["entry"] = copy.deepcopy(head) + [copy.deepcopy(medication)]
+    composition = bundle["entry"][0]["resource"]
+    section_of = {"Condition": 0, "MedicationStatement": 1, "AllergyIntolerance": 2}
+    for s in composition["section"]:
+        s["entry"] = []
+    i = 0
+    while len(bundle["entry"]) < n_entries:
+        e = copy.deepcopy(clinical[i % len(clinical)])
+        i += 1
+        full = f"urn:uuid:{uuid.UUID(int=i)}"
+        e["fullUrl"] = full
+        e["resource"]["id"] = f"r{i}"
+        bundle["entry"].append(e)
+        composition["section"][section_of[e["resource"]["resourceType"]]]["entry"].append({"reference": full})
+    return bundle
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=5, help="repetitions per measurement (best of)")
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures as JSON")
+    args = parser.parse_args()
+
+    from conformance.fhir import default_validator
+
+    t0 = time.perf_counter()
+    validator = default_validator()
+    load_s = time.perf_counter() - t0
+    data = bundles()
+    parsed = [orjson.loads(b) for _n, b in data]
+    n, mb = len(data), sum(len(b) for _n, b in data) / 1e6
+    for obj in parsed:  # warm-up: compile the profiles once, as a long run would
+        validator.validate(obj)
+
+    t_orjson = timed(lambda: [orjson.loads(b) for _n, b in data], args.repeat * 4)
+    t_validate = timed(lambda: [validator.validate(o) for o in parsed], args.repeat)
+    t_parse_validate = timed(lambda: [validator.validate(orjson.loads(b)) for _n, b in data], args.repeat)
+    try:
+        from fhir.resources.R4B.bundle import Bundle as R4BBundle
+
+        def r4b() -> None:
+            for o in parsed:
+                try:
+                    R4BBundle.model_validate(o)
+                except Exception:  # noqa: BLE001 - rejects are counted separately; time the attempt
+                    pass
+        t_r4b: float | None = timed(r4b, max(1, args.repeat // 2))
+        r4b_rejects = 0
+        for o in parsed:
+            try:
+                R4BBundle.model_validate(o)
+            except Exception:  # noqa: BLE001
+                r4b_rejects += 1
+    except ImportError:
+        t_r4b, r4b_rejects = None, 0
+
+    results: dict[str, Any] = {
+        "inputs": {"bundles": n, "megabytes": round(mb, 3)},
+        "validator_load_seconds": round(load_s, 3),
+        "orjson_loads": {"bundles_per_s": round(n / t_orjson, 1), "mb_per_s": round(mb / t_orjson, 1)},
+        "validate": {"bundles_per_s": round(n / t_validate, 1), "mb_per_s": round(mb / t_validate, 2),
+                     "ratio_to_orjson": round(t_validate / t_orjson, 1)},
+        "orjson_plus_validate": {"bundles_per_s": round(n / t_parse_validate, 1),
+                                 "ratio_to_orjson": round(t_parse_validate / t_orjson, 1)},
+    }
+    if t_r4b is not None:
+        results["fhir_resources_r4b"] = {"bundles_per_s": round(n / t_r4b, 1), "ratio_to_orjson":
+                                         round(t_r4b / t_orjson, 1), "rejected_bundles": r4b_rejects}
+
+    scaling = {}
+    for size in (1000, 10000):
+        doc = synthetic_document(size)
+        raw = orjson.dumps(doc)
+        validator.validate(doc)  # warm-up
+        t = timed(lambda d=doc: validator.validate(d), 3 if size <= 1000 else 2)
+        errors = sum(1 for i in validator.validate(doc) if i.is_error)
+        scaling[size] = {"seconds": round(t, 3), "ms_per_entry": round(1000 * t / size, 3),
+                         "mb": round(len(raw) / 1e6, 2), "errors": errors}
+    scaling["ratio_10k_to_1k"] = round(scaling[10000]["seconds"] / scaling[1000]["seconds"], 2)
+    results["synthetic_ips_document"] = scaling
+
+    print(f"inputs: {n} IPS bundles, {mb:.2f} MB (validator loaded in {load_s * 1000:.0f} ms)")
+    print(f"{'':34}{'bundles/s':>10}{'MB/s':>9}{'x orjson':>10}")
+    print(f"{'orjson.loads':34}{n / t_orjson:>10.0f}{mb / t_orjson:>9.1f}{1.0:>10.1f}")
+    if t_r4b is not None:
+        print(f"{'fhir.resources R4B parse':34}{n / t_r4b:>10.0f}{mb / t_r4b:>9.2f}{t_r4b / t_orjson:>10.1f}"
+              f"   ({r4b_rejects} bundles rejected)")
+    print(f"{'conformance.fhir validate (IPS)':34}{n / t_validate:>10.0f}{mb / t_validate:>9.2f}"
+          f"{t_validate / t_orjson:>10.1f}")
+    print(f"{'orjson.loads + validate':34}{n / t_parse_validate:>10.0f}{mb / t_parse_validate:>9.2f}"
+          f"{t_parse_validate / t_orjson:>10.1f}")
+    for size in (1000, 10000):
+        s = scaling[size]
+        print(f"synthetic IPS document, {size:>6} entries: {s['seconds']:.3f} s ({s['ms_per_entry']:.3f} ms/entry, "
+              f"{s['mb']} MB, {s['errors']} errors)")
+    print(f"scaling 10,000 vs 1,000 entries: {scaling['ratio_10k_to_1k']}x (linear = 10x; target <= 12x)")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

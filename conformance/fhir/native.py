@@ -250,13 +250,13 @@ NATIVE: dict[tuple[str, str], Native] = {
     ("sqty-1", "comparator.empty()"): sqty_1,
     ("bdl-1", "total.empty() or (type = 'searchset') or (type = 'history')"): bdl_1,
     ("bdl-2", "entry.search.empty() or (type = 'searchset')"): bdl_2,
-    ("bdl-3", "entry.all(request.exists() = (%resource.type = 'batch' or %resource.type = 'transaction' or "
-              "%resource.type = 'history'))"): bdl_3,
-    ("bdl-4", "entry.all(response.exists() = (%resource.type = 'batch-response' or %resource.type = "
-              "'transaction-response' or %resource.type = 'history'))"): bdl_4,
+    ("bdl-3", ("entry.all(request.exists() = (%resource.type = 'batch' or %resource.type = 'transaction' or "
+              "%resource.type = 'history'))")): bdl_3,
+    ("bdl-4", ("entry.all(response.exists() = (%resource.type = 'batch-response' or %resource.type = "
+              "'transaction-response' or %resource.type = 'history'))")): bdl_4,
     ("bdl-5", "resource.exists() or request.exists() or response.exists()"): bdl_5,
-    ("bdl-7", "(type = 'history') or entry.where(fullUrl.exists()).select(fullUrl&resource.meta.versionId)"
-              ".isDistinct()"): bdl_7,
+    ("bdl-7", ("(type = 'history') or entry.where(fullUrl.exists()).select(fullUrl&resource.meta.versionId)"
+              ".isDistinct()")): bdl_7,
     ("bdl-8", "fullUrl.contains('/_history/').not()"): bdl_8,
     ("bdl-9", "type = 'document' implies (identifier.system.exists() and identifier.value.exists())"): bdl_9,
     ("bdl-10", "type = 'document' implies (timestamp.hasValue())"): bdl_10,
@@ -264,8 +264,8 @@ NATIVE: dict[tuple[str, str], Native] = {
     ("bdl-12", "type = 'message' implies entry.first().resource.is(MessageHeader)"): bdl_12,
     ("txt-1", "htmlChecks()"): txt_html,
     ("txt-2", "htmlChecks()"): txt_html,
-    ("inv-1", "(part.exists() and value.empty() and resource.empty()) or (part.empty() and (value.exists() xor "
-              "resource.exists()))"): inv_1,
+    ("inv-1", ("(part.exists() and value.empty() and resource.empty()) or (part.empty() and (value.exists() xor "
+              "resource.exists()))")): inv_1,
 }
 
 #: invariants checked by dedicated walker rules (reported there with these keys), never by FHIRPath

@@ -234,10 +234,9 @@ def slice_matches(run: _Run, sl: Elem, base: Elem, val: Any, tcode: str, loc: st
                     if any(run.conforms(v, p, vloc) for p in expected):
                         ok = True
                         break
-                elif isinstance(v, dict):
-                    if any(_datatype_conforms(run, v, p, _t) for p in expected):
-                        ok = True
-                        break
+                elif isinstance(v, dict) and any(_datatype_conforms(run, v, p, _t) for p in expected):
+                    ok = True
+                    break
             if not ok:
                 return False
         elif dtype == "exists":

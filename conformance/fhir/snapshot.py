@@ -74,7 +74,7 @@ class _Builder:
         i = pos + 1
         while i < len(self.elements):
             oid = self.elements[i]["id"]
-            if oid.startswith(eid + ".") or oid.startswith(eid + ":"):
+            if oid.startswith((eid + ".", eid + ":")):
                 i += 1
             else:
                 break
@@ -192,7 +192,7 @@ class _Builder:
         diffs = (self.sd.get("differential") or {}).get("element") or []
         for d in diffs:
             did = _diff_id(d)
-            if own_type and not (did == own_type or did.startswith(own_type + ".") or did.startswith(own_type + ":")):
+            if own_type and not (did == own_type or did.startswith((own_type + ".", own_type + ":"))):
                 root = self.elements[0]["id"]
                 if did.split(".")[0] != root:
                     raise SnapshotError(f"differential element {did} is not part of {own_type}", path=self.url)

@@ -822,8 +822,7 @@ class _Run:
                                    f"{ref[1:]!r})", "ref-1"))
                 return
             in_bundle = self.bundles[-1] if self.bundles else None
-            if in_bundle is not None and (ref.startswith("urn:uuid:") or ref.startswith("urn:oid:")
-                                          or in_bundle.type in ("document", "message")):
+            if in_bundle is not None and (ref.startswith(("urn:uuid:", "urn:oid:")) or in_bundle.type in ("document", "message")):
                 sev = "error" if (in_bundle.type in ("document", "message") or ref.startswith("urn:")) else "warning"
                 sink.append(_issue(sev, "not-found", f"{loc}.reference", f"the reference {ref!r} does not resolve to "
                                    f"any entry in the {in_bundle.type or ''} Bundle (hint: add the referenced "

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
+
+import jsonschema
 
 from conformance.model import VERDICT_PRECEDENCE, RequirementResult, RunResult, Verdict
 from conformance.report.redact import redact_counted
@@ -41,12 +44,46 @@ def _duration(started: str, finished: str) -> float | None:
     return round((b - a).total_seconds(), 3)
 
 
+@lru_cache(maxsize=1)
+def _evidence_validator() -> jsonschema.Draft202012Validator:
+    from conformance.report.jsonreport import report_schema
+
+    defs = report_schema()["$defs"]
+    return jsonschema.Draft202012Validator({"$ref": "#/$defs/evidence", "$defs": defs})
+
+
+def normalise_evidence(item: Any) -> dict[str, Any]:
+    """An evidence item as the schema wants it. A known kind recorded in the wrong shape (by a
+    third-party check, say) becomes `malformed-evidence` carrying the original: a report is
+    always written and nothing recorded is lost."""
+    if isinstance(item, dict) and isinstance(item.get("kind"), str) and item["kind"]:
+        errors = list(_evidence_validator().iter_errors(item))
+        if not errors:
+            return item
+        problem = errors[0].message
+        kind = item["kind"]
+    else:
+        problem, kind = "evidence item is not an object with a 'kind'", ""
+    data = {k: v for k, v in item.items() if k != "kind"} if isinstance(item, dict) else item
+    return {"kind": "malformed-evidence", "original_kind": str(kind), "problem": problem, "data": data}
+
+
+def _normalise_package(item: Any) -> dict[str, Any]:
+    if isinstance(item, dict) and isinstance(item.get("name"), str):
+        return item
+    return {"name": str(item.get("name", item)) if isinstance(item, dict) else str(item)}
+
+
 def _row(rr: RequirementResult) -> dict[str, Any]:
     row = rr.requirement.to_json()
     row["verdict"] = rr.verdict.value
     row["reason"] = rr.reason
     row["duration"] = round(sum(c.duration for c in rr.checks), 4)
-    row["checks"] = [c.to_json() for c in rr.checks]
+    row["checks"] = []
+    for check in rr.checks:
+        data = _json_safe(check.to_json())
+        data["evidence"] = [normalise_evidence(e) for e in data["evidence"]]
+        row["checks"].append(data)
     return row
 
 
@@ -110,7 +147,7 @@ def raw_document(result: RunResult) -> dict[str, Any]:
             "settings": _json_safe(result.settings),
         },
         "profile": {**result.profile.to_json(), "requirements": len(result.profile.requirements)},
-        "packages": _json_safe(result.packages),
+        "packages": [_normalise_package(p) for p in _json_safe(result.packages)],
         "sut": _json_safe(result.sut),
         "requirements": _json_safe(rows),
         "attestations": None,

@@ -56,9 +56,17 @@ def evidence_summary(item: dict[str, Any], limit: int = 400) -> list[str]:
         ]
     if kind == "falsifying-example":
         seed = f" (seed {item['seed']})" if item.get("seed") not in (None, "") else ""
-        return [clip(f"falsifying example{seed}: {item.get('repr', '')}", limit)]
+        shown = item.get("repr") or json.dumps(item.get("inputs", {}), default=str, ensure_ascii=False)
+        lines = [clip(f"falsifying example{seed}: {shown}", limit)]
+        if item.get("failure"):
+            lines.append(clip(f"  failure: {item['failure']}", limit))
+        return lines
+    if kind == "hypothesis":
+        return [f"hypothesis: {item.get('property', '')}: {item.get('examples_run', '?')} example(s) run"]
     if kind == "adapter-error":
         return [clip(f"adapter error: {item.get('type', '')}: {item.get('message', '')}", limit)]
+    if kind == "document" and "data" not in item:
+        return [f"document: too large to embed ({item.get('size', '?')} bytes, sha256 {item.get('sha256', '?')})"]
     if kind == "document":
         data = item.get("data")
         label = data.get("resourceType", "document") if isinstance(data, dict) else type(data).__name__

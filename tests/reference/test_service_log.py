@@ -151,3 +151,44 @@ def test_the_log_holds_no_clinical_payload(world):
     pid = world.ehr.submit(world.hp, bundle).patient_id
     world.ehr.fetch(world.hp, pid, "laboratory")
     assert "SECRET-FINDING-42" not in repr(world.ehr.access_log(world.auditor, pid))
+
+
+def test_request_context_sets_the_client_and_the_request_id(world):
+    from conformance.adapters.reference.service import request_context
+
+    pid = world.ehr.submit(world.hp, document("patient-summary", new_patient_identifier())).patient_id
+    with request_context(client_address="10.1.2.3", client_name="test client", server_address="https://ehr.test/fhir",
+                         request_id="req-42"):
+        world.ehr.fetch(world.hp, pid, "patient-summary")
+    event = world.ehr.access_log(world.auditor, pid)[-1]
+    networks = {a["type"]["coding"][0]["code"]: a.get("network") for a in event["agent"]}
+    assert networks["110153"] == {"address": "10.1.2.3", "type": "2"}
+    assert networks["110152"] == {"address": "https://ehr.test/fhir", "type": "5"}
+    [xreq] = [e for e in event["entity"] if e["type"]["code"] == "XrequestId"]
+    assert xreq["what"]["identifier"]["value"] == "req-42"
+    world.ehr.fetch(world.hp, pid, "patient-summary")  # outside the block: back to the in-process defaults
+    assert not [e for e in world.ehr.access_log(world.auditor, pid)[-1]["entity"] if e["type"]["code"] == "XrequestId"]
+
+
+def test_log_entries_are_valid_balp_audit_events(world):
+    """Every kind of entry validates against FHIR R4 and the BALP profile it claims."""
+    from conformance.fhir import default_validator
+
+    ident = new_patient_identifier()
+    pid = world.ehr.submit(world.hp, document("patient-summary", ident)).patient_id
+    world.ehr.submit(world.hp, document("laboratory", ident))
+    world.ehr.list_documents(world.hp, pid)
+    world.ehr.list_documents(world.hp, pid, "imaging")  # an empty listing
+    world.ehr.fetch(world.hp_other, pid, "laboratory")
+    world.ehr.fetch(world.patient(ident), pid, "patient-summary")
+    world.ehr.fetch(world.hp, pid, "patient-summary", emergency_purpose="stroke")
+    for refused in (lambda: world.ehr.fetch(world.hp, pid, "patient-summary", emergency_purpose=""),
+                    lambda: world.ehr.access_log(world.hp, pid)):
+        with pytest.raises(Denied):
+            refused()
+    log = world.ehr.access_log(world.auditor, pid)
+    assert {(e["action"], e["outcome"]) for e in log} == {("C", "0"), ("E", "0"), ("R", "0"), ("R", "4"), ("E", "4")}
+    validator = default_validator()
+    for entry in log:
+        errors = [f"{i.location}: {i.message}" for i in validator.validate(entry) if i.is_error]
+        assert not errors, (entry.get("meta"), errors)

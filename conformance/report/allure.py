@@ -60,6 +60,11 @@ def _dump(item: Any) -> str:
 def write_allure(doc: dict[str, Any], directory: Path) -> list[Path]:
     out_dir = directory / ALLURE_DIR
     out_dir.mkdir(parents=True, exist_ok=True)
+    for stale in out_dir.glob("*"):  # a rewritten report must not carry results of an earlier write
+        if stale.is_file() and (
+            stale.name.endswith(("-result.json", "-attachment.json")) or stale.name == "environment.properties"
+        ):
+            stale.unlink()
     run, prof = doc["run"], doc["profile"]
     clock = _ms(run["started"]) or 0
     written: list[Path] = []

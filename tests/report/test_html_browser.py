@@ -32,6 +32,7 @@ FLAGS = (
     "--disable-extensions",
     "--mute-audio",
     "--hide-scrollbars",
+    "--disable-dev-shm-usage",
 )
 WINDOW = (1280, 1600)
 #: chart colours (conformance.report.chart.COLOURS) as RGB

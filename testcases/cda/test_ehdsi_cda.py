@@ -41,7 +41,7 @@ def _assert_nothing_stored(session: Any, patient: Any) -> None:
         "a refused document must leave nothing stored")
 
 
-@pytest.mark.requirement("XB-001")
+@pytest.mark.requirement("XB-002")
 @pytest.mark.capability(Capability.CDA, Capability.SUBMIT)
 def test_valid_ehdsi_patient_summary_is_accepted(sut, accounts, new_patient, evidence):
     hp = sut.login(accounts.hp)
@@ -58,7 +58,7 @@ def test_valid_ehdsi_patient_summary_is_accepted(sut, accounts, new_patient, evi
     assert receipt.document_id in listed, "the accepted CDA document is not listed as the patient's summary"
 
 
-@pytest.mark.requirement("XB-001", "EHDS-INT-012")
+@pytest.mark.requirement("XB-003", "EHDS-INT-012")
 @pytest.mark.capability(Capability.CDA, Capability.SUBMIT)
 @pytest.mark.parametrize("kind", ["schema-invalid", "schematron-invalid", "not-well-formed"])
 def test_invalid_ehdsi_cda_is_rejected_with_a_reason_and_nothing_stored(kind, sut, accounts, new_patient, evidence):
@@ -77,7 +77,7 @@ def test_invalid_ehdsi_cda_is_rejected_with_a_reason_and_nothing_stored(kind, su
     _assert_nothing_stored(hp, patient)
 
 
-@pytest.mark.requirement("XB-001", "EHDS-INT-012")
+@pytest.mark.requirement("XB-004", "EHDS-INT-012")
 @pytest.mark.capability(Capability.CDA, Capability.SUBMIT)
 @pytest.mark.parametrize("kind", ["xxe", "billion-laughs"])
 def test_hostile_xml_is_refused_and_nothing_stored(kind, sut, accounts, new_patient, evidence):
@@ -119,7 +119,7 @@ def _cda_payloads(bundle: dict[str, Any]) -> list[bytes]:
     return found
 
 
-@pytest.mark.requirement("XB-001")
+@pytest.mark.requirement("XB-005")
 @pytest.mark.capability(Capability.CDA, Capability.SUBMIT, Capability.EXPORT)
 def test_exported_cda_validates_against_ehdsi_schema_and_schematron(sut, accounts, new_patient, evidence):
     hp = sut.login(accounts.hp)

@@ -19,6 +19,7 @@ talked away; over `pass` or `not-applicable` it is recorded alongside.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import hashlib
 from datetime import date, datetime
@@ -28,7 +29,7 @@ from typing import Any
 import yaml
 
 from conformance.errors import UsageError
-from conformance.model import Verdict
+from conformance.model import RunResult, Verdict
 
 REQUIRED = ("requirement", "who", "when", "statement")
 OPTIONAL = ("evidence",)
@@ -149,3 +150,24 @@ def apply(doc: dict[str, Any], attestations: dict[str, Any]) -> dict[str, Any]:
         outcomes.append(entry)
     doc["attestations"] = {"source": attestations["source"], "sha256": attestations["sha256"], "items": outcomes}
     return doc
+
+
+def attest_run(result: RunResult, path: Path | str) -> RunResult:
+    """A copy of a run whose not-tested requirements named in the attestations file are `attested`.
+
+    For callers that decide on verdicts before the report is written (the exit code of
+    `conformance run --strict`, the terminal summary). The report itself still needs
+    `write_reports(..., attestations=path)`, which records who attested what and when.
+    """
+    loaded = load_attestations(path)
+    by_id: dict[str, dict[str, Any]] = {}
+    for item in loaded["items"]:
+        by_id.setdefault(item["requirement"], item)
+    rows = []
+    for row in result.requirements:
+        item = by_id.get(row.requirement.id)
+        if item is not None and row.verdict is Verdict.NOT_TESTED:
+            reason = f"attested by {item['who']} on {item['when']}"
+            row = dataclasses.replace(row, verdict=Verdict.ATTESTED, reason=reason)
+        rows.append(row)
+    return dataclasses.replace(result, requirements=rows)

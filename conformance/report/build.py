@@ -74,10 +74,17 @@ def _normalise_package(item: Any) -> dict[str, Any]:
     return {"name": str(item.get("name", item)) if isinstance(item, dict) else str(item)}
 
 
-def _row(rr: RequirementResult) -> dict[str, Any]:
+def _row(rr: RequirementResult, with_file: bool = False) -> dict[str, Any]:
     row = rr.requirement.to_json()
     row["verdict"] = rr.verdict.value
     row["reason"] = rr.reason
+    if rr.verdict is Verdict.ATTESTED:
+        # only an attestations file makes a requirement attested (it records who, when, what):
+        # back to not-tested here; `attestations.apply` attests it again from the file
+        row["verdict"] = Verdict.NOT_TESTED.value
+        row["reason"] = (
+            "no automatic check" if with_file else "no automatic check; attested without an attestations file"
+        )
     row["duration"] = round(sum(c.duration for c in rr.checks), 4)
     row["checks"] = []
     for check in rr.checks:
@@ -125,15 +132,15 @@ def build_report(result: RunResult, attestations: list[dict[str, Any]] | None = 
     """The report document for a run: attestations applied (see `attestations.apply`), redacted, summarised."""
     from conformance.report.attestations import apply
 
-    doc = raw_document(result)
+    doc = raw_document(result, with_attestations=attestations is not None)
     if attestations is not None:
         apply(doc, attestations)
     return finalise(doc)
 
 
-def raw_document(result: RunResult) -> dict[str, Any]:
+def raw_document(result: RunResult, with_attestations: bool = False) -> dict[str, Any]:
     """The report document before attestations and redaction (never write this one)."""
-    rows = [_row(rr) for rr in result.requirements]
+    rows = [_row(rr, with_attestations) for rr in result.requirements]
     doc: dict[str, Any] = {
         "schema": SCHEMA_ID,
         "schema_version": SCHEMA_VERSION,

@@ -151,3 +151,30 @@ def test_malformed_file_errors_name_file_and_line(tmp_path: Path, text: str, mes
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="cannot read attestations file"):
         load_attestations(tmp_path / "none.yaml")
+
+
+def test_attest_run_gives_the_verdicts_the_report_will_show(tmp_path: Path) -> None:
+    from conformance.report.attestations import attest_run
+
+    att = write(tmp_path, "attestations:\n" + entry("EHDS-GEN-001") + entry("EHDS-LOG-002"))
+    run = make_run()
+    attested = attest_run(run, att)
+    verdicts = {r.requirement.id: r.verdict for r in attested.requirements}
+    assert verdicts["EHDS-GEN-001"] is Verdict.ATTESTED
+    assert verdicts["EHDS-LOG-002"] is Verdict.FAIL  # never over a failure
+    assert run.requirements[7].verdict is Verdict.NOT_TESTED  # the input is not changed
+    # the attested RunResult and the file together give the same report as the plain run and the file
+    write_reports(attested, tmp_path / "a", formats=("json",), attestations=att)
+    write_reports(run, tmp_path / "b", formats=("json",), attestations=att)
+    a, b = load_report(tmp_path / "a"), load_report(tmp_path / "b")
+    assert [r["verdict"] for r in a["requirements"]] == [r["verdict"] for r in b["requirements"]]
+    assert rows(a)["EHDS-GEN-001"]["attestations"][0]["who"] == "Jane Doe, QA"
+
+
+def test_attested_verdict_without_a_file_is_not_trusted(tmp_path: Path) -> None:
+    run = make_run()
+    run.requirements[7].verdict = Verdict.ATTESTED  # EHDS-GEN-001, no attestations file given
+    write_reports(run, tmp_path, formats=("json",))
+    row = rows(load_report(tmp_path))["EHDS-GEN-001"]
+    assert row["verdict"] == "not-tested"
+    assert row["reason"] == "no automatic check; attested without an attestations file"

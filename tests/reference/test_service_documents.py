@@ -106,7 +106,7 @@ def test_origin_is_the_custodian_or_else_an_author_organisation_or_else_the_subm
     pid = world.ehr.submit(world.hp, with_custodian).patient_id
     world.ehr.submit(world.hp, without)
     world.ehr.submit(world.hp, neither)
-    origins = [d.origin_identifier for d in world.ehr.store.documents(pid)]
+    origins = [d.origin_identifier for d in world.ehr.list_document_rows(world.hp, pid)]
     assert origins == ["urn:org|lab-1", "urn:org|lab-2", world.hp.organisation.identifier]
 
 

@@ -695,6 +695,13 @@ class ReferenceEHR:
     def list_documents(self, principal: Principal, patient_id: str, category: str | None = None, *,
                        emergency_purpose: str | None = None) -> list[DocumentInfo]:
         """Document metadata the principal may see (restricted ones are silently absent); logged."""
+        docs = self.list_document_rows(principal, patient_id, category, emergency_purpose=emergency_purpose)
+        return [DocumentInfo(d.id, d.patient_id, d.category, d.title, d.date) for d in docs]
+
+    def list_document_rows(self, principal: Principal, patient_id: str, category: str | None = None, *,
+                           emergency_purpose: str | None = None) -> list[DocumentRow]:
+        """:meth:`list_documents` with the stored facts of each document (origin, format, storage
+        time), for callers that render richer metadata such as an MHD DocumentReference."""
         self._known_category(category)
         patient = self._patient(patient_id)
         wanted = (category,) if category else ()
@@ -704,7 +711,7 @@ class ReferenceEHR:
         self.log_access(AccessEvent("search", principal, patient, documents=tuple(docs), categories=wanted,
                                     emergency_purpose=purpose, query=_query_text(patient.id, category),
                                     recorded=self.clock()))
-        return [DocumentInfo(d.id, d.patient_id, d.category, d.title, d.date) for d in docs]
+        return docs
 
     def fetch(self, principal: Principal, patient_id: str, category: str | None = None, *,
               document_id: str | None = None, emergency_purpose: str | None = None) -> dict[str, Any]:

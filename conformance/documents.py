@@ -501,7 +501,8 @@ def _ps_problems(frame: _Frame, n: int) -> tuple[list[str], dict[str, str]]:
             "clinicalStatus": concept("http://terminology.hl7.org/CodeSystem/condition-clinical", "active", "Active"),
             "verificationStatus": concept("http://terminology.hl7.org/CodeSystem/condition-ver-status", "confirmed",
                                           "Confirmed"),
-            "category": [concept(LOINC, "75326-9", "Problem")],
+            "category": [concept("http://terminology.hl7.org/CodeSystem/condition-category", "problem-list-item",
+                                 "Problem List Item")],
             "code": concept(SNOMED, code, display),
             "subject": ref(frame.patient_url),
             "onsetDateTime": onset,
@@ -654,6 +655,17 @@ def _prescribed_items(prescription: dict[str, Any]) -> list[tuple[dict[str, Any]
     return out
 
 
+def _copy_prescriber(frame: _Frame, prescription: dict[str, Any], request: dict[str, Any]) -> str:
+    """The prescriber travels with the prescription copy (MedicationRequest.requester is required)."""
+    by_url = {e.get("fullUrl"): e.get("resource", {}) for e in prescription.get("entry", [])}
+    prescriber = by_url.get((request.get("requester") or {}).get("reference"))
+    if not prescriber or prescriber is None or not prescriber.get("resourceType"):
+        return frame.author_url
+    if (request.get("requester") or {}).get("reference") == frame.author_url:
+        return frame.author_url
+    return frame.add({k: v for k, v in prescriber.items() if k not in ("id", "meta", "text")})
+
+
 def _build_edispensation(frame: _Frame, prescription: dict[str, Any] | None) -> dict[str, Any]:
     """A dispensation of one prescribed item. The prescription (a copy of its MedicationRequest,
     same business identifier) travels in the document so authorizingPrescription resolves."""
@@ -669,7 +681,7 @@ def _build_edispensation(frame: _Frame, prescription: dict[str, Any] | None) -> 
         med_url = frame.add({k: v for k, v in medication.items() if k not in ("id", "meta", "text")})
     request_copy = {k: v for k, v in request.items() if k not in ("id", "meta", "text")}
     request_copy["subject"] = ref(frame.patient_url)
-    request_copy.pop("requester", None)
+    request_copy["requester"] = ref(_copy_prescriber(frame, prescription, request))
     if med_url:
         request_copy["medicationReference"] = ref(med_url, request.get("medicationReference", {}).get("display"))
     request_url = frame.add(request_copy)
@@ -724,9 +736,7 @@ def _build_laboratory(frame: _Frame) -> dict[str, Any]:
     collected = frame.instant(8, 0)
     urls, rows = [], []
     for code, display, unit, low, high, (lo10, hi10) in chosen:
-        value = frame.chooser.integer(lo10, hi10) / 10
-        interpretation = "N" if low <= value <= high else ("L" if value < low else "H")
-        urls.append(frame.add({
+        observation: dict[str, Any] = {
             "resourceType": "Observation",
             "status": "final",
             "category": [concept("http://terminology.hl7.org/CodeSystem/observation-category", "laboratory",
@@ -735,13 +745,22 @@ def _build_laboratory(frame: _Frame) -> dict[str, Any]:
             "subject": ref(frame.patient_url),
             "effectiveDateTime": collected,
             "performer": [ref(frame.org_url)],
-            "valueQuantity": {"value": value, "unit": unit, "system": UCUM, "code": unit},
-            "interpretation": [concept("http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation",
-                                       interpretation)],
-            "referenceRange": [{"low": {"value": low, "unit": unit, "system": UCUM, "code": unit},
-                                "high": {"value": high, "unit": unit, "system": UCUM, "code": unit}}],
-        }))
-        rows.append((display, f"{value:g} {unit}", f"{low:g}-{high:g}", interpretation))
+        }
+        if frame.chooser.integer(0, 5) == 5:  # sometimes no value, and the reason why (LAB-002)
+            observation["dataAbsentReason"] = concept("http://terminology.hl7.org/CodeSystem/data-absent-reason",
+                                                      "error", "Error")
+            observation["note"] = [{"text": "Sample haemolysed; no result."}]
+            rows.append((display, "no result (sample haemolysed)", f"{low:g}-{high:g}", ""))
+        else:
+            value = frame.chooser.integer(lo10, hi10) / 10
+            interpretation = "N" if low <= value <= high else ("L" if value < low else "H")
+            observation["valueQuantity"] = {"value": value, "unit": unit, "system": UCUM, "code": unit}
+            observation["interpretation"] = [concept(
+                "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation", interpretation)]
+            rows.append((display, f"{value:g} {unit}", f"{low:g}-{high:g}", interpretation))
+        observation["referenceRange"] = [{"low": {"value": low, "unit": unit, "system": UCUM, "code": unit},
+                                          "high": {"value": high, "unit": unit, "system": UCUM, "code": unit}}]
+        urls.append(frame.add(observation))
     code, display = CATEGORY_TYPES["laboratory"]
     report_url = frame.add({
         "resourceType": "DiagnosticReport",

@@ -68,21 +68,26 @@ class _Candidate:
 # ---- walking a Bundle with its profiles -----------------------------------------------------
 
 def _entry_profiles(v: Any, bundle: dict[str, Any]) -> list[str | None]:
-    """Per entry: the profile its Bundle profile's entry slice requires (None: base type only)."""
+    """Per entry: the profile its Bundle profile's entry slice requires (None: base type only).
+    When several slices take the same resource type (IPS observations), the one the resource
+    conforms to is chosen."""
     urls = [u for u in (bundle.get("meta") or {}).get("profile") or [] if v.structure(u)]
-    out: list[str | None] = []
     cs = v.structure(urls[0]) if urls else None
     slices = cs.root.children["entry"].slices if cs and "entry" in cs.root.children else []
+    by_type: dict[str, list[str]] = {}
+    for sl in slices:
+        res = sl.children.get("resource")
+        for t in res.types if res else ():
+            if t.profiles:
+                by_type.setdefault(t.code, []).append(t.profiles[0])
+    out: list[str | None] = []
     for entry in bundle.get("entry") or []:
-        rtype = (entry.get("resource") or {}).get("resourceType")
-        found = None
-        for sl in slices:
-            res = sl.children.get("resource")
-            for t in res.types if res else ():
-                if t.code == rtype and t.profiles and (
-                        found is None or _resource_conforms(v, entry.get("resource"), t.profiles[0])):
-                    found = t.profiles[0]
-        out.append(found)
+        resource = entry.get("resource")
+        options = by_type.get((resource or {}).get("resourceType", ""), [])
+        if len(options) <= 1:
+            out.append(options[0] if options else None)
+        else:
+            out.append(next((u for u in options if _resource_conforms(v, resource, u)), None))
     return out
 
 

@@ -1,0 +1,112 @@
+"""The property bodies the six priority-category check modules share (testcases/categories/).
+
+Why here: the three generic properties (the export conforms, a round trip keeps the meaning,
+invalid input is rejected with nothing stored) are the same for every category; each check
+module only says which category, which requirement ids and which category-specific rules.
+Every function takes the plugin's fixtures and one drawn example, records bounded evidence
+(the last example only, see :func:`conformance.settings.example_scope`) and fails with a
+message that names what the SUT did wrong.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conformance.adapter import NotFound, Rejected
+from conformance.checks import not_applicable
+from conformance.documents import PatientIdentity, for_patient, profile_for
+from conformance.settings import example_scope
+from conformance.strategies.mutants import Mutation
+from conformance.strategies.semantics import lost_meaning
+
+#: Evidence documents above this size are kept as digests by the recorder anyway.
+MAX_ISSUES_SHOWN = 20
+
+
+def require_category(sut_description: Any, category: str, *, consumes: bool = True, produces: bool = True) -> None:
+    """Not applicable when the SUT declares categories and this one is not among them."""
+    declared_in = set(getattr(sut_description, "consumes", ()) or ())
+    declared_out = set(getattr(sut_description, "produces", ()) or ())
+    if consumes and declared_in and category not in declared_in:
+        not_applicable(f"the SUT does not declare that it accepts {category} documents")
+    if produces and declared_out and category not in declared_out:
+        not_applicable(f"the SUT does not declare that it exports {category} documents")
+
+
+def submit_and_export(hp: Any, bundle: dict[str, Any], patient: PatientIdentity, category: str) -> dict[str, Any]:
+    """Import a valid document and export the patient's document of that category."""
+    try:
+        receipt = hp.submit(bundle)
+    except Rejected as answer:
+        raise AssertionError(f"a valid {category} document was rejected: {answer.reason or '(no reason)'}") from None
+    try:
+        return hp.fetch(receipt.patient_id, category)
+    except NotFound:
+        raise AssertionError(f"the {category} document just accepted for {patient.identifier} cannot be "
+                             f"exported (NotFound)") from None
+
+
+def _errors(issues: list[Any]) -> list[Any]:
+    return [i for i in issues if i.is_error]
+
+
+def export_conforms(*, hp: Any, patient: PatientIdentity, document: dict[str, Any], category: str,
+                    validator: Any, evidence: Any, prop: str) -> dict[str, Any]:
+    """EHDS-INT-005: what the SUT exports validates against the category profile with zero errors.
+    Returns the export for further category-specific checks."""
+    bundle = for_patient(document, patient)
+    profile = profile_for(category)
+    with example_scope(evidence, prop).example(patient=patient.identifier, category=category):
+        exported = submit_and_export(hp, bundle, patient, category)
+        issues = validator.validate(exported, profiles=[profile])
+        evidence.add("document", exported, label=f"{category} export")
+        evidence.validation(issues, label=f"export against {profile}")
+        errors = _errors(issues)
+        assert not errors, (
+            f"the exported {category} document does not conform to {profile}: {len(errors)} error(s), first: "
+            + "; ".join(f"{i.location}: {i.message} [{i.rule}]" for i in errors[:3]))
+    return exported
+
+
+def round_trip_keeps_meaning(*, hp: Any, patient: PatientIdentity, document: dict[str, Any], category: str,
+                             evidence: Any, prop: str) -> None:
+    """EHDS-INT-008: import then export keeps codes, dates, quantities, identifiers, references and
+    narrative (compared semantically, see :mod:`conformance.strategies.semantics`)."""
+    bundle = for_patient(document, patient)
+    with example_scope(evidence, prop).example(patient=patient.identifier, category=category):
+        evidence.add("document", bundle, label=f"{category} sent")
+        exported = submit_and_export(hp, bundle, patient, category)
+        evidence.add("document", exported, label=f"{category} exported")
+        losses = lost_meaning(bundle, exported)
+        evidence.add("round-trip", {"resources_sent": len(bundle.get("entry") or []),
+                                    "losses": [loss.describe() for loss in losses]})
+        assert not losses, (
+            f"the {category} round trip lost or changed meaning in {len(losses)} resource(s): "
+            + " | ".join(loss.describe(3) for loss in losses[:3]))
+
+
+def invalid_is_rejected(*, hp: Any, patient: PatientIdentity, mutation: Mutation, category: str, evidence: Any,
+                        prop: str) -> None:
+    """EHDS-INT-012: a document with one rule broken is refused with a reason, and nothing of it
+    is kept (the fresh patient stays unknown, or has no document)."""
+    tag = mutation.to_json()
+    with example_scope(evidence, prop).example(patient=patient.identifier, category=category, mutation=tag):
+        evidence.add("mutation", tag)
+        evidence.add("document", mutation.document, label=f"{category} with {mutation.kind}")
+        try:
+            receipt = hp.submit(mutation.document)
+        except Rejected as answer:
+            assert (answer.reason or "").strip(), (
+                f"the {category} document with {mutation.kind} ({mutation.rule}) was rejected without a reason")
+            evidence.add("rejection", {"reason": answer.reason[:500]})
+        else:
+            raise AssertionError(
+                f"a {category} document with {mutation.kind} was accepted: {mutation.description} "
+                f"(rule {mutation.rule} at {mutation.location}); stored as document {receipt.document_id}")
+        try:
+            pid = hp.find_patient(patient.identifier)
+        except NotFound:
+            return
+        left = hp.list_documents(pid)
+        assert not left, (f"after rejecting a {category} document with {mutation.kind}, the SUT kept "
+                          f"{len(left)} document(s) for the patient {patient.identifier}")

@@ -1,0 +1,95 @@
+"""ePrescription (Art 14(1)(b)): the SUT accepts and exports prescriptions.
+
+Profile checked: https://ehds-conformance.invalid/fhir/ehds-minimal/StructureDefinition/Bundle-eprescription-ehds-min
+(a minimal stand-in written from HL7 Europe MPD 1.0.0; set EHDS_CONFORMANCE_PROFILE_EPRESCRIPTION to check an
+official profile instead).
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conformance.adapter import Capability
+from conformance.documents import for_patient, resolve, resources
+from conformance.settings import example_scope, examples
+from conformance.strategies import MUTATION_KINDS, documents, mutations
+from conformance.strategies.category_checks import (
+    export_conforms,
+    invalid_is_rejected,
+    require_category,
+    round_trip_keeps_meaning,
+    submit_and_export,
+)
+
+CATEGORY = "eprescription"
+pytestmark = pytest.mark.capability(Capability.SUBMIT, Capability.EXPORT)
+
+
+@pytest.fixture
+def hp(sut, accounts, sut_description):
+    require_category(sut_description, CATEGORY)
+    return sut.login(accounts.hp)
+
+
+def _medication_is_coded(bundle, request) -> bool:
+    if (request.get("medicationCodeableConcept") or {}).get("coding"):
+        return True
+    medication = resolve(bundle, (request.get("medicationReference") or {}).get("reference", ""))
+    return bool(medication and (medication.get("code") or {}).get("coding"))
+
+
+@pytest.mark.requirement("EHDS-INT-005", "EP-001")
+@settings(max_examples=examples(10))
+@given(document=documents(CATEGORY))
+def test_prescription_export_conforms(hp, new_patient, fhir_validator, evidence, document):
+    exported = export_conforms(hp=hp, patient=new_patient(), document=document, category=CATEGORY,
+                               validator=fhir_validator, evidence=evidence, prop="ep-export-conforms")
+    requests = resources(exported, "MedicationRequest")
+    assert requests, "the exported ePrescription carries no MedicationRequest"
+    for request in requests:
+        where = f"MedicationRequest {(request.get('identifier') or [{}])[0].get('value', '?')}"
+        subject = resolve(exported, (request.get("subject") or {}).get("reference", ""))
+        assert subject and subject.get("resourceType") == "Patient", f"{where}: subject does not resolve to the patient"
+        assert request.get("authoredOn"), f"{where}: no authoredOn"
+        assert request.get("requester"), f"{where}: no requester (prescriber)"
+        assert request.get("dosageInstruction"), f"{where}: no dosage instruction"
+        assert _medication_is_coded(exported, request), f"{where}: the medication is not coded"
+
+
+@pytest.mark.requirement("EP-002")
+@settings(max_examples=examples(10))
+@given(document=documents(CATEGORY))
+def test_active_prescriptions_can_be_read(hp, new_patient, evidence, document):
+    patient = new_patient()
+    sent = for_patient(document, patient)
+    wanted = {(r.get("identifier") or [{}])[0].get("value") for r in resources(sent, "MedicationRequest")
+              if r.get("status") == "active"}
+    with example_scope(evidence, "ep-readable").example(patient=patient.identifier, prescriptions=sorted(wanted)):
+        exported = submit_and_export(hp, sent, patient, CATEGORY)
+        got = {ident.get("value") for r in resources(exported, "MedicationRequest") if r.get("status") == "active"
+               for ident in r.get("identifier") or []}
+        evidence.add("prescriptions", {"sent_active": sorted(wanted), "read_active": sorted(v for v in got if v)})
+        missing = wanted - got
+        assert not missing, f"active prescription(s) {sorted(missing)} cannot be read back for {patient.identifier}"
+
+
+@pytest.mark.requirement("EHDS-INT-008")
+@settings(max_examples=examples(10))
+@given(document=documents(CATEGORY))
+def test_prescription_round_trip_keeps_meaning(hp, new_patient, evidence, document):
+    round_trip_keeps_meaning(hp=hp, patient=new_patient(), document=document, category=CATEGORY, evidence=evidence,
+                             prop="ep-round-trip")
+
+
+@pytest.mark.requirement("EHDS-INT-012")
+@pytest.mark.parametrize("kind", MUTATION_KINDS)
+@settings(max_examples=examples(5))
+@given(data=st.data())
+def test_invalid_prescription_is_rejected(hp, new_patient, fhir_validator, evidence, kind, data):
+    patient = new_patient()
+    document = for_patient(data.draw(documents(CATEGORY), label="document"), patient)
+    mutation = data.draw(mutations(document, kinds=kind, validator=fhir_validator), label="mutation")
+    invalid_is_rejected(hp=hp, patient=patient, mutation=mutation, category=CATEGORY, evidence=evidence,
+                        prop=f"ep-invalid-{kind}")

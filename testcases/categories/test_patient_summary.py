@@ -1,0 +1,97 @@
+"""Patient summary (Art 14(1)(a), Annex I point 1): the SUT accepts and exports IPS documents.
+
+Profile checked: http://hl7.org/fhir/uv/ips/StructureDefinition/Bundle-uv-ips (IPS 2.0.0), or
+the one named in EHDS_CONFORMANCE_PROFILE_PATIENT_SUMMARY (e.g. an EU Patient Summary profile
+the user installed). Every property runs over generated documents (conformance.strategies).
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conformance.adapter import Capability
+from conformance.documents import PS_SECTIONS, composition, for_patient, resolve
+from conformance.settings import example_scope, examples
+from conformance.strategies import MUTATION_KINDS, documents, mutations
+from conformance.strategies.category_checks import (
+    export_conforms,
+    invalid_is_rejected,
+    require_category,
+    round_trip_keeps_meaning,
+    submit_and_export,
+)
+from conformance.strategies.semantics import narrative_text
+
+CATEGORY = "patient-summary"
+pytestmark = pytest.mark.capability(Capability.SUBMIT, Capability.EXPORT)
+
+
+@pytest.fixture
+def hp(sut, accounts, sut_description):
+    require_category(sut_description, CATEGORY)
+    return sut.login(accounts.hp)
+
+
+@pytest.mark.requirement("EHDS-INT-005", "PS-001")
+@settings(max_examples=examples(10))
+@given(document=documents(CATEGORY))
+def test_summary_export_conforms_to_ips(hp, new_patient, fhir_validator, evidence, document):
+    patient = new_patient()
+    exported = export_conforms(hp=hp, patient=patient, document=document, category=CATEGORY,
+                               validator=fhir_validator, evidence=evidence, prop="ps-export-conforms")
+    comp = composition(exported)
+    subject = resolve(exported, (comp.get("subject") or {}).get("reference", ""))
+    assert subject is not None and subject.get("resourceType") == "Patient", \
+        "the summary's Composition.subject does not resolve to a Patient in the document"
+    assert comp.get("author"), "the summary names no author"
+    assert comp.get("date"), "the summary has no date"
+
+
+@pytest.mark.requirement("PS-002")
+@settings(max_examples=examples(10))
+@given(counts=st.fixed_dictionaries({key: st.integers(0, 2) for key in PS_SECTIONS}), data=st.data())
+def test_required_sections_say_so_when_empty(hp, new_patient, evidence, counts, data):
+    patient = new_patient()
+    sent = for_patient(data.draw(documents(CATEGORY, ps_counts=counts), label="document"), patient)
+    with example_scope(evidence, "ps-required-sections").example(patient=patient.identifier, counts=counts):
+        exported = submit_and_export(hp, sent, patient, CATEGORY)
+        evidence.add("document", exported, label="exported summary")
+        sections = {}
+        for section in composition(exported).get("section") or []:
+            for coding in (section.get("code") or {}).get("coding") or []:
+                if coding.get("system") == "http://loinc.org":
+                    sections[coding.get("code")] = section
+        for key, (code, display, _title) in PS_SECTIONS.items():
+            section = sections.get(code)
+            assert section is not None, f"the exported summary has no {display} section (LOINC {code})"
+            assert narrative_text((section.get("text") or {}).get("div", "")), \
+                f"the {display} section (LOINC {code}) has no narrative"
+            entries = section.get("entry") or []
+            if counts[key]:
+                assert entries, f"the {display} section lost its {counts[key]} entr(y/ies) on export"
+            else:
+                assert entries or section.get("emptyReason"), (
+                    f"the {display} section (LOINC {code}) is empty without saying so: no entries and no "
+                    f"emptyReason (an explicit 'no information' is required)")
+
+
+@pytest.mark.requirement("EHDS-INT-008")
+@settings(max_examples=examples(10))
+@given(document=documents(CATEGORY))
+def test_summary_round_trip_keeps_meaning(hp, new_patient, evidence, document):
+    round_trip_keeps_meaning(hp=hp, patient=new_patient(), document=document, category=CATEGORY, evidence=evidence,
+                             prop="ps-round-trip")
+
+
+@pytest.mark.requirement("EHDS-INT-012")
+@pytest.mark.parametrize("kind", MUTATION_KINDS)
+@settings(max_examples=examples(5))
+@given(data=st.data())
+def test_invalid_summary_is_rejected(hp, new_patient, fhir_validator, evidence, kind, data):
+    patient = new_patient()
+    document = for_patient(data.draw(documents(CATEGORY), label="document"), patient)
+    mutation = data.draw(mutations(document, kinds=kind, validator=fhir_validator), label="mutation")
+    invalid_is_rejected(hp=hp, patient=patient, mutation=mutation, category=CATEGORY, evidence=evidence,
+                        prop=f"ps-invalid-{kind}")

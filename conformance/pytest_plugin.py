@@ -439,12 +439,18 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         settings=info,
         packages=_fhir_packages(),
     )
-    LAST_RESULT = result
+    attestations = config.getoption("--attestations")
     report_dir = _option(config, "--report-dir")
     if report_dir:
         target = Path(report_dir) / run_id
-        _write_reports(result, target, config.getoption("--attestations"))
+        _write_reports(result, target, attestations)
         LAST_REPORT_DIR = target
+    if attestations:
+        from conformance.report.attestations import attest_run
+
+        result = attest_run(result, attestations)  # the exit code and the summary see attested rows
+    LAST_RESULT = result
+    if report_dir:
         _print_summary(config, result, target)
 
 

@@ -183,3 +183,16 @@ def test_full_validation_is_used_when_installed(tmp_path):
         assert _counts(ehr) == (0, 0)
     finally:
         ehr.close()
+
+
+@pytest.mark.parametrize("hostile", [
+    (b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+    b'<ClinicalDocument xmlns="urn:hl7-org:v3">&x;</ClinicalDocument>'),
+    (b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+    b'<ClinicalDocument xmlns="urn:hl7-org:v3">&b;</ClinicalDocument>'),
+])
+def test_xml_with_a_dtd_is_refused_without_reading_it(world, hostile):
+    before = _counts(world.ehr)
+    with pytest.raises(Rejected, match="DTD"):
+        world.ehr.submit(world.hp, hostile)
+    assert _counts(world.ehr) == before

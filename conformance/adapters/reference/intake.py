@@ -289,18 +289,23 @@ def read_fhir(bundle: dict[str, Any]) -> Incoming:
 
 
 def _parse_xml(data: bytes) -> Any:
-    from lxml import etree
+    """The root element; refuses DTDs, external entities and oversize input (conformance.cda.safexml)."""
+    from conformance.cda.safexml import parse_untrusted
 
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
-    return etree.fromstring(data, parser)
+    return parse_untrusted(data).getroot()
 
 
 def cda_structural_issues(data: bytes) -> list[ValidationIssue]:
     """Well-formedness and the header facts the EHR needs from a CDA document."""
     from lxml import etree
 
+    from conformance.cda.safexml import UnsafeXml
+
     try:
         root = _parse_xml(data)
+    except UnsafeXml as exc:
+        line = getattr(exc, "line", None)
+        return [_issue(f"line {line}" if line else "/", str(exc), "xml-untrusted", code=exc.code)]
     except etree.XMLSyntaxError as exc:
         line = getattr(exc, "lineno", None)
         return [_issue(f"line {line}" if line else "/", f"not well-formed XML: {exc.msg}; fix the XML syntax",

@@ -33,6 +33,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-n", "--workers", default=None, help="parallel workers (pytest-xdist), e.g. 2 or auto")
     p.add_argument("--explore", action="store_true", help="search wider with a random seed (not for certification)")
     p.add_argument("--attestations", default=None, help="YAML file attesting requirements that cannot be tested")
+    p.add_argument("--patient-namespace", default=None,
+                   help="prefix of the patient identifiers the checks create (default: random; the report "
+                        "records it, give it again to reproduce a run exactly)")
     p.add_argument("-k", dest="keyword", default=None, help="only checks matching this pytest -k expression")
     p.add_argument("-v", "--verbose", action="count", default=0, help="show each check")
     p.add_argument("--pytest-arg", action="append", default=[], metavar="ARG", help="extra argument for pytest")
@@ -65,6 +68,8 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
         argv += ["--explore"]
     if args.attestations:
         argv += ["--attestations", str(Path(args.attestations).resolve())]
+    if args.patient_namespace:
+        argv += ["--patient-namespace", args.patient_namespace]
     if args.keyword:
         argv += ["-k", args.keyword]
     argv += list(args.pytest_arg)

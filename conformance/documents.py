@@ -392,6 +392,43 @@ def _start(category: str, patient: PatientIdentity, chooser: Chooser, namespace:
     return frame
 
 
+def summary_text(resource: dict[str, Any]) -> str:
+    """One line saying what a resource is, for its generated narrative (dom-6: resources carry text)."""
+    rtype = resource.get("resourceType", "Resource")
+    if rtype in ("Patient", "Practitioner"):
+        name = (resource.get("name") or [{}])[0]
+        who = " ".join([*name.get("given", []), name.get("family", "")]).strip()
+        extra = f", born {resource['birthDate']}" if resource.get("birthDate") else ""
+        return f"{rtype}: {who}{extra}"
+    if rtype == "Organization":
+        return f"Organization: {resource.get('name', '')}"
+    if rtype == "Composition":
+        return f"{resource.get('title', 'Document')} ({resource.get('date', '')})"
+    for key in ("code", "medicationCodeableConcept", "type", "class", "procedureCode"):
+        value = resource.get(key)
+        value = value[0] if isinstance(value, list) and value else value
+        if isinstance(value, dict):
+            label = value.get("text") or (value.get("coding") or [value])[0].get("display") or \
+                (value.get("coding") or [value])[0].get("code")
+            if label:
+                return f"{rtype}: {label}"
+    if resource.get("medicationReference", {}).get("display"):
+        return f"{rtype}: {resource['medicationReference']['display']}"
+    return rtype
+
+
+def _with_narratives(entries: list[dict[str, Any]]) -> None:
+    for entry in entries:
+        res = entry.get("resource") or {}
+        if "text" not in res:
+            res["text"] = narrative(summary_text(res))
+            # keep the narrative right after the id, where FHIR JSON puts it
+            ordered = {k: res[k] for k in ("resourceType", "id", "text") if k in res}
+            ordered.update({k: v for k, v in res.items() if k not in ordered})
+            res.clear()
+            res.update(ordered)
+
+
 def _finish(frame: _Frame, title: str, sections: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
     code, display = CATEGORY_TYPES[frame.category]
     doc_uuid = frame.ids.new()
@@ -413,6 +450,7 @@ def _finish(frame: _Frame, title: str, sections: list[dict[str, Any]], **extra: 
         "section": sections,
     }
     frame.entries[0] = {"fullUrl": f"urn:uuid:{comp_uuid}", "resource": composition}
+    _with_narratives(frame.entries)
     return {
         "resourceType": "Bundle",
         "id": doc_uuid,
@@ -1010,6 +1048,8 @@ def for_patient(bundle: dict[str, Any], patient: PatientIdentity) -> dict[str, A
             res["name"] = [{"family": patient.family, "given": [patient.given]}]
             res["gender"] = patient.gender
             res["birthDate"] = patient.birth_date
+            if "text" in res:
+                res["text"] = narrative(summary_text(res))
     return out
 
 

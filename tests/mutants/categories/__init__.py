@@ -32,4 +32,9 @@ CATEGORY_MUTANTS: dict[str, CategoryMutant] = dict([
     _m("accepts_dangling_references", "dangling-reference", "ignores references that do not resolve in the document"),
 ])
 
-__all__ = ["CATEGORY_MUTANTS", "CategoryMutant"]
+#: Export-side bugs: the document the SUT gives back is valid but does not mean what it received.
+EXPORT_MUTANTS: dict[str, CategoryMutant] = dict([
+    _m("rounds_quantities_on_export", "", "exported quantities lose their decimals", "EHDS-INT-008"),
+])
+
+__all__ = ["CATEGORY_MUTANTS", "EXPORT_MUTANTS", "CategoryMutant"]

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.mutants.categories import CATEGORY_MUTANTS
+from tests.mutants.categories import CATEGORY_MUTANTS, EXPORT_MUTANTS
 
 ROOT = Path(__file__).resolve().parents[3]
 CATEGORY_PROFILES = ["ehds-patient-summary", "ehds-eprescription", "ehds-edispensation", "ehds-laboratory",
@@ -78,6 +78,17 @@ def test_mutant_accepting_one_kind_is_caught_by_int_012(name: str, tmp_path: Pat
         kinds = [e["kind"] for e in checks[nodeid]["evidence"]]
         assert "falsifying-example" in kinds and "mutation" in kinds, kinds
         assert mutant.kind in checks[nodeid]["message"]
+
+
+def test_export_that_loses_meaning_is_caught_by_int_008(tmp_path: Path) -> None:
+    mutant = EXPORT_MUTANTS["rounds_quantities_on_export"]
+    report = run(tmp_path, "rounds", "--adapter", mutant.factory, "-k", "categories and not invalid")
+    verdicts = {row["id"]: row["verdict"] for row in report["requirements"]}
+    assert verdicts["EHDS-INT-008"] == "fail"
+    assert verdicts["EHDS-INT-005"] == "pass"  # still valid documents: only the meaning changed
+    failed = {k: c for k, c in _checks(report).items() if c["verdict"] == "fail"}
+    assert failed and all("round_trip" in k for k in failed), sorted(failed)
+    assert any(".value=" in c["message"] for c in failed.values())  # the shrunk example names the quantity
 
 
 def test_same_seed_same_verdicts_and_evidence(tmp_path: Path) -> None:

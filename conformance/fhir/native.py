@@ -268,6 +268,155 @@ NATIVE: dict[tuple[str, str], Native] = {
               "resource.exists()))")): inv_1,
 }
 
+# -- guarded natives: decide the common shapes, return None to hand anything unusual to fhirpathpy ----------------
+# fhirpathpy's answers on odd shapes (a `_x` primitive extension, null, a list where one value is expected,
+# a wrong JSON type) include engine errors that are reported as "not evaluated"; reproducing them here would be
+# fragile, so these functions only answer where the FHIRPath result is plain, and defer everywhere else.
+_UCUM = "http://unitsofmeasure.org"
+_CONDITION_VER_STATUS = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
+_TIM_9_WHEN = frozenset({"C", "CM", "CD", "CV"})
+
+
+def _number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _plain(node: dict[str, Any], *names: str) -> bool:
+    """No primitive extension (`_name`) on any of `names`: fhirpathpy would merge it into the value."""
+    return not any("_" + n in node for n in names)
+
+
+def _absent_or(node: dict[str, Any], name: str, test: Callable[[Any], bool]) -> bool:
+    return name not in node or test(node[name])
+
+
+def _list_of_dicts(v: Any) -> bool:
+    return isinstance(v, list) and all(isinstance(x, dict) for x in v)
+
+
+def _str(v: Any) -> bool:
+    return isinstance(v, str)
+
+
+def tim_9(node: Node, ctx: Any) -> bool | None:
+    if not isinstance(node, dict) or not _plain(node, "offset", "when"):
+        return None
+    # fhirpathpy evaluates both sides of `or`: `when in (...)` must be decidable even when offset is absent
+    if not (_absent_or(node, "offset", _number) and _absent_or(
+            node, "when", lambda w: isinstance(w, list) and len(w) == 1 and isinstance(w[0], str))):
+        return None
+    if "offset" not in node:
+        return True
+    return "when" in node and node["when"][0] not in _TIM_9_WHEN
+
+
+def _non_negative(name: str) -> Callable[[Node, Any], bool | None]:
+    """`name.exists() implies name >= 0` (tim-4, tim-5)."""
+    def fn(node: Node, ctx: Any) -> bool | None:
+        if not isinstance(node, dict) or not _plain(node, name):
+            return None
+        if name not in node:
+            return True
+        v = node[name]
+        return v >= 0 if _number(v) else None
+    return fn
+
+
+def drt_1(node: Node, ctx: Any) -> bool | None:
+    if not isinstance(node, dict) or not _plain(node, "code", "system", "value"):
+        return None
+    if not (_absent_or(node, "code", _str) and _absent_or(node, "system", _str)
+            and _absent_or(node, "value", _number)):
+        return None
+    if "code" not in node:
+        return True
+    # no system: `system = %ucum` is empty, and so is the whole expression (an empty result fails)
+    return node.get("system") == _UCUM and "value" in node
+
+
+def org_1(node: Node, ctx: Any) -> bool | None:
+    if not isinstance(node, dict) or not _plain(node, "name"):
+        return None
+    if not (_absent_or(node, "identifier", _list_of_dicts) and _absent_or(node, "name", _str)):
+        return None
+    return len(node.get("identifier", ())) + ("name" in node) > 0
+
+
+def bdl_ips_1(node: Node, ctx: Any) -> bool | None:
+    if not isinstance(node, dict):
+        return None
+    if "entry" not in node:
+        return True
+    entries = node["entry"]
+    if not _list_of_dicts(entries):
+        return None
+    for e in entries[1:]:
+        if "resource" not in e:
+            continue
+        res = e["resource"]
+        if not isinstance(res, dict) or not isinstance(res.get("resourceType"), str):
+            return None
+        if res["resourceType"] == "Composition":
+            return False
+    return True
+
+
+def _clean_coding(c: dict[str, Any]) -> bool:
+    return _plain(c, "system", "code") and _absent_or(c, "system", _str) and _absent_or(c, "code", _str)
+
+
+def con_3(node: Node, ctx: Any) -> bool | None:
+    if not isinstance(node, dict):
+        return None
+    vs = node.get("verificationStatus", {})
+    if not (_absent_or(node, "clinicalStatus", lambda v: isinstance(v, dict)) and isinstance(vs, dict)
+            and _absent_or(vs, "coding", lambda cs: _list_of_dicts(cs) and all(_clean_coding(c) for c in cs))
+            and _absent_or(node, "category", _list_of_dicts)):
+        return None
+    if "clinicalStatus" in node:
+        return True
+    if any(c.get("system") == _CONDITION_VER_STATUS and c.get("code") == "entered-in-error"
+           for c in vs.get("coding", ())):
+        return True
+    # `$this = 'problem-list-item'` compares a CodeableConcept with a string: false, never empty, so
+    # select() is empty only when there is no category at all
+    return not node.get("category")
+
+
+def obs_7(node: Node, ctx: Any) -> bool | None:
+    if not isinstance(node, dict):
+        return None
+    if "component" not in node:
+        return True
+    resources = getattr(ctx, "resources", None)
+    if not resources or resources[-1][0] is not node:
+        return None  # %resource is not this node: leave it to fhirpathpy
+    components = node["component"]
+    if not _list_of_dicts(components) or not all(
+            _absent_or(c, "code", lambda cc: isinstance(cc, dict) and _absent_or(cc, "coding", _list_of_dicts))
+            for c in components):
+        return None
+    code = node.get("code", {})
+    if isinstance(code, dict) and "coding" not in code:
+        return True  # %resource.code.coding is empty, so no component code intersects it
+    return None
+
+
+#: (key, exact R4/IPS expression) -> guarded native function (True/False, or None: evaluate with fhirpathpy)
+GUARDED: dict[tuple[str, str], Callable[[Node, Any], bool | None]] = {
+    ("tim-9", "offset.empty() or (when.exists() and ((when in ('C' | 'CM' | 'CD' | 'CV')).not()))"): tim_9,
+    ("tim-4", "duration.exists() implies duration >= 0"): _non_negative("duration"),
+    ("tim-5", "period.exists() implies period >= 0"): _non_negative("period"),
+    ("drt-1", "code.exists() implies ((system = %ucum) and value.exists())"): drt_1,
+    ("org-1", "(identifier.count() + name.count()) > 0"): org_1,
+    ("bdl-ips-1", "entry.tail().where(resource is Composition).empty()"): bdl_ips_1,
+    ("con-3", ("clinicalStatus.exists() or verificationStatus.coding.where(system='http://terminology.hl7.org/"
+               "CodeSystem/condition-ver-status' and code = 'entered-in-error').exists() or category.select($this="
+               "'problem-list-item').empty()")): con_3,
+    ("obs-7", ("value.empty() or component.code.where(coding.intersect(%resource.code.coding).exists())"
+               ".empty()")): obs_7,
+}
+
 #: invariants checked by dedicated walker rules (reported there with these keys), never by FHIRPath
 WALKER_RULES = {"ele-1", "ref-1", "dom-3"}
 

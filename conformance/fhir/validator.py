@@ -19,7 +19,7 @@ from typing import Any
 
 from conformance.fhir.context import CORE_SD, Definitions
 from conformance.fhir.invariants import EvalError, FhirPath
-from conformance.fhir.native import dom_3_unmatched, native_for
+from conformance.fhir.native import dom_3_unmatched
 from conformance.fhir.packages import (
     Package,
     PackageInfo,
@@ -710,22 +710,12 @@ class _Run:
     # -- invariants ----------------------------------------------------------------------------
     def _constraints(self, node: Any, elem: Elem, container: Elem, tcode: str, loc: str,
                      sink: list[ValidationIssue], is_resource: bool, *, primitive: bool = False) -> None:
-        constraints = elem.checks(container)
-        if not constraints:
+        checks = elem.checks(container)
+        if not checks:
             return
-        for c in constraints:
-            fn = native_for(c.key, c.expression)
+        for c, evaluate in checks:
             try:
-                if fn is not None:
-                    ok = fn(node, self)
-                elif c.key == "dom-3" and "descendants()" in c.expression and c.expression.startswith("contained."):
-                    ok = not dom_3_unmatched(node) if isinstance(node, dict) else True
-                elif c.key == "ref-1" and c.expression.startswith("reference.startsWith('#').not()"):
-                    ok = True  # reported by the reference rule, with the target it could not find
-                else:
-                    mini = self.v.minipath(c.expression) if isinstance(node, dict) else None
-                    ok = mini(node) if mini is not None else self._fhirpath(c, node, elem, tcode, is_resource,
-                                                                           primitive)
+                ok = evaluate(self, c, node, elem, tcode, is_resource, primitive)
             except EvalError as exc:
                 sink.append(_issue("information", "informational", loc, f"invariant {c.key} was not evaluated: the "
                                    f"FHIRPath engine could not run {c.expression!r} ({exc})", c.key, c.source))

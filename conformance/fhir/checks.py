@@ -1,0 +1,73 @@
+"""Each invariant compiled once into the cheapest evaluator that gives the same answer as fhirpathpy.
+
+The walker meets the same few dozen constraints on tens of thousands of nodes; deciding per node
+whether a constraint is native, a walker rule, a minipath predicate or a fhirpathpy expression
+costs more than evaluating most of them. `evaluator_for` makes that decision once per
+(key, expression) and returns a function `(run, constraint, node, elem, tcode, is_resource,
+primitive) -> bool`, which raises `EvalError` when the engine cannot evaluate the invariant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from conformance.fhir.minipath import compile_minipath
+from conformance.fhir.native import GUARDED, dom_3_unmatched, native_for
+
+if TYPE_CHECKING:  # pragma: no cover
+    from conformance.fhir.structure import Constraint, Elem
+    from conformance.fhir.validator import _Run
+
+Evaluator = Callable[["_Run", "Constraint", Any, "Elem", str, bool, bool], bool]
+
+
+def _fhirpath(run: _Run, c: Constraint, node: Any, elem: Elem, tcode: str, is_resource: bool, primitive: bool) -> bool:
+    return run._fhirpath(c, node, elem, tcode, is_resource, primitive)
+
+
+def _dom_3(run: _Run, c: Constraint, node: Any, elem: Elem, tcode: str, is_resource: bool, primitive: bool) -> bool:
+    return not dom_3_unmatched(node) if isinstance(node, dict) else True
+
+
+def _native(fn: Callable[[Any, Any], bool]) -> Evaluator:
+    def ev(run: _Run, c: Constraint, node: Any, elem: Elem, tcode: str, is_resource: bool, primitive: bool) -> bool:
+        return fn(node, run)
+    return ev
+
+
+def _guarded(fn: Callable[[Any, Any], bool | None]) -> Evaluator:
+    """A native function for the common shapes; None from it means 'ask fhirpathpy'."""
+    def ev(run: _Run, c: Constraint, node: Any, elem: Elem, tcode: str, is_resource: bool, primitive: bool) -> bool:
+        ok = fn(node, run)
+        return run._fhirpath(c, node, elem, tcode, is_resource, primitive) if ok is None else ok
+    return ev
+
+
+def _mini(pred: Callable[[Any], bool]) -> Evaluator:
+    """minipath predicates are written for objects; primitives go to fhirpathpy (as before)."""
+    def ev(run: _Run, c: Constraint, node: Any, elem: Elem, tcode: str, is_resource: bool, primitive: bool) -> bool:
+        if isinstance(node, dict):
+            return pred(node)
+        return run._fhirpath(c, node, elem, tcode, is_resource, primitive)
+    return ev
+
+
+@cache
+def evaluator_for(key: str, expression: str) -> Evaluator | None:
+    """The evaluator for one invariant, or None when the walker reports it elsewhere (it never fails here)."""
+    fn = native_for(key, expression)
+    if fn is not None:
+        return _native(fn)
+    guarded = GUARDED.get((key, expression))
+    if guarded is not None:
+        return _guarded(guarded)
+    if key == "dom-3" and "descendants()" in expression and expression.startswith("contained."):
+        return _dom_3
+    if key == "ref-1" and expression.startswith("reference.startsWith('#').not()"):
+        return None  # reported by the reference rule, with the target it could not find
+    pred = compile_minipath(expression)
+    if pred is not None:
+        return _mini(pred)
+    return _fhirpath

@@ -60,6 +60,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          f"(default {DEFAULT_TIMEOUT:g})")
     group.addoption("--report-dir", default=None, help="write reports/<run-id>/ under this directory")
     group.addoption("--run-id", default=None, help="name of the report folder (default: timestamp + random)")
+    group.addoption("--conformance-seed", default=None,
+                    help="hypothesis seed: replaces the derandomized per-check seeds (recorded in the report)")
     group.addoption("--explore", action="store_true", default=False,
                     help="search wider with a random seed (hypothesis 'explore' settings)")
     group.addoption("--attestations", default=None, help="YAML file of attestations for untestable requirements")
@@ -100,7 +102,8 @@ def _activate_hypothesis_settings(config: pytest.Config) -> None:
     if activate is None:
         return
     explore = bool(config.getoption("--explore", default=False))
-    config.stash[_settings_key] = dict(activate(explore=explore) or {})
+    seed = config.getoption("--conformance-seed", default=None)
+    config.stash[_settings_key] = dict(activate(explore=explore, seed=seed) or {})
 
 
 _settings_key = pytest.StashKey[dict]()

@@ -32,6 +32,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--strict", action="store_true", help="fail unless every SHALL requirement passed")
     p.add_argument("-n", "--workers", default=None, help="parallel workers (pytest-xdist), e.g. 2 or auto")
     p.add_argument("--explore", action="store_true", help="search wider with a random seed (not for certification)")
+    p.add_argument("--seed", default=None,
+                   help="hypothesis seed (default: derandomized per check; with --explore: random, recorded)")
     p.add_argument("--attestations", default=None, help="YAML file attesting requirements that cannot be tested")
     p.add_argument("--patient-namespace", default=None,
                    help="prefix of the patient identifiers the checks create (default: random; the report "
@@ -66,6 +68,8 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
         argv += ["-n", str(args.workers)]
     if args.explore:
         argv += ["--explore"]
+    if args.seed is not None:
+        argv += ["--conformance-seed", str(args.seed)]
     if args.attestations:
         argv += ["--attestations", str(Path(args.attestations).resolve())]
     if args.patient_namespace:

@@ -126,3 +126,30 @@ def _json_kind(value: Any) -> str:
 
 
 json_kind: Callable[[Any], str] = _json_kind
+
+
+def _quick(type_code: str) -> Callable[[Any], bool]:
+    rx = REGEX.get(type_code)
+    if type_code in ("string", "markdown"):
+        return lambda v: type(v) is str and 0 < len(v) <= MAX_STRING
+    if type_code == "xhtml":
+        return lambda v: type(v) is str and v != ""
+    if type_code in ("date", "dateTime", "instant") and rx is not None:
+        return lambda v: type(v) is str and v != "" and rx.fullmatch(v) is not None and _real_date(v)
+    if type_code in STRING_TYPES and type_code != "base64Binary":
+        if rx is None:
+            return lambda v: type(v) is str and v != ""
+        return lambda v: type(v) is str and v != "" and rx.fullmatch(v) is not None
+    if type_code == "boolean":
+        return lambda v: type(v) is bool
+    if type_code in INTEGER_TYPES:
+        low = {"positiveInt": 1, "unsignedInt": 0}.get(type_code, -2147483648)
+        return lambda v: type(v) is int and low <= v <= 2147483647
+    if type_code == "decimal":
+        return lambda v: type(v) is int or type(v) is float
+    return lambda v: False  # base64Binary and anything unusual: the full check decides
+
+
+#: type code -> predicate that is True only where `check_primitive` finds nothing wrong (the walker's fast path;
+#: when it says False, `check_primitive` gives the verdict and the message)
+QUICK_VALID: dict[str, Callable[[Any], bool]] = {t: _quick(t) for t in PRIMITIVE_TYPES}

@@ -71,6 +71,8 @@ class Elem:
     _keymap: dict[str, tuple[Elem, str]] | None = None
     # per-slice discriminator matchers, built lazily by the slicing module
     matchers: Any = None
+    # (type code -> Plan) of what to check on a value of this element, built lazily by `plan.plan_for`
+    plans: dict[str, Any] | None = None
     _required: tuple[Elem, ...] | None = None
     _checks: dict[int, tuple[tuple[Constraint, Any], ...]] | None = None
 

@@ -28,6 +28,7 @@ from conformance.fhir.packages import (
     load_package,
     resource_bytes_from_file,
 )
+from conformance.fhir.plan import PRIMITIVE, RESOURCE, Plan, plan_for
 from conformance.fhir.primitives import PRIMITIVE_TYPES, check_primitive, json_kind
 from conformance.fhir.structure import CompiledStructure, Constraint, Elem, compile_structure
 from conformance.fhir.terminology import NotExpandable, Terminology
@@ -36,7 +37,6 @@ from conformance.resources import fhir_packages_dir
 
 SOURCE = "conformance.fhir"
 _RESOURCE_TYPES_ABSTRACT = frozenset({"Resource", "DomainResource"})
-_CODED = frozenset({"code", "Coding", "CodeableConcept", "Quantity", "string", "uri"})
 _CROSS_VERSION = ("http://hl7.org/fhir/5.0/StructureDefinition/extension-", "http://hl7.org/fhir/4.3/StructureDefinition/",
                   "http://hl7.org/fhir/3.0/StructureDefinition/extension-", "http://hl7.org/fhir/1.0/StructureDefinition/")
 
@@ -362,69 +362,84 @@ class _Run:
 
     def _object(self, obj: dict[str, Any], elem: Elem, container: Elem, type_code: str, loc: str,
                 sink: list[ValidationIssue], *, is_resource: bool = False, host: Elem | None = None) -> None:
-        """Validate the properties of a JSON object against `container`'s children."""
-        self.hosts.append((host or elem, type_code))
-        try:
-            self._object_inner(obj, elem, container, type_code, loc, sink, is_resource)
-        finally:
-            self.hosts.pop()
+        """Validate the properties of a JSON object against `container`'s children, then `elem`'s invariants.
 
-    def _object_inner(self, obj: dict[str, Any], elem: Elem, container: Elem, type_code: str, loc: str,
-                      sink: list[ValidationIssue], is_resource: bool) -> None:
+        The hot loop of the validator: properties are grouped per child element (`x`, `_x` and the
+        keys of a choice land together), and a child with one plain JSON value whose plan says
+        "type check only" is settled here, without a call per value."""
+        self.hosts.append((host or elem, type_code))  # for extension contexts; popped below (errors end the run)
         km = container.keymap()
-        groups: dict[str, list[tuple[str, Any, Any]]] = {}  # child name -> [(json key, value, _value)]
-        content = False
+        groups: dict[Elem, list[tuple[str, Any, Any]]] = {}  # child -> [(json key, value, _value)]
         for key, val in obj.items():
-            if key == "resourceType" and is_resource:
+            if is_resource and key == "resourceType":
                 continue
-            if key != "id":
-                content = True
-            if key.startswith("_"):
+            if key[:1] == "_":
                 m = km.get(key[1:])
                 if m is None or m[1] not in PRIMITIVE_TYPES:
                     sink.append(_issue("error", "structure", loc, f"Unrecognized property {key!r}: there is no "
                                        f"primitive {key[1:]!r} in {container.path}", "structure.unknown-element"))
                     continue
-                groups.setdefault(m[0].name, []).append((key[1:], None, val))
-                continue
-            m = km.get(key)
-            if m is None:
-                sink.append(_issue("error", "structure", loc, f"Unrecognized property {key!r} in "
-                                   f"{container.path}{_did_you_mean(key, list(km))}", "structure.unknown-element"))
-                continue
-            groups.setdefault(m[0].name, []).append((key, val, None))
-        if is_resource and "id" in obj:
-            rid = obj["id"]
-            problem = check_primitive("id", rid)
-            if problem:
-                sink.append(_issue("error", "value", f"{loc}.id", f"invalid resource id: {problem}", "type.id"))
-        if not content and not is_resource:
+                entry = (key[1:], None, val)
+            else:
+                m = km.get(key)
+                if m is None:
+                    sink.append(_issue("error", "structure", loc, f"Unrecognized property {key!r} in "
+                                       f"{container.path}{_did_you_mean(key, list(km))}", "structure.unknown-element"))
+                    continue
+                entry = (key, val, None)
+            entries = groups.get(m[0])
+            if entries is None:
+                groups[m[0]] = [entry]
+            else:
+                entries.append(entry)
+        if is_resource:
+            if "id" in obj:
+                problem = check_primitive("id", obj["id"])
+                if problem:
+                    sink.append(_issue("error", "value", f"{loc}.id", f"invalid resource id: {problem}", "type.id"))
+        elif len(obj) <= ("id" in obj):
             sink.append(_issue("error", "invariant", loc, "ele-1: All FHIR elements must have a @value or children "
                                "(this object is empty)", "ele-1"))
-        children = container.children
-        for name, entries in groups.items():
-            self._child(obj, children[name], entries, km, loc, sink)
+        for child, entries in groups.items():
+            if len(entries) == 1 and child.slicing is None and entries[0][2] is None:
+                key, val, _ = entries[0]  # the common case: one JSON key, no `_key`, no slicing
+                if child.is_array:
+                    if isinstance(val, list) and val:
+                        n = len(val)
+                        if n < child.min or (child.max is not None and n > child.max):
+                            self._cardinality(child, n, loc, sink)
+                        tcode = km[key][1]
+                        plan = self._plan(child, tcode)
+                        for i, v in enumerate(val):
+                            if not (plan.trivial and plan.quick_valid(v)):  # type: ignore[misc]
+                                self._value(v, None, child, tcode, f"{loc}.{key}[{i}]", sink)
+                        continue
+                elif not isinstance(val, list):
+                    if child.max == 0:
+                        self._cardinality(child, 1, loc, sink)
+                    tcode = km[key][1]
+                    plan = self._plan(child, tcode)
+                    if not (plan.trivial and plan.quick_valid(val)):  # type: ignore[misc]
+                        self._value(val, None, child, tcode, f"{loc}.{key}", sink)
+                    continue
+            self._child(child, entries, km, loc, sink)
         for child in container.required():
-            if child.name not in groups:
+            if child not in groups:
                 self._cardinality(child, 0, loc, sink)
-        self._constraints(obj, elem, container, type_code, loc, sink, is_resource)
+        checks = elem.checks(container)
+        if checks:
+            self._constraints(checks, obj, elem, type_code, loc, sink, is_resource)
+        self.hosts.pop()
 
-    def _child(self, obj: dict[str, Any], child: Elem, entries: list[tuple[str, Any, Any]],
-               km: dict[str, tuple[Elem, str]], loc: str, sink: list[ValidationIssue]) -> None:
-        if len(entries) == 1 and entries[0][2] is None and child.slicing is None:
-            key, val, _ = entries[0]  # the common case: one JSON key, no `_key`, no slicing
-            tcode = km[key][1]
-            if child.is_array and isinstance(val, list) and val:
-                if child.max is not None and len(val) > child.max or len(val) < child.min:
-                    self._cardinality(child, len(val), loc, sink)
-                for i, v in enumerate(val):
-                    self._value(v, None, child, tcode, f"{loc}.{key}[{i}]", sink)
-                return
-            if not child.is_array and not isinstance(val, list):
-                if child.max == 0:
-                    self._cardinality(child, 1, loc, sink)
-                self._value(val, None, child, tcode, f"{loc}.{key}", sink)
-                return
+    def _plan(self, elem: Elem, tcode: str) -> Plan:
+        plans = elem.plans
+        plan = plans.get(tcode) if plans is not None else None
+        return plan if plan is not None else plan_for(self, elem, tcode)
+
+    def _child(self, child: Elem, entries: list[tuple[str, Any, Any]], km: dict[str, tuple[Elem, str]], loc: str,
+               sink: list[ValidationIssue]) -> None:
+        """The general case of one child's values: `x` with `_x`, choices under several keys, JSON shape errors,
+        slicing."""
         # merge `x` and `_x`, per JSON key (a choice can appear under two keys: an error)
         by_key: dict[str, list[Any]] = {}
         for key, val, ext in entries:
@@ -488,8 +503,9 @@ class _Run:
 
     # -- values --------------------------------------------------------------------------------
     def _value(self, val: Any, ext: Any, elem: Elem, tcode: str, loc: str, sink: list[ValidationIssue]) -> None:
-        if tcode in PRIMITIVE_TYPES:
-            self._primitive(val, ext, elem, tcode, loc, sink)
+        plan = self._plan(elem, tcode)
+        if plan.kind == PRIMITIVE:
+            self._primitive(val, ext, elem, tcode, plan, loc, sink)
             return
         if val is None:
             sink.append(_issue("error", "structure", loc, "null is not allowed here", "structure.null"))
@@ -501,41 +517,40 @@ class _Run:
             sink.append(_issue("error", "structure", loc, f"expected a JSON object for {tcode}, found "
                                f"{json_kind(val)}", "structure.json-type"))
             return
-        if tcode in _RESOURCE_TYPES_ABSTRACT or (tcode and tcode[0].isupper() and self._is_resource_type(tcode)):
-            profiles = tuple(p for t in elem.types for p in t.profiles)
-            if profiles:  # only the profiles for this resource type; several: it must conform to one of them
-                rt = val.get("resourceType")
-                profiles = tuple(p for p in profiles if self._profile_type(p) in (rt, None, "Resource"))
-                if len(profiles) > 1:
-                    good = next((p for p in profiles if self.conforms(val, p, loc)), None)
-                    profiles = (good,) if good else profiles
-            self.resource(val, loc, profiles, out=sink)
-            self._fixed_pattern(val, elem, loc, sink)
+        if plan.kind == RESOURCE:
+            self._contained_resource(val, elem, loc, sink)
             return
-        container, _ = self._structure_for(elem, tcode)
-        self._object(val, elem, container, tcode, loc, sink)
-        if container is not elem and elem.children:
-            pass
+        assert plan.container is not None
+        self._object(val, elem, plan.container, tcode, loc, sink)
         # type profile on an element that also has inline children: validate against the type profile too
-        if elem.children:
-            for t in elem.types:
-                if t.code == tcode and t.profiles:
-                    cs = self.v.structure(t.profiles[0])
-                    if cs is not None:
-                        self._object(val, cs.root, cs.root, tcode, loc, sink)
-        self._fixed_pattern(val, elem, loc, sink)
-        if elem.binding is not None and tcode in _CODED:
+        for root in plan.type_profile_roots:
+            self._object(val, root, root, tcode, loc, sink)
+        if plan.fixed_pattern:
+            self._fixed_pattern(val, elem, loc, sink)
+        if plan.binding:
             self._binding(val, elem, tcode, loc, sink)
-        if tcode in ("Coding", "CodeableConcept"):
+        if plan.codes_known:
             self._codes_known(val, tcode, loc, sink)
-        if tcode == "Attachment":
+        if plan.attachment:
             _attachment_size(val, loc, sink)
-        elif tcode == "Quantity" and (elem.min_value or elem.max_value):
+        elif plan.quantity_bounds:
             self._quantity_bounds(val, elem, loc, sink)
-        if tcode == "Reference":
-            self._reference(val, elem, loc, sink)
-        elif tcode == "Extension" and not self._typed_extension(elem):
+        if plan.reference_targets is not None:
+            self._reference(val, elem, plan.reference_targets, loc, sink)
+        elif plan.extension:
             self._extension(val, elem, loc, sink)
+
+    def _contained_resource(self, val: dict[str, Any], elem: Elem, loc: str, sink: list[ValidationIssue]) -> None:
+        """A resource inside an element (Bundle.entry.resource, contained, parameter): base + its profiles."""
+        profiles = tuple(p for t in elem.types for p in t.profiles)
+        if profiles:  # only the profiles for this resource type; several: it must conform to one of them
+            rt = val.get("resourceType")
+            profiles = tuple(p for p in profiles if self._profile_type(p) in (rt, None, "Resource"))
+            if len(profiles) > 1:
+                good = next((p for p in profiles if self.conforms(val, p, loc)), None)
+                profiles = (good,) if good else profiles
+        self.resource(val, loc, profiles, out=sink)
+        self._fixed_pattern(val, elem, loc, sink)
 
     def _quantity_bounds(self, val: dict[str, Any], elem: Elem, loc: str, sink: list[ValidationIssue]) -> None:
         v = val.get("value")
@@ -555,13 +570,14 @@ class _Run:
         cs = self.v.structure(code)
         return cs is not None and cs.kind == "resource"
 
-    def _primitive(self, val: Any, ext: Any, elem: Elem, tcode: str, loc: str, sink: list[ValidationIssue]) -> None:
+    def _primitive(self, val: Any, ext: Any, elem: Elem, tcode: str, plan: Plan, loc: str,
+                   sink: list[ValidationIssue]) -> None:
         if val is None and ext is None:
             sink.append(_issue("error", "structure", loc, "null is not allowed here (a null in an array needs a "
                                "matching _ extension object)", "structure.null"))
             return
         if val is not None:
-            problem = check_primitive(tcode, val)
+            problem = None if plan.quick_valid(val) else check_primitive(tcode, val)  # type: ignore[misc]
             if problem:
                 sink.append(_issue("error", "value" if isinstance(val, str) else "structure", loc, problem,
                                    f"type.{tcode}"))
@@ -569,10 +585,11 @@ class _Run:
                 from conformance.fhir.xhtml import check_xhtml
                 for p in check_xhtml(val):
                     sink.append(_issue("error", "value", loc, p, "txt-1"))
-            if elem.max_length is not None and isinstance(val, str) and len(val) > elem.max_length:
+            if plan.max_length is not None and isinstance(val, str) and len(val) > plan.max_length:
                 sink.append(_issue("error", "value", loc, f"value is longer than maxLength {elem.max_length}",
                                    elem.id, elem.sd_url))
-            self._min_max(val, elem, loc, sink)
+            if plan.min_max:
+                self._min_max(val, elem, loc, sink)
         if ext is not None:
             if not isinstance(ext, dict):
                 sink.append(_issue("error", "structure", loc, f"the _ object of a primitive must be a JSON object, "
@@ -582,12 +599,12 @@ class _Run:
                 if cs is not None:
                     self._object(ext, cs.root, cs.root, tcode, loc, sink, host=elem)
         if val is not None:
-            self._fixed_pattern(val, elem, loc, sink)
-            if elem.binding is not None and tcode in ("code", "string", "uri"):
+            if plan.fixed_pattern:
+                self._fixed_pattern(val, elem, loc, sink)
+            if plan.primitive_binding:
                 self._binding(val, elem, tcode, loc, sink)
-        if elem.constraints:
-            node = val if ext is None else val
-            self._constraints(node, elem, elem, tcode, loc, sink, False, primitive=True)
+        if plan.checks:
+            self._constraints(plan.checks, val, elem, tcode, loc, sink, False, primitive=True)
 
     def _min_max(self, val: Any, elem: Elem, loc: str, sink: list[ValidationIssue]) -> None:
         for bound, op in ((elem.min_value, "min"), (elem.max_value, "max")):
@@ -708,11 +725,9 @@ class _Run:
                                    f"{sl.max}, but found {n}" + _from(sl), sl.id, sl.sd_url))
 
     # -- invariants ----------------------------------------------------------------------------
-    def _constraints(self, node: Any, elem: Elem, container: Elem, tcode: str, loc: str,
+    def _constraints(self, checks: tuple[tuple[Constraint, Any], ...], node: Any, elem: Elem, tcode: str, loc: str,
                      sink: list[ValidationIssue], is_resource: bool, *, primitive: bool = False) -> None:
-        checks = elem.checks(container)
-        if not checks:
-            return
+        """Evaluate the (constraint, evaluator) pairs of `Elem.checks` on one node."""
         for c, evaluate in checks:
             try:
                 ok = evaluate(self, c, node, elem, tcode, is_resource, primitive)
@@ -799,11 +814,11 @@ class _Run:
                 break
         return res
 
-    def _reference(self, val: dict[str, Any], elem: Elem, loc: str, sink: list[ValidationIssue]) -> None:
+    def _reference(self, val: dict[str, Any], elem: Elem, targets: tuple[str, ...], loc: str,
+                   sink: list[ValidationIssue]) -> None:
         ref = val.get("reference")
         if not isinstance(ref, str):
             return
-        targets = tuple(p for t in elem.types if t.code == "Reference" for p in t.targets)
         hit = self._resolve(ref)
         if hit is None:
             if ref.startswith("#"):
@@ -853,9 +868,6 @@ class _Run:
         return False
 
     # -- extensions ----------------------------------------------------------------------------
-    def _typed_extension(self, elem: Elem) -> bool:
-        return any(t.code == "Extension" and t.profiles for t in elem.types)
-
     def _extension(self, val: dict[str, Any], elem: Elem, loc: str, sink: list[ValidationIssue]) -> None:
         url = val.get("url")
         if not isinstance(url, str):

@@ -1,0 +1,94 @@
+"""What to check on a value of one element with one type, decided once and cached on the element.
+
+The walker meets the same (element, type) pair on every entry of every bundle: an
+`Observation.code` CodeableConcept, a `Coding.system` uri. Which structure describes its
+children, whether a fixed value, pattern, binding, reference or extension rule applies, which
+invariants run: all of that depends on the definitions only, so `plan_for` works it out on first
+use and the walker then only follows flags. Plans hang off the `Elem` of a compiled structure,
+so they live exactly as long as the validator's compiled definitions (`add_resource` drops both).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from conformance.fhir.primitives import PRIMITIVE_TYPES, QUICK_VALID
+from conformance.fhir.structure import Elem
+
+if TYPE_CHECKING:  # pragma: no cover
+    from conformance.fhir.validator import _Run
+
+_RESOURCE_TYPES_ABSTRACT = frozenset({"Resource", "DomainResource"})
+_CODED = frozenset({"code", "Coding", "CodeableConcept", "Quantity", "string", "uri"})
+PRIMITIVE, RESOURCE, COMPLEX = 0, 1, 2
+
+
+@dataclass(slots=True, eq=False)
+class Plan:
+    kind: int
+    # primitives
+    quick_valid: Callable[[Any], bool] | None = None
+    max_length: int | None = None
+    min_max: bool = False
+    primitive_binding: bool = False
+    checks: tuple[tuple[Any, Any], ...] = ()  # the element's invariants on a primitive value
+    trivial: bool = False  # a primitive with nothing to check but its JSON type and format
+    # complex types
+    container: Elem | None = None
+    type_profile_roots: tuple[Elem, ...] = ()  # type profiles walked too, when the element has inline children
+    binding: bool = False
+    codes_known: bool = False
+    attachment: bool = False
+    quantity_bounds: bool = False
+    reference_targets: tuple[str, ...] | None = None  # set for Reference values
+    extension: bool = False  # an Extension without a type profile: resolve its definition by url
+    # both
+    fixed_pattern: bool = False
+
+
+def plan_for(run: _Run, elem: Elem, tcode: str) -> Plan:
+    """The cached plan for a value of `elem` with type `tcode`."""
+    plans = elem.plans
+    if plans is None:
+        plans = elem.plans = {}
+    plan = plans.get(tcode)
+    if plan is None:
+        plan = plans[tcode] = _build(run, elem, tcode)
+    return plan
+
+
+def _build(run: _Run, elem: Elem, tcode: str) -> Plan:
+    fixed_pattern = elem.fixed is not None or elem.pattern is not None
+    if tcode in PRIMITIVE_TYPES:
+        plan = Plan(PRIMITIVE, quick_valid=QUICK_VALID[tcode], max_length=elem.max_length,
+                    min_max=elem.min_value is not None or elem.max_value is not None,
+                    primitive_binding=elem.binding is not None and tcode in ("code", "string", "uri"),
+                    checks=elem.checks(elem) if elem.constraints else (), fixed_pattern=fixed_pattern)
+        plan.trivial = (tcode != "xhtml" and plan.max_length is None and not plan.min_max and not plan.fixed_pattern
+                        and not plan.primitive_binding and not plan.checks)
+        return plan
+    if tcode in _RESOURCE_TYPES_ABSTRACT or (tcode and tcode[0].isupper() and run._is_resource_type(tcode)):
+        return Plan(RESOURCE, fixed_pattern=fixed_pattern)
+    container, _ = run._structure_for(elem, tcode)
+    roots: list[Elem] = []
+    if elem.children:
+        for t in elem.types:
+            if t.code == tcode and t.profiles:
+                cs = run.v.structure(t.profiles[0])
+                if cs is not None:
+                    roots.append(cs.root)
+    return Plan(
+        COMPLEX,
+        container=container,
+        type_profile_roots=tuple(roots),
+        binding=elem.binding is not None and tcode in _CODED,
+        codes_known=tcode in ("Coding", "CodeableConcept"),
+        attachment=tcode == "Attachment",
+        quantity_bounds=tcode == "Quantity" and bool(elem.min_value or elem.max_value),
+        reference_targets=tuple(p for t in elem.types if t.code == "Reference" for p in t.targets)
+        if tcode == "Reference" else None,
+        extension=tcode == "Extension" and not any(t.code == "Extension" and t.profiles for t in elem.types),
+        fixed_pattern=fixed_pattern,
+    )

@@ -74,6 +74,7 @@ class Elem:
     # (type code -> Plan) of what to check on a value of this element, built lazily by `plan.plan_for`
     plans: dict[str, Any] | None = None
     _required: tuple[Elem, ...] | None = None
+    _layout: Layout | None = None
     _checks: dict[int, tuple[tuple[Constraint, Any], ...]] | None = None
 
     def required(self) -> tuple[Elem, ...]:
@@ -103,6 +104,19 @@ class Elem:
             hit = cache[key] = tuple((c, fn) for c, fn in pairs if fn is not None)
         return hit
 
+    def layout(self) -> Layout:
+        """The JSON-side facts about this element's children that the walker's fast path tests per object."""
+        lay = self._layout
+        if lay is None:
+            km = self.keymap()
+            choice_keys = frozenset(k for k, (child, _code) in km.items() if child.is_choice)
+            # a required child is present under its JSON key(s), or as `_key` alone when it is a primitive
+            required = tuple((child, tuple(k for key, (c, code) in km.items() if c is child
+                                           for k in ((key, "_" + key) if code in PRIMITIVE_TYPES else (key,))))
+                             for child in self.required())
+            lay = self._layout = Layout(km, choice_keys, required, {})
+        return lay
+
     @property
     def type_codes(self) -> tuple[str, ...]:
         return tuple(t.code for t in self.types)
@@ -122,6 +136,16 @@ class Elem:
                     km[name] = (child, code)
             self._keymap = km
         return km
+
+
+@dataclass(slots=True, eq=False)
+class Layout:
+    """Per-element lookup tables for the walker (see `Elem.layout`)."""
+
+    keymap: dict[str, tuple[Elem, str]]  # JSON key -> (child, type code)
+    choice_keys: frozenset[str]  # JSON keys of choice children (valueString, valueQuantity...)
+    required: tuple[tuple[Elem, tuple[str, ...]], ...]  # children with min > 0, JSON keys that make them present
+    key_plans: dict[str, Any]  # JSON key -> Plan of its child with its type, filled by the walker on first use
 
 
 @dataclass(slots=True, eq=False)

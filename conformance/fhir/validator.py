@@ -30,13 +30,14 @@ from conformance.fhir.packages import (
 )
 from conformance.fhir.plan import PRIMITIVE, RESOURCE, Plan, plan_for
 from conformance.fhir.primitives import PRIMITIVE_TYPES, check_primitive, json_kind
-from conformance.fhir.structure import CompiledStructure, Constraint, Elem, compile_structure
+from conformance.fhir.structure import CompiledStructure, Constraint, Elem, Layout, compile_structure
 from conformance.fhir.terminology import NotExpandable, Terminology
 from conformance.issues import ValidationIssue
 from conformance.resources import fhir_packages_dir
 
 SOURCE = "conformance.fhir"
 _RESOURCE_TYPES_ABSTRACT = frozenset({"Resource", "DomainResource"})
+_RESOURCE_TYPE_KEY = frozenset({"resourceType"})
 _CROSS_VERSION = ("http://hl7.org/fhir/5.0/StructureDefinition/extension-", "http://hl7.org/fhir/4.3/StructureDefinition/",
                   "http://hl7.org/fhir/3.0/StructureDefinition/extension-", "http://hl7.org/fhir/1.0/StructureDefinition/")
 
@@ -362,13 +363,87 @@ class _Run:
 
     def _object(self, obj: dict[str, Any], elem: Elem, container: Elem, type_code: str, loc: str,
                 sink: list[ValidationIssue], *, is_resource: bool = False, host: Elem | None = None) -> None:
-        """Validate the properties of a JSON object against `container`'s children, then `elem`'s invariants.
-
-        The hot loop of the validator: properties are grouped per child element (`x`, `_x` and the
-        keys of a choice land together), and a child with one plain JSON value whose plan says
-        "type check only" is settled here, without a call per value."""
+        """Validate the properties of a JSON object against `container`'s children, then `elem`'s invariants."""
         self.hosts.append((host or elem, type_code))  # for extension contexts; popped below (errors end the run)
-        km = container.keymap()
+        lay = container.layout()
+        if self._regular(obj, lay, is_resource):
+            self._properties_fast(obj, container, lay, loc, sink, is_resource)
+        else:
+            self._properties(obj, container, lay.keymap, loc, sink, is_resource)
+        for child, keys in lay.required:
+            if obj.keys().isdisjoint(keys):
+                self._cardinality(child, 0, loc, sink)
+        checks = elem.checks(container)
+        if checks:
+            self._constraints(checks, obj, elem, type_code, loc, sink, is_resource)
+        self.hosts.pop()
+
+    def _plan(self, elem: Elem, tcode: str) -> Plan:
+        plans = elem.plans
+        plan = plans.get(tcode) if plans is not None else None
+        return plan if plan is not None else plan_for(self, elem, tcode)
+
+    @staticmethod
+    def _regular(obj: dict[str, Any], lay: Layout, is_resource: bool) -> bool:
+        """Every property is a known child under its plain name (no `_x`), and no choice appears twice.
+        Set operations on the key views run in C; most objects of real documents pass."""
+        keys = obj.keys()
+        known = lay.keymap.keys()
+        if not keys <= known and not (is_resource and keys - _RESOURCE_TYPE_KEY <= known):
+            return False
+        if lay.choice_keys and not keys.isdisjoint(lay.choice_keys):
+            present = keys & lay.choice_keys
+            if len(present) > 1 and len({lay.keymap[k][0] for k in present}) < len(present):
+                return False
+        return True
+
+    def _object_itself(self, obj: dict[str, Any], loc: str, sink: list[ValidationIssue], is_resource: bool) -> None:
+        """Rules on the object as a whole: a resource's id, ele-1 for an element without content."""
+        if is_resource:
+            if "id" in obj:
+                problem = check_primitive("id", obj["id"])
+                if problem:
+                    sink.append(_issue("error", "value", f"{loc}.id", f"invalid resource id: {problem}", "type.id"))
+        elif len(obj) <= ("id" in obj):
+            sink.append(_issue("error", "invariant", loc, "ele-1: All FHIR elements must have a @value or children "
+                               "(this object is empty)", "ele-1"))
+
+    def _properties_fast(self, obj: dict[str, Any], container: Elem, lay: Layout, loc: str,
+                         sink: list[ValidationIssue], is_resource: bool) -> None:
+        """The hot loop: each property is one child's only value; a primitive whose plan says "format check
+        only" is settled here, without a call per value."""
+        self._object_itself(obj, loc, sink, is_resource)
+        km, key_plans = lay.keymap, lay.key_plans
+        for key, val in obj.items():
+            m = km.get(key)
+            if m is None:
+                continue  # a resource's resourceType
+            child = m[0]
+            if child.slicing is None:
+                plan = key_plans.get(key)
+                if plan is None:
+                    plan = key_plans[key] = plan_for(self, child, m[1])
+                if child.is_array:
+                    if isinstance(val, list) and val:
+                        n = len(val)
+                        if n < child.min or (child.max is not None and n > child.max):
+                            self._cardinality(child, n, loc, sink)
+                        for i, v in enumerate(val):
+                            if not (plan.trivial and plan.quick_valid(v)):  # type: ignore[misc]
+                                self._value(v, None, child, m[1], f"{loc}.{key}[{i}]", sink)
+                        continue
+                elif not isinstance(val, list):
+                    if child.max == 0:
+                        self._cardinality(child, 1, loc, sink)
+                    if not (plan.trivial and plan.quick_valid(val)):  # type: ignore[misc]
+                        self._value(val, None, child, m[1], f"{loc}.{key}", sink)
+                    continue
+            self._child(child, [(key, val, None)], km, loc, sink)
+
+    def _properties(self, obj: dict[str, Any], container: Elem, km: dict[str, tuple[Elem, str]], loc: str,
+                    sink: list[ValidationIssue], is_resource: bool) -> None:
+        """The general case: unknown properties, `_x` primitive extensions, a choice under several keys.
+        Properties are grouped per child element first (`x`, `_x` and the keys of a choice land together)."""
         groups: dict[Elem, list[tuple[str, Any, Any]]] = {}  # child -> [(json key, value, _value)]
         for key, val in obj.items():
             if is_resource and key == "resourceType":
@@ -392,49 +467,23 @@ class _Run:
                 groups[m[0]] = [entry]
             else:
                 entries.append(entry)
-        if is_resource:
-            if "id" in obj:
-                problem = check_primitive("id", obj["id"])
-                if problem:
-                    sink.append(_issue("error", "value", f"{loc}.id", f"invalid resource id: {problem}", "type.id"))
-        elif len(obj) <= ("id" in obj):
-            sink.append(_issue("error", "invariant", loc, "ele-1: All FHIR elements must have a @value or children "
-                               "(this object is empty)", "ele-1"))
+        self._object_itself(obj, loc, sink, is_resource)
         for child, entries in groups.items():
             if len(entries) == 1 and child.slicing is None and entries[0][2] is None:
-                key, val, _ = entries[0]  # the common case: one JSON key, no `_key`, no slicing
+                key, val, _ = entries[0]  # one JSON key, no `_key`, no slicing
                 if child.is_array:
                     if isinstance(val, list) and val:
-                        n = len(val)
-                        if n < child.min or (child.max is not None and n > child.max):
-                            self._cardinality(child, n, loc, sink)
-                        tcode = km[key][1]
-                        plan = self._plan(child, tcode)
+                        if len(val) < child.min or (child.max is not None and len(val) > child.max):
+                            self._cardinality(child, len(val), loc, sink)
                         for i, v in enumerate(val):
-                            if not (plan.trivial and plan.quick_valid(v)):  # type: ignore[misc]
-                                self._value(v, None, child, tcode, f"{loc}.{key}[{i}]", sink)
+                            self._value(v, None, child, km[key][1], f"{loc}.{key}[{i}]", sink)
                         continue
                 elif not isinstance(val, list):
                     if child.max == 0:
                         self._cardinality(child, 1, loc, sink)
-                    tcode = km[key][1]
-                    plan = self._plan(child, tcode)
-                    if not (plan.trivial and plan.quick_valid(val)):  # type: ignore[misc]
-                        self._value(val, None, child, tcode, f"{loc}.{key}", sink)
+                    self._value(val, None, child, km[key][1], f"{loc}.{key}", sink)
                     continue
             self._child(child, entries, km, loc, sink)
-        for child in container.required():
-            if child not in groups:
-                self._cardinality(child, 0, loc, sink)
-        checks = elem.checks(container)
-        if checks:
-            self._constraints(checks, obj, elem, type_code, loc, sink, is_resource)
-        self.hosts.pop()
-
-    def _plan(self, elem: Elem, tcode: str) -> Plan:
-        plans = elem.plans
-        plan = plans.get(tcode) if plans is not None else None
-        return plan if plan is not None else plan_for(self, elem, tcode)
 
     def _child(self, child: Elem, entries: list[tuple[str, Any, Any]], km: dict[str, tuple[Elem, str]], loc: str,
                sink: list[ValidationIssue]) -> None:

@@ -397,9 +397,17 @@ def obs_7(node: Node, ctx: Any) -> bool | None:
             for c in components):
         return None
     code = node.get("code", {})
-    if isinstance(code, dict) and "coding" not in code:
-        return True  # %resource.code.coding is empty, so no component code intersects it
-    return None
+    if not isinstance(code, dict):
+        return None
+    mine = code.get("coding", [])
+    if not _list_of_dicts(mine):
+        return None
+    # fhirpathpy's intersect compares codings as plain dicts (ResourceNode.__eq__): so does this
+    for c in components:
+        theirs = c.get("code", {}).get("coding", [])
+        if any(a == b for a in theirs for b in mine):
+            return None  # a component repeats the code: the verdict now hangs on value.empty(); ask fhirpathpy
+    return True
 
 
 #: (key, exact R4/IPS expression) -> guarded native function (True/False, or None: evaluate with fhirpathpy)

@@ -54,7 +54,8 @@ def _cases() -> dict[str, tuple[str, list[dict[str, Any]]]]:
     coding = {"system": "http://loinc.org", "code": "8480-6"}
     obs_code = [_ABSENT, {}, {"coding": [coding]}, {"coding": [dict(coding, code="1")]}, {"coding": []}, "x"]
     components = [_ABSENT, [], [{}], [{"code": {"coding": [coding]}}], [{"code": {}}], [{"code": "x"}], {"code": {}},
-                  [{"code": {"coding": "x"}}], None]
+                  [{"code": {"coding": "x"}}], None, [{"code": {"coding": [dict(coding, display="x")]}}],
+                  [{"code": {"coding": [dict(coding, code="1")]}}, {"code": {"coding": [{}, coding]}}]]
     composition = {"resource": {"resourceType": "Composition"}}
     entries = [_ABSENT, [], [composition], [composition, composition], [composition, {"fullUrl": "x"}],
                [composition, {"resource": {}}], [composition, {"resource": {"resourceType": "Patient"}}],
@@ -75,7 +76,8 @@ def _cases() -> dict[str, tuple[str, list[dict[str, Any]]]]:
         "con-3": ("Condition", _variants({"clinicalStatus": [_ABSENT, {}, {"text": "a"}, "x", None],
                                           "verificationStatus": coded, "category": category},
                                          {"resourceType": "Condition"})),
-        "obs-7": ("Observation", _variants({"valueString": [_ABSENT, "x"], "code": obs_code, "component": components},
+        "obs-7": ("Observation", _variants({"valueString": [_ABSENT, "x", 5], "valueQuantity": [_ABSENT, "x", {}],
+                                            "code": obs_code, "component": components},
                                            {"resourceType": "Observation"})
                   + [{"resourceType": "Observation", "_valueString": {"id": "a"}, "component": [{}]}]),
     }

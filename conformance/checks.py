@@ -28,3 +28,27 @@ def inconclusive(reason: str) -> NoReturn:
 
 def nonconformance(message: str) -> NoReturn:
     raise NonConformance(message)
+
+
+class AuditorView:
+    """The access log as the auditor reads it, for checks about the log's *content*.
+
+    When the SUT refuses the auditor, the content cannot be examined: the check is
+    inconclusive (not-tested); EHDS-LOG-008 is the requirement that fails then.
+    """
+
+    def __init__(self, sut: object, accounts: object) -> None:
+        from conformance.adapter import Denied
+
+        try:
+            self._session = sut.login(accounts.auditor)  # type: ignore[attr-defined]
+        except Denied as answer:
+            inconclusive(f"the auditor cannot log in ({answer.reason}); see EHDS-LOG-008")
+
+    def entries(self, patient_id: str) -> list[dict]:
+        from conformance.adapter import Denied
+
+        try:
+            return list(self._session.access_log(patient_id))
+        except Denied as answer:
+            inconclusive(f"the auditor may not read the access log ({answer.reason}); see EHDS-LOG-008")

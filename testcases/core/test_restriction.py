@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from conformance import auditlog
 from conformance.adapter import Capability, Denied, NotFound, Rejected, Restriction
-from conformance.checks import inconclusive
+from conformance.checks import AuditorView, inconclusive
 
 CATEGORY = "patient-summary"
 #: words that would tell a health professional that something was withheld
@@ -92,13 +92,13 @@ def test_emergency_access_needs_a_purpose(sut, accounts, new_patient, documents,
 def test_emergency_access_is_logged_for_the_patient(sut, accounts, new_patient, documents, evidence):
     hp, patient, receipts = _seed_documents(sut, accounts, new_patient, documents, 1)
     pid, doc_id = receipts[0].patient_id, receipts[0].document_id
-    auditor = sut.login(accounts.auditor)
-    before = auditor.access_log(pid)
+    auditor = AuditorView(sut, accounts)
+    before = auditor.entries(pid)
     try:
         hp.fetch(pid, CATEGORY, document_id=doc_id, emergency_purpose="Unconscious patient in the ED")
     except (Denied, NotFound) as answer:
         inconclusive(f"emergency access itself was refused ({type(answer).__name__}); see EHDS-SEC-008")
-    added = auditlog.new_entries(before, auditor.access_log(pid))
+    added = auditlog.new_entries(before, auditor.entries(pid))
     if not added:
         inconclusive("the emergency access left no log entry (see EHDS-LOG-001)")
     for entry in added:

@@ -48,6 +48,10 @@ MUTANTS: dict[str, Mutant] = dict([
     _m("returns_collection_bundle", "EHDS-INT-004", "the export is a collection Bundle, not a document"),
     _m("patient_cannot_read_own_log", "EHDS-LOG-009", "the patient is refused their own access log"),
     _m("forgets_refused_attempts", "EHDS-LOG-013", "refused attempts are not logged (a SHOULD)"),
+    _m("auditor_cannot_read_log", "EHDS-LOG-008", "the auditor may not read the access log"),
+    _m("ignores_category_filter", "EHDS-INT-003", "a search by document type returns every document"),
+    _m("find_patient_ignores_system", "EHDS-INT-002", "patient lookup ignores the identifier system"),
+    _m("log_copies_payload", "EHDS-LOG-014", "log entries carry the clinical document served (a SHOULD)"),
     _m("hangs_on_fetch", None, "fetch never returns: checks that fetch get an error verdict"),
     _m("crashes_on_submit", None, "submit raises RuntimeError: checks that submit get an error verdict"),
 ])

@@ -10,6 +10,7 @@ element subtree, or from the slice's type profile when the subtree does not go t
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from conformance.fhir.structure import Elem
@@ -49,13 +50,35 @@ _PRIMITIVE_CAPS = {"Boolean", "Integer", "String", "Decimal", "Uri", "Url", "Can
                    "Date", "DateTime", "Time", "Code", "Oid", "Id", "Markdown", "UnsignedInt", "PositiveInt", "Uuid"}
 
 
-def _instance_values(run: _Run, val: Any, tcode: str, path: str) -> list[tuple[Any, str]]:
-    current: list[tuple[Any, str]] = [(val, tcode)]
+_EXTENSION_SEG = re.compile(r"extension\(['\"](.+)['\"]\)")
+_OF_TYPE_SEG = re.compile(r"ofType\((.+)\)")
+
+
+@cache
+def _steps(path: str) -> tuple[tuple[str, str], ...]:
+    """A discriminator path parsed once: (kind, argument) per segment, kind one of resolve, extension,
+    ofType, child (`$this` dropped)."""
+    out = []
     for seg in _segments(path):
-        nxt: list[tuple[Any, str]] = []
         if seg == "$this":
             continue
         if seg == "resolve()":
+            out.append(("resolve", ""))
+            continue
+        m = _EXTENSION_SEG.fullmatch(seg)
+        if m:
+            out.append(("extension", m.group(1)))
+            continue
+        m = _OF_TYPE_SEG.fullmatch(seg)
+        out.append(("ofType", m.group(1)) if m else ("child", seg))
+    return tuple(out)
+
+
+def _instance_values(run: _Run, val: Any, tcode: str, path: str) -> list[tuple[Any, str]]:
+    current: list[tuple[Any, str]] = [(val, tcode)]
+    for kind, arg in _steps(path):
+        nxt: list[tuple[Any, str]] = []
+        if kind == "resolve":
             for v, _t in current:
                 ref = v.get("reference") if isinstance(v, dict) else None
                 if isinstance(ref, str):
@@ -64,21 +87,19 @@ def _instance_values(run: _Run, val: Any, tcode: str, path: str) -> list[tuple[A
                         nxt.append((hit[0], hit[0].get("resourceType", "")))
             current = nxt
             continue
-        m = re.fullmatch(r"extension\(['\"](.+)['\"]\)", seg)
-        if m:
+        if kind == "extension":
             for v, _t in current:
                 for e in (v.get("extension") or []) if isinstance(v, dict) else []:
-                    if isinstance(e, dict) and e.get("url") == m.group(1):
+                    if isinstance(e, dict) and e.get("url") == arg:
                         nxt.append((e, "Extension"))
             current = nxt
             continue
-        m = re.fullmatch(r"ofType\((.+)\)", seg)
-        if m:
-            current = [(v, t) for v, t in current if t == m.group(1) or
-                       (isinstance(v, dict) and v.get("resourceType") == m.group(1))]
+        if kind == "ofType":
+            current = [(v, t) for v, t in current if t == arg or
+                       (isinstance(v, dict) and v.get("resourceType") == arg)]
             continue
         for v, _t in current:
-            nxt.extend(_children_values(v, seg))
+            nxt.extend(_children_values(v, arg))
         current = nxt
     return current
 

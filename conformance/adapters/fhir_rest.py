@@ -75,7 +75,6 @@ from conformance.errors import AdapterError, AdapterTimeout, UsageError
 LOINC = "http://loinc.org"
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 EMERGENCY_HEADER = "X-Emergency-Access-Purpose"
-EXT_BASE = "https://ehds-conformance.invalid/fhir/StructureDefinition/"
 CATEGORY_BY_LOINC = {code: cat for cat, codes in CATEGORY_LOINC.items() for code in codes}
 #: Headers whose values are credentials: recorded as [REDACTED].
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"})
@@ -791,27 +790,32 @@ class FhirRestAdapter:
         return body
 
     def _describe(self) -> SutDescription:
+        """What the SUT file declares ([sut] capabilities, produces, consumes), else what /metadata shows."""
         statement = self.capability_statement()
         declared = self.settings.declared
-        ext = statement.get("extension", []) or []
-
-        def values(url: str) -> set[str]:
-            return {str(e.get("valueCode")) for e in ext if isinstance(e, dict) and e.get("url") == url}
-
+        known = {c.value for c in Capability}
         if "capabilities" in declared:
+            unknown = sorted(str(c) for c in declared["capabilities"] if str(c) not in known)
+            if unknown:
+                raise UsageError(f"SUT file: [sut] capabilities {unknown} are unknown; use {', '.join(sorted(known))}")
             caps = {Capability(str(c)) for c in declared["capabilities"]}
         else:
-            caps = {Capability(v) for v in values(EXT_BASE + "ehds-capability") if v in {c.value for c in Capability}}
-            caps |= _capabilities_from_rest(statement)
+            caps = _capabilities_from_rest(statement)
         caps |= {Capability.HTTP, Capability.FHIR}
+        for key in ("produces", "consumes"):
+            bad = sorted(set(map(str, declared.get(key, ()))) - set(PRIORITY_CATEGORIES))
+            if bad:
+                raise UsageError(f"SUT file: [sut] {key} {bad} are not priority categories; use "
+                                 f"{', '.join(PRIORITY_CATEGORIES)}")
         software = statement.get("software") or {}
+        derived = {"patient-summary"} if Capability.EXPORT in caps else set()
         return SutDescription(
             product=str(declared.get("product") or software.get("name") or "FHIR server"),
             version=str(declared.get("version") or software.get("version") or ""),
             vendor=str(declared.get("vendor") or statement.get("publisher") or ""),
             capabilities=frozenset(caps),
-            produces=frozenset(declared.get("produces", values(EXT_BASE + "ehds-produces"))),
-            consumes=frozenset(declared.get("consumes", values(EXT_BASE + "ehds-consumes"))),
+            produces=frozenset(map(str, declared.get("produces", derived))),
+            consumes=frozenset(map(str, declared.get("consumes", ()))),
             extra={"base_url": self.settings.base_url, "fhirVersion": statement.get("fhirVersion", "")},
         )
 
@@ -854,6 +858,8 @@ def _capabilities_from_rest(statement: dict[str, Any]) -> set[Capability]:
             ops = {o.get("name") for o in res.get("operation", []) or [] if isinstance(o, dict)}
             if kind == "Bundle" and "create" in codes:
                 caps.add(Capability.SUBMIT)
+            if kind == "Binary" and "create" in codes:
+                caps.add(Capability.CDA)
             if (kind == "Patient" and "summary" in ops) or (kind == "Bundle" and "read" in codes):
                 caps.add(Capability.EXPORT)
             if kind == "AuditEvent" and "search-type" in codes:

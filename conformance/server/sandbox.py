@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from conformance.adapter import PRIORITY_CATEGORIES, Capability
 from conformance.adapters.reference.accounts import SANDBOX_USERS
 from conformance.server.keys import write_test_keypair
 
@@ -35,6 +36,8 @@ HP_SCOPE = "openid fhirUser user/Patient.rs user/DocumentReference.rs user/Bundl
 PATIENT_SCOPE = ("openid fhirUser patient/Patient.rs patient/DocumentReference.rs patient/Bundle.r "
                  "patient/AuditEvent.rs patient/Consent.crus")
 AUDITOR_SCOPE = "system/AuditEvent.rs system/Patient.rs"
+#: what the reference EHR offers (over HTTP the adapter adds "http")
+CAPABILITIES = sorted(c.value for c in Capability if c is not Capability.HTTP)
 
 
 def write_tls_certificate(directory: str | Path, name: str = "localhost",
@@ -106,6 +109,10 @@ def sut_toml(box: Sandbox, *, base_url: str, host: str = "127.0.0.1", port: int 
         "[sut]",
         f"base_url = {_q(base_url)}",
         "timeout = 30  # seconds per HTTP request",
+        "# what the vendor declares (the information sheet); checks needing anything else are not-applicable",
+        f"capabilities = [{', '.join(_q(c) for c in CAPABILITIES)}]",
+        f"produces = [{', '.join(_q(c) for c in PRIORITY_CATEGORIES)}]",
+        f"consumes = [{', '.join(_q(c) for c in PRIORITY_CATEGORIES)}]",
         "",
     ]
     if box.tls:
@@ -183,14 +190,39 @@ def sut_toml(box: Sandbox, *, base_url: str, host: str = "127.0.0.1", port: int 
     return "\n".join(lines)
 
 
+EXAMPLE_HEADER = """\
+# SUT file of the reference EHR served over HTTPS (the two-shell demo):
+#
+#   shell 1:  conformance serve-reference --config examples/reference-sut.toml
+#   shell 2:  conformance run --adapter fhir --adapter-config examples/reference-sut.toml
+#
+# The same file configures both sides: the harness reads [sut] .. [patients], the server reads
+# [reference_server] (and the sandbox passwords of [actors] / [patients], so both agree).
+# Paths are relative to this file. Everything under keys/ is a TEST credential for a loopback
+# sandbox (regenerate with `python -m conformance.server.sandbox examples`); the passwords below
+# are sandbox passwords. Never reuse any of it for real data.
+"""
+EXAMPLE_PASSWORDS = {"hp": "test-only-alice-password", "hp_other": "test-only-bruno-password",
+                     "patient": "test-only-patient-password"}
+
+
+def write_example(folder: str | Path, *, new_keys: bool = True) -> Path:
+    """FOLDER/reference-sut.toml (port 8443, TLS) and, with `new_keys`, fresh keys in FOLDER/keys."""
+    box = (create(folder, passwords=EXAMPLE_PASSWORDS) if new_keys
+           else Sandbox(Path(folder), passwords=dict(EXAMPLE_PASSWORDS)))
+    target = Path(folder) / "reference-sut.toml"
+    target.write_text(sut_toml(box, base_url="https://127.0.0.1:8443/fhir", port=8443, header=EXAMPLE_HEADER),
+                      encoding="utf-8")
+    return target
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Regenerate the test keys of a folder (e.g. ``examples``) and print a matching SUT file."""
+    """Regenerate the test keys and the SUT file of a folder (e.g. ``examples``)."""
     args = list(sys.argv[1:] if argv is None else argv)
-    if len(args) != 1:
-        print("usage: python -m conformance.server.sandbox FOLDER", file=sys.stderr)
+    if len(args) not in (1, 2) or (len(args) == 2 and args[1] != "--keep-keys"):
+        print("usage: python -m conformance.server.sandbox FOLDER [--keep-keys]", file=sys.stderr)
         return 2
-    box = create(args[0])
-    print(sut_toml(box, base_url="https://127.0.0.1:8443/fhir", port=8443))
+    print(write_example(args[0], new_keys=len(args) == 1))
     return 0
 
 

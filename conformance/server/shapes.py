@@ -20,12 +20,6 @@ CATEGORY_BY_LOINC: dict[str, str] = dict(intake.CATEGORY_BY_LOINC)
 #: category -> the LOINC code the server uses to name it
 LOINC_BY_CATEGORY: dict[str, str] = dict(intake.LOINC_BY_CATEGORY)
 
-EXT_BASE = "https://ehds-conformance.invalid/fhir/StructureDefinition/"
-EXT_CAPABILITY = EXT_BASE + "ehds-capability"  # valueCode: a conformance.adapter.Capability value
-EXT_PRODUCES = EXT_BASE + "ehds-produces"  # valueCode: a priority category
-EXT_CONSUMES = EXT_BASE + "ehds-consumes"
-EXT_EMERGENCY_HEADER = EXT_BASE + "emergency-access-header"  # valueString: the request header name
-SMART_OAUTH_URIS = "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris"
 
 #: Header carrying the Art 11(5) emergency purpose (percent-encoded UTF-8). Present = emergency access.
 EMERGENCY_HEADER = "X-Emergency-Access-Purpose"
@@ -242,20 +236,19 @@ def capability_statement(*, fhir_base: str, token_endpoint: str, authorize_endpo
                           "(data.reference) and categories (code, LOINC document types).",
          "searchParam": [{"name": "patient", "type": "reference"}]},
     ]
-    extensions = [{"url": EXT_CAPABILITY, "valueCode": c.value} for c in sorted(capabilities, key=lambda c: c.value)]
-    extensions += [{"url": EXT_PRODUCES, "valueCode": c} for c in sorted(produces)]
-    extensions += [{"url": EXT_CONSUMES, "valueCode": c} for c in sorted(consumes)]
+    offered = ", ".join(sorted(c.value for c in capabilities))
     return {
         "resourceType": "CapabilityStatement",
         "id": "reference-ehr",
-        "extension": extensions,
         "status": "active",
         "date": _now(),
         "publisher": vendor,
         "kind": "instance",
         "instantiates": list(INSTANTIATES),
         "software": {"name": product, "version": version},
-        "implementation": {"description": f"{product} (FHIR R4 server)", "url": fhir_base},
+        "implementation": {"description": f"{product} (FHIR R4 server). EHDS capabilities: {offered}. Priority "
+                                          f"categories produced: {', '.join(sorted(produces))}; consumed: "
+                                          f"{', '.join(sorted(consumes))}.", "url": fhir_base},
         "fhirVersion": "4.0.1",
         "format": ["application/fhir+json", "json"],
         "implementationGuide": list(IMPLEMENTATION_GUIDES),
@@ -264,17 +257,14 @@ def capability_statement(*, fhir_base: str, token_endpoint: str, authorize_endpo
             "documentation": f"Emergency access (Art 11(5)): send the stated purpose in the {EMERGENCY_HEADER} "
                              "request header (percent-encoded UTF-8).",
             "security": {
-                "extension": [
-                    {"url": SMART_OAUTH_URIS, "extension": [{"url": "token", "valueUri": token_endpoint},
-                                                            {"url": "authorize", "valueUri": authorize_endpoint}]},
-                    {"url": EXT_EMERGENCY_HEADER, "valueString": EMERGENCY_HEADER},
-                ],
                 "cors": False,
                 "service": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
                                          "code": "SMART-on-FHIR"}]}],
                 "description": "SMART Backend Services (client_credentials with private_key_jwt, RS384/ES384) and "
                                "an OpenID Connect login (authorization code + PKCE) for health professionals and "
-                               "patients. Bearer tokens are checked on every request.",
+                               f"patients, discovered at {fhir_base}/.well-known/smart-configuration (token endpoint "
+                               f"{token_endpoint}, authorization endpoint {authorize_endpoint}). Bearer tokens are "
+                               "checked on every request.",
             },
             "resource": resources,
         }],

@@ -1,0 +1,169 @@
+"""EHDS-SEC-003 / SEC-004: every protected request needs a valid token for THIS server, and a token
+opens only what its scopes grant. Each kind of bad token is its own check, so a report says
+exactly which one the SUT let through."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from conformance.adapter import Capability, Denied, NotFound
+from conformance.checks import inconclusive
+from conformance.errors import UsageError
+
+TOKEN = "EHDS-SEC-003"
+SCOPE = "EHDS-SEC-004"
+
+
+def _targets(s) -> list[tuple[str, str]]:
+    """Requests that read health data of the seeded patient."""
+    return [
+        (f"Patient/{s.patient_id}/$summary", "the patient summary"),
+        (f"DocumentReference?patient={s.patient_id}", "the document list"),
+    ]
+
+
+def _check_refused(http, refusals, s, token: str | None, what: str) -> None:
+    for path, label in _targets(s):
+        response = http.request("GET", path, token=token, headers={"Accept": "application/fhir+json"},
+                                label=f"{what}: {label}")
+        refusals.assert_refused(response, f"{label} with {what}", s)
+
+
+def _b64(data: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+@pytest.mark.requirement(TOKEN)
+@pytest.mark.capability(Capability.HTTP)
+def test_request_without_token_is_refused(http, seeded, refusals, evidence):
+    s = seeded()
+    _check_refused(http, refusals, s, None, "no token")
+    evidence.note("requests without a bearer token were refused with 401/403 and an OperationOutcome")
+
+
+@pytest.mark.requirement(TOKEN)
+@pytest.mark.capability(Capability.HTTP)
+def test_badly_signed_token_is_refused(http, accounts, seeded, refusals, evidence):
+    s = seeded()
+    good = http.token(accounts.hp).access_token
+    parts = good.split(".")
+    if len(parts) == 3:
+        sig = parts[2]
+        flipped = ("A" if sig[:1] != "A" else "B") + sig[1:]
+        forged = ".".join([parts[0], parts[1], flipped])
+        evidence.note("the token is a JWS: its signature was altered, header and claims kept")
+    else:
+        forged = good[:-2] + ("AA" if not good.endswith("AA") else "BB")
+        evidence.note("the token is opaque: two characters were altered")
+    _check_refused(http, refusals, s, forged, "a badly signed token")
+
+
+@pytest.mark.requirement(TOKEN)
+@pytest.mark.capability(Capability.HTTP)
+def test_unsigned_token_is_refused(http, accounts, seeded, refusals, evidence):
+    s = seeded()
+    good = http.token(accounts.hp).access_token
+    parts = good.split(".")
+    if len(parts) != 3:
+        inconclusive("the SUT's tokens are opaque, so an alg=none variant cannot be built")
+    try:
+        header = json.loads(base64.urlsafe_b64decode(parts[0] + "=" * (-len(parts[0]) % 4)))
+    except ValueError:
+        inconclusive("the token's header is not JSON")
+    forged = f"{_b64({**header, 'alg': 'none'})}.{parts[1]}."
+    _check_refused(http, refusals, s, forged, "an unsigned (alg=none) copy of a valid token")
+
+
+@pytest.mark.requirement(TOKEN)
+@pytest.mark.capability(Capability.HTTP)
+def test_expired_token_is_refused(http, accounts, seeded, refusals, evidence):
+    s = seeded()
+    try:
+        token = http.token(accounts.hp, lifetime=1)
+    except UsageError:
+        inconclusive("the SUT file names no [auth] lifetime_parameter, so no short-lived token can be obtained")
+    wait = token.expires_at - time.time() + 1.5
+    if wait > 30:
+        inconclusive(f"the authorization server ignored the shorter lifetime (token valid {wait:.0f} s more)")
+    time.sleep(max(0.0, wait))
+    evidence.note(f"token requested with a 1 s lifetime, used {wait:.1f} s later")
+    _check_refused(http, refusals, s, token.access_token, "an expired token")
+
+
+@pytest.mark.requirement(TOKEN)
+@pytest.mark.capability(Capability.HTTP)
+def test_token_for_another_server_is_refused(http, accounts, seeded, refusals, evidence):
+    s = seeded()
+    other = http.settings.other_audience
+    if not other:
+        inconclusive("the SUT file names no [auth] other_audience (a resource server the same authorization "
+                     "server issues tokens for)")
+    try:
+        token = http.token(accounts.hp, resource=other)
+    except Denied as answer:
+        inconclusive(f"the authorization server would not issue a token for {other} ({answer.reason})")
+    evidence.note(f"token issued for audience {other}, presented to {http.base_url}")
+    _check_refused(http, refusals, s, token.access_token, "a token for another resource server")
+
+
+TOKEN_CHARS = st.text(alphabet=st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=1, max_size=300)
+
+
+@pytest.mark.requirement(TOKEN)
+@pytest.mark.capability(Capability.HTTP)
+@given(token=st.one_of(
+    TOKEN_CHARS,
+    st.tuples(TOKEN_CHARS, TOKEN_CHARS, TOKEN_CHARS).map(".".join),
+    st.builds(lambda h, c: f"{_b64(h)}.{_b64(c)}.", st.dictionaries(st.sampled_from(["alg", "typ", "kid"]),
+                                                                     st.sampled_from(["none", "HS256", "at+jwt", ""])),
+              st.dictionaries(st.sampled_from(["sub", "scope", "aud", "exp"]), st.text(max_size=20))),
+))
+def test_random_tokens_are_refused(http, seeded, refusals, evidence, token):
+    s = seeded()
+    response = http.request("GET", f"Patient/{s.patient_id}/$summary", token=token,
+                            headers={"Accept": "application/fhir+json"}, label="random token")
+    refusals.assert_refused(response, f"the patient summary with the made-up token {token[:40]!r}", s)
+
+
+@pytest.mark.requirement(SCOPE)
+@pytest.mark.capability(Capability.HTTP)
+def test_down_scoped_token_opens_only_its_scope(http, sut, accounts, seeded, new_patient, documents, refusals,
+                                                evidence):
+    s = seeded()
+    login = http.login_settings(accounts.hp)
+    narrow = " ".join(p for p in login.scope.split() if "/" not in p)
+    context = "user" if "user/" in login.scope else "patient" if "patient/" in login.scope else "system"
+    narrow = f"{narrow} {context}/Patient.rs".strip()
+    try:
+        token = http.token(accounts.hp, scope=narrow)
+    except Denied as answer:
+        inconclusive(f"no token with only {context}/Patient.rs could be obtained ({answer.reason})")
+    granted = set(token.scope.split()) if token.scope else set()
+    evidence.note(f"requested scope {narrow!r}; granted {token.scope!r}")
+    wider = sorted(g for g in granted if "/" in g and "Patient." not in g)
+    assert not wider, f"the authorization server granted more than was asked for: {wider}"
+    ok = http.request("GET", "Patient", token=token.access_token, params={"identifier": s.patient.identifier},
+                      headers={"Accept": "application/fhir+json"}, label="within scope: Patient search")
+    assert ok.status_code == 200, (f"the down-scoped token was refused even for Patient search (HTTP "
+                                   f"{ok.status_code}); the scope check cannot be told apart from a broken token")
+    for path, label in _targets(s) + [(f"Bundle/{s.document_id}", "the document")]:
+        response = http.request("GET", path, token=token.access_token, headers={"Accept": "application/fhir+json"},
+                                label=f"outside scope: {label}")
+        refusals.assert_refused(response, f"{label} with a token scoped to Patient only", s)
+    stranger = new_patient()
+    body = json.dumps(documents.valid("patient-summary", stranger)).encode()
+    response = http.request("POST", "Bundle", token=token.access_token, content=body,
+                            headers={"Content-Type": "application/fhir+json", "Accept": "application/fhir+json"},
+                            label="outside scope: submit")
+    refusals.assert_refused(response, "submitting a document with a token scoped to Patient only")
+    try:
+        pid = sut.login(accounts.hp).find_patient(stranger.identifier)
+    except NotFound:
+        return
+    raise AssertionError(f"a submission refused for lack of scope was stored anyway (patient {pid})")

@@ -1,0 +1,83 @@
+"""EHDS-SEC-001: API traffic is protected with TLS 1.2 or later; plain HTTP yields no data."""
+
+from __future__ import annotations
+
+import socket
+import ssl
+import urllib.parse
+
+import httpx
+import pytest
+
+from conformance.adapter import Capability
+from conformance.checks import inconclusive
+from conformance.errors import AdapterError
+
+REQ = "EHDS-SEC-001"
+OLD_VERSIONS = (("TLS 1.0", ssl.TLSVersion.TLSv1), ("TLS 1.1", ssl.TLSVersion.TLSv1_1))
+
+
+def _host_port(url: str) -> tuple[str, int]:
+    parts = urllib.parse.urlsplit(url)
+    return parts.hostname or "localhost", parts.port or (443 if parts.scheme == "https" else 80)
+
+
+@pytest.mark.requirement(REQ)
+@pytest.mark.capability(Capability.HTTP)
+def test_plain_http_gives_no_data(http, accounts, seeded, evidence):
+    assert http.uses_tls, (f"the SUT is reached at {http.base_url}: plain HTTP, so its traffic is not protected "
+                           "by TLS (configure an https:// base_url)")
+    s = seeded()
+    token = http.token(accounts.hp).access_token
+    with httpx.Client(timeout=10) as plain:
+        for path in ("metadata", f"Patient/{s.patient_id}/$summary"):
+            url = http.plain_http_url(path)
+            try:
+                response = http.request("GET", url, token=token, client=plain, label="plain HTTP")
+            except AdapterError as failure:
+                evidence.note(f"plain HTTP to {url.split('?')[0]} got no answer: {str(failure)[:200]}")
+                continue
+            body = response.content
+            assert not (200 <= response.status_code < 300), (
+                f"GET {url} over plain HTTP answered HTTP {response.status_code}")
+            leaked = [v for v in s.secrets() if v.encode() in body]
+            assert not leaked and b'"resourceType"' not in body or response.status_code in (301, 302, 307, 308) \
+                and b'"resourceType"' not in body, f"plain HTTP to {url} returned data"
+            evidence.note(f"plain HTTP to {url} answered {response.status_code} without data")
+
+
+@pytest.mark.requirement(REQ)
+@pytest.mark.capability(Capability.HTTP)
+def test_tls_before_1_2_is_refused(http, evidence):
+    if not http.uses_tls:
+        inconclusive("the SUT is not reached over TLS (see the plain-HTTP check of this requirement)")
+    host, port = _host_port(http.base_url)
+    context = http.ssl_context()
+    with socket.create_connection((host, port), timeout=10) as raw, \
+            context.wrap_socket(raw, server_hostname=host) as tls:
+        current = tls.version()
+    evidence.note(f"a default client negotiates {current}")
+    assert current in ("TLSv1.2", "TLSv1.3"), f"the SUT negotiated {current} with a modern client"
+    for label, version in OLD_VERSIONS:
+        old = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        old.check_hostname = False
+        old.verify_mode = ssl.CERT_NONE
+        try:
+            old.minimum_version = version
+            old.maximum_version = version
+            old.set_ciphers("ALL:@SECLEVEL=0")
+        except (ValueError, ssl.SSLError) as exc:
+            inconclusive(f"this machine's TLS library cannot offer {label} ({exc})")
+        try:
+            with socket.create_connection((host, port), timeout=10) as raw, \
+                    old.wrap_socket(raw, server_hostname=host) as tls:
+                got = tls.version()
+        except ssl.SSLError as exc:
+            if "NO_PROTOCOLS_AVAILABLE" in str(exc).upper() or exc.reason == "NO_PROTOCOLS_AVAILABLE":
+                inconclusive(f"this machine's TLS library refuses to offer {label}")
+            evidence.note(f"{label} handshake refused by the SUT ({exc.reason or exc})")
+            continue
+        except OSError as exc:
+            evidence.note(f"{label} handshake refused by the SUT (connection closed: {exc})")
+            continue
+        raise AssertionError(f"the SUT accepted a {label} handshake (negotiated {got}); BCP 195 requires 1.2+")

@@ -161,8 +161,15 @@ def test_the_reference_gets_every_aspect_right(reference):
     assert reference["restriction.listed"] is reference["restriction.fetched"] is False
 
 
+#: mutants whose broken rule this scenario does not observe; tests/mutants/test_catalogue.py covers them
+CATALOGUE_ONLY: frozenset[str] = frozenset({
+    "auditor_cannot_read_log",  # the scenario reads the log as the auditor
+    "ignores_category_filter", "find_patient_ignores_system", "log_copies_payload",
+})
+
+
 def test_every_registered_mutant_is_covered_here():
-    assert set(BROKEN) == set(MUTANTS) - ERROR_MUTANTS
+    assert set(BROKEN) | CATALOGUE_ONLY == set(MUTANTS) - ERROR_MUTANTS
 
 
 @pytest.mark.parametrize("name", sorted(BROKEN))

@@ -33,7 +33,7 @@ class Plan:
     max_length: int | None = None
     min_max: bool = False
     primitive_binding: bool = False
-    checks: tuple[tuple[Any, Any], ...] = ()  # the element's invariants on a primitive value
+    checks: tuple[tuple[Any, Any], ...] = ()  # the element's invariants (with its container's, for complex types)
     trivial: bool = False  # a primitive with nothing to check but its JSON type and format
     # complex types
     container: Elem | None = None
@@ -82,6 +82,7 @@ def _build(run: _Run, elem: Elem, tcode: str) -> Plan:
     return Plan(
         COMPLEX,
         container=container,
+        checks=elem.checks(container),
         type_profile_roots=tuple(roots),
         binding=elem.binding is not None and tcode in _CODED,
         codes_known=tcode in ("Coding", "CodeableConcept"),

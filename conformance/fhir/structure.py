@@ -114,7 +114,10 @@ class Elem:
             required = tuple((child, tuple(k for key, (c, code) in km.items() if c is child
                                            for k in ((key, "_" + key) if code in PRIMITIVE_TYPES else (key,))))
                              for child in self.required())
-            lay = self._layout = Layout(km, choice_keys, required, {})
+            # fast test: every required child that has a single plain key present -> no cardinality check needed
+            plain = frozenset(ks[0] for _c, ks in required if not _c.is_choice)
+            other = any(c.is_choice for c, _ks in required)
+            lay = self._layout = Layout(km, choice_keys, required, plain, other, {})
         return lay
 
     @property
@@ -145,7 +148,9 @@ class Layout:
     keymap: dict[str, tuple[Elem, str]]  # JSON key -> (child, type code)
     choice_keys: frozenset[str]  # JSON keys of choice children (valueString, valueQuantity...)
     required: tuple[tuple[Elem, tuple[str, ...]], ...]  # children with min > 0, JSON keys that make them present
-    key_plans: dict[str, Any]  # JSON key -> Plan of its child with its type, filled by the walker on first use
+    required_plain: frozenset[str]  # the plain JSON key of each required non-choice child
+    required_other: bool  # some required child is a choice (its presence needs the per-child test)
+    key_plans: dict[str, tuple[Elem, str, Any]]  # JSON key -> (child, type code, Plan), filled by the walker
 
 
 @dataclass(slots=True, eq=False)

@@ -362,18 +362,29 @@ class _Run:
         return cs.root, type_code
 
     def _object(self, obj: dict[str, Any], elem: Elem, container: Elem, type_code: str, loc: str,
-                sink: list[ValidationIssue], *, is_resource: bool = False, host: Elem | None = None) -> None:
-        """Validate the properties of a JSON object against `container`'s children, then `elem`'s invariants."""
+                sink: list[ValidationIssue], *, is_resource: bool = False, host: Elem | None = None,
+                checks: tuple[tuple[Constraint, Any], ...] | None = None) -> None:
+        """Validate the properties of a JSON object against `container`'s children, then `elem`'s invariants
+        (`checks`: `elem.checks(container)` when the caller has it at hand)."""
         self.hosts.append((host or elem, type_code))  # for extension contexts; popped below (errors end the run)
         lay = container.layout()
-        if self._regular(obj, lay, is_resource):
-            self._properties_fast(obj, container, lay, loc, sink, is_resource)
+        keys = obj.keys()
+        # the fast path needs every property to be a known child under its plain name (no `_x`) and no choice
+        # present twice; set operations on the key views decide that in C for most objects of real documents
+        regular = keys <= lay.keymap.keys() or (is_resource and keys - _RESOURCE_TYPE_KEY <= lay.keymap.keys())
+        if regular and lay.choice_keys and not keys.isdisjoint(lay.choice_keys):
+            present = keys & lay.choice_keys
+            regular = len(present) < 2 or len({lay.keymap[k][0] for k in present}) == len(present)
+        if regular:
+            self._properties_fast(obj, lay, loc, sink, is_resource)
         else:
             self._properties(obj, container, lay.keymap, loc, sink, is_resource)
-        for child, keys in lay.required:
-            if obj.keys().isdisjoint(keys):
-                self._cardinality(child, 0, loc, sink)
-        checks = elem.checks(container)
+        if not lay.required_plain <= keys or lay.required_other:
+            for child, child_keys in lay.required:
+                if keys.isdisjoint(child_keys):
+                    self._cardinality(child, 0, loc, sink)
+        if checks is None:
+            checks = elem.checks(container)
         if checks:
             self._constraints(checks, obj, elem, type_code, loc, sink, is_resource)
         self.hosts.pop()
@@ -382,20 +393,6 @@ class _Run:
         plans = elem.plans
         plan = plans.get(tcode) if plans is not None else None
         return plan if plan is not None else plan_for(self, elem, tcode)
-
-    @staticmethod
-    def _regular(obj: dict[str, Any], lay: Layout, is_resource: bool) -> bool:
-        """Every property is a known child under its plain name (no `_x`), and no choice appears twice.
-        Set operations on the key views run in C; most objects of real documents pass."""
-        keys = obj.keys()
-        known = lay.keymap.keys()
-        if not keys <= known and not (is_resource and keys - _RESOURCE_TYPE_KEY <= known):
-            return False
-        if lay.choice_keys and not keys.isdisjoint(lay.choice_keys):
-            present = keys & lay.choice_keys
-            if len(present) > 1 and len({lay.keymap[k][0] for k in present}) < len(present):
-                return False
-        return True
 
     def _object_itself(self, obj: dict[str, Any], loc: str, sink: list[ValidationIssue], is_resource: bool) -> None:
         """Rules on the object as a whole: a resource's id, ele-1 for an element without content."""
@@ -408,21 +405,21 @@ class _Run:
             sink.append(_issue("error", "invariant", loc, "ele-1: All FHIR elements must have a @value or children "
                                "(this object is empty)", "ele-1"))
 
-    def _properties_fast(self, obj: dict[str, Any], container: Elem, lay: Layout, loc: str,
-                         sink: list[ValidationIssue], is_resource: bool) -> None:
+    def _properties_fast(self, obj: dict[str, Any], lay: Layout, loc: str, sink: list[ValidationIssue],
+                         is_resource: bool) -> None:
         """The hot loop: each property is one child's only value; a primitive whose plan says "format check
         only" is settled here, without a call per value."""
         self._object_itself(obj, loc, sink, is_resource)
-        km, key_plans = lay.keymap, lay.key_plans
+        key_plans = lay.key_plans
         for key, val in obj.items():
-            m = km.get(key)
-            if m is None:
-                continue  # a resource's resourceType
-            child = m[0]
+            kp = key_plans.get(key)
+            if kp is None:
+                m = lay.keymap.get(key)
+                if m is None:
+                    continue  # a resource's resourceType
+                kp = key_plans[key] = (m[0], m[1], plan_for(self, m[0], m[1]))
+            child, tcode, plan = kp
             if child.slicing is None:
-                plan = key_plans.get(key)
-                if plan is None:
-                    plan = key_plans[key] = plan_for(self, child, m[1])
                 if child.is_array:
                     if isinstance(val, list) and val:
                         n = len(val)
@@ -430,15 +427,15 @@ class _Run:
                             self._cardinality(child, n, loc, sink)
                         for i, v in enumerate(val):
                             if not (plan.trivial and plan.quick_valid(v)):  # type: ignore[misc]
-                                self._value(v, None, child, m[1], f"{loc}.{key}[{i}]", sink)
+                                self._planned(v, None, child, tcode, plan, f"{loc}.{key}[{i}]", sink)
                         continue
                 elif not isinstance(val, list):
                     if child.max == 0:
                         self._cardinality(child, 1, loc, sink)
                     if not (plan.trivial and plan.quick_valid(val)):  # type: ignore[misc]
-                        self._value(val, None, child, m[1], f"{loc}.{key}", sink)
+                        self._planned(val, None, child, tcode, plan, f"{loc}.{key}", sink)
                     continue
-            self._child(child, [(key, val, None)], km, loc, sink)
+            self._child(child, [(key, val, None)], lay.keymap, loc, sink)
 
     def _properties(self, obj: dict[str, Any], container: Elem, km: dict[str, tuple[Elem, str]], loc: str,
                     sink: list[ValidationIssue], is_resource: bool) -> None:
@@ -552,7 +549,11 @@ class _Run:
 
     # -- values --------------------------------------------------------------------------------
     def _value(self, val: Any, ext: Any, elem: Elem, tcode: str, loc: str, sink: list[ValidationIssue]) -> None:
-        plan = self._plan(elem, tcode)
+        self._planned(val, ext, elem, tcode, self._plan(elem, tcode), loc, sink)
+
+    def _planned(self, val: Any, ext: Any, elem: Elem, tcode: str, plan: Plan, loc: str,
+                 sink: list[ValidationIssue]) -> None:
+        """One value of `elem` with type `tcode`, checked as its plan says."""
         if plan.kind == PRIMITIVE:
             self._primitive(val, ext, elem, tcode, plan, loc, sink)
             return
@@ -570,7 +571,7 @@ class _Run:
             self._contained_resource(val, elem, loc, sink)
             return
         assert plan.container is not None
-        self._object(val, elem, plan.container, tcode, loc, sink)
+        self._object(val, elem, plan.container, tcode, loc, sink, checks=plan.checks)
         # type profile on an element that also has inline children: validate against the type profile too
         for root in plan.type_profile_roots:
             self._object(val, root, root, tcode, loc, sink)

@@ -79,24 +79,11 @@ def load_service_class(spec: str | None) -> type:
     return cls
 
 
-def _passwords(config: dict[str, Any]) -> dict[str, str]:
-    """Sandbox passwords from the SUT file's [actors.*] and [patients] (the harness logs in with them)."""
-    out: dict[str, str] = {}
-    for name, entry in (config.get("actors") or {}).items():
-        if isinstance(entry, dict) and entry.get("password"):
-            out[str(name)] = str(entry["password"])
-    patients = config.get("patients") or {}
-    if isinstance(patients, dict) and patients.get("password"):
-        out["patient"] = str(patients["password"])
-    return out
-
-
 def serve(args: argparse.Namespace) -> int:
     from conformance.adapter import load_config
-    from conformance.adapters.reference.accounts import SANDBOX_USERS, provision_sandbox
-    from conformance.server import config as server_config
     from conformance.server import runner, sandbox
     from conformance.server.app import create_app
+    from conformance.server.launch import prepare
 
     owned: list[Path] = []
     try:
@@ -116,9 +103,9 @@ def serve(args: argparse.Namespace) -> int:
             config = load_config(str(sut_file))
             base = folder
         section = config.get("reference_server") or {}
-        accountable = {name: server_config.Accountable(kind, ident, display, org)
-                       for name, (kind, ident, display, org) in SANDBOX_USERS.items()}
-        auth = server_config.from_toml(config, base=base, accountable=accountable)
+        if not isinstance(section, dict) or not section.get("clients"):
+            raise UsageError(f"{sut_file}: no [reference_server] table with clients: the server would know no "
+                             "client to issue tokens to (see examples/reference-sut.toml)")
         host = args.host or str(section.get("host", "127.0.0.1"))
         port = args.port if args.port is not None else int(section.get("port", 0))
         cert = args.tls_cert or _path(section.get("tls_cert"), base)
@@ -135,7 +122,7 @@ def serve(args: argparse.Namespace) -> int:
         service_class = load_service_class(args.service or section.get("service"))
         service = service_class(db_path, validation=args.validation)
         try:
-            provision_sandbox(service, _passwords(config))
+            auth = prepare(service, config, base=base)
             try:
                 sock = runner.bind(host, port)
             except OSError as exc:

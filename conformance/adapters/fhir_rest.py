@@ -275,6 +275,8 @@ def _redacted(headers: Mapping[str, str] | httpx.Headers, keep: tuple[str, ...] 
         if low in SECRET_HEADERS:
             scheme = value.split(" ", 1)[0] if " " in value else ""
             out[low] = f"{scheme} [REDACTED]".strip()
+        elif low == "location":
+            out[low] = _safe_url(value)  # a login redirect carries the authorization code
         else:
             out[low] = value
     return out
@@ -287,7 +289,7 @@ def _safe_url(url: str) -> str:
         return url
     pairs = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
     secret = {"code", "token", "access_token", "id_token", "password", "client_secret", "client_assertion", "state"}
-    query = urllib.parse.urlencode([(k, "[REDACTED]" if k.lower() in secret else v) for k, v in pairs])
+    query = urllib.parse.urlencode([(k, "[REDACTED]" if k.lower() in secret else v) for k, v in pairs], safe="[]|")
     return urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
 
 

@@ -151,6 +151,7 @@ class Layout:
     required_plain: frozenset[str]  # the plain JSON key of each required non-choice child
     required_other: bool  # some required child is a choice (its presence needs the per-child test)
     key_plans: dict[str, tuple[Elem, str, Any]]  # JSON key -> (child, type code, Plan), filled by the walker
+    suggestions: dict[str, str] = field(default_factory=dict)  # unknown JSON key -> "did you mean" hint
 
 
 @dataclass(slots=True, eq=False)

@@ -30,7 +30,7 @@ from conformance.fhir.packages import (
 )
 from conformance.fhir.plan import PRIMITIVE, RESOURCE, Plan, plan_for
 from conformance.fhir.primitives import PRIMITIVE_TYPES, check_primitive, json_kind
-from conformance.fhir.structure import CompiledStructure, Constraint, Elem, Layout, compile_structure
+from conformance.fhir.structure import CompiledStructure, Constraint, Elem, compile_structure
 from conformance.fhir.terminology import NotExpandable, Terminology
 from conformance.issues import ValidationIssue
 from conformance.resources import fhir_packages_dir
@@ -82,6 +82,7 @@ class Validator:
         self.fhirpath = FhirPath()
         self._structures: dict[str, CompiledStructure | None] = {}
         self._mini: dict[str, Any] = {}
+        self._target_types: dict[tuple[str, ...], frozenset[str]] = {}
         self._lock = threading.RLock()
 
     # -- public API ----------------------------------------------------------------------------
@@ -94,6 +95,7 @@ class Validator:
         with self._lock:
             self.defs.add_resource(resource)
             self._structures.clear()
+            self._target_types.clear()
             self.terminology = Terminology(self.defs)
 
     def structure(self, url: str) -> CompiledStructure | None:
@@ -105,6 +107,17 @@ class Validator:
         cs = compile_structure(sd) if sd is not None else None
         self._structures[url] = cs
         return cs
+
+    def target_types(self, targets: tuple[str, ...]) -> frozenset[str]:
+        """The resource types a Reference with these target profiles may point to (cached)."""
+        hit = self._target_types.get(targets)
+        if hit is None:
+            types = set()
+            for t in targets:
+                cs = self.structure(t)
+                types.add((cs.type if cs else None) or t.rsplit("/", 1)[-1])
+            hit = self._target_types[targets] = frozenset(types)
+        return hit
 
     def minipath(self, expression: str) -> Any:
         """The native predicate for an invariant expression in the simple subset (cached), else None."""
@@ -365,20 +378,50 @@ class _Run:
                 sink: list[ValidationIssue], *, is_resource: bool = False, host: Elem | None = None,
                 checks: tuple[tuple[Constraint, Any], ...] | None = None) -> None:
         """Validate the properties of a JSON object against `container`'s children, then `elem`'s invariants
-        (`checks`: `elem.checks(container)` when the caller has it at hand)."""
+        (`checks`: `elem.checks(container)` when the caller has it at hand).
+
+        The hot loop of the validator. When every property is a known child under its plain name (no `_x`)
+        and no choice is present twice -- set operations on the key views decide that in C, and most objects
+        of real documents pass -- each property is handled right here, and a primitive whose plan says
+        "format check only" costs no call at all. Anything else goes through `_properties`."""
         self.hosts.append((host or elem, type_code))  # for extension contexts; popped below (errors end the run)
         lay = container.layout()
         keys = obj.keys()
-        # the fast path needs every property to be a known child under its plain name (no `_x`) and no choice
-        # present twice; set operations on the key views decide that in C for most objects of real documents
         regular = keys <= lay.keymap.keys() or (is_resource and keys - _RESOURCE_TYPE_KEY <= lay.keymap.keys())
         if regular and lay.choice_keys and not keys.isdisjoint(lay.choice_keys):
             present = keys & lay.choice_keys
             regular = len(present) < 2 or len({lay.keymap[k][0] for k in present}) == len(present)
-        if regular:
-            self._properties_fast(obj, lay, loc, sink, is_resource)
-        else:
+        if not regular:
             self._properties(obj, container, lay.keymap, loc, sink, is_resource)
+        else:
+            if is_resource or len(obj) <= ("id" in obj):
+                self._object_itself(obj, loc, sink, is_resource)
+            key_plans = lay.key_plans
+            for key, val in obj.items():
+                kp = key_plans.get(key)
+                if kp is None:
+                    m = lay.keymap.get(key)
+                    if m is None:
+                        continue  # a resource's resourceType
+                    kp = key_plans[key] = (m[0], m[1], plan_for(self, m[0], m[1]))
+                child, tcode, plan = kp
+                if child.slicing is None:
+                    if child.is_array:
+                        if isinstance(val, list) and val:
+                            n = len(val)
+                            if n < child.min or (child.max is not None and n > child.max):
+                                self._cardinality(child, n, loc, sink)
+                            for i, v in enumerate(val):
+                                if not (plan.trivial and plan.quick_valid(v)):  # type: ignore[misc]
+                                    self._planned(v, None, child, tcode, plan, f"{loc}.{key}[{i}]", sink)
+                            continue
+                    elif not isinstance(val, list):
+                        if child.max == 0:
+                            self._cardinality(child, 1, loc, sink)
+                        if not (plan.trivial and plan.quick_valid(val)):  # type: ignore[misc]
+                            self._planned(val, None, child, tcode, plan, f"{loc}.{key}", sink)
+                        continue
+                self._child(child, [(key, val, None)], lay.keymap, loc, sink)
         if not lay.required_plain <= keys or lay.required_other:
             for child, child_keys in lay.required:
                 if keys.isdisjoint(child_keys):
@@ -394,6 +437,16 @@ class _Run:
         plan = plans.get(tcode) if plans is not None else None
         return plan if plan is not None else plan_for(self, elem, tcode)
 
+    @staticmethod
+    def _suggest(container: Elem, key: str) -> str:
+        """' (did you mean ...?)' for an unknown property, memoised per element (difflib is slow, and a
+        generator that gets a name wrong gets it wrong in every resource)."""
+        lay = container.layout()
+        hint = lay.suggestions.get(key)
+        if hint is None:
+            hint = lay.suggestions[key] = _did_you_mean(key, list(lay.keymap))
+        return hint
+
     def _object_itself(self, obj: dict[str, Any], loc: str, sink: list[ValidationIssue], is_resource: bool) -> None:
         """Rules on the object as a whole: a resource's id, ele-1 for an element without content."""
         if is_resource:
@@ -404,38 +457,6 @@ class _Run:
         elif len(obj) <= ("id" in obj):
             sink.append(_issue("error", "invariant", loc, "ele-1: All FHIR elements must have a @value or children "
                                "(this object is empty)", "ele-1"))
-
-    def _properties_fast(self, obj: dict[str, Any], lay: Layout, loc: str, sink: list[ValidationIssue],
-                         is_resource: bool) -> None:
-        """The hot loop: each property is one child's only value; a primitive whose plan says "format check
-        only" is settled here, without a call per value."""
-        self._object_itself(obj, loc, sink, is_resource)
-        key_plans = lay.key_plans
-        for key, val in obj.items():
-            kp = key_plans.get(key)
-            if kp is None:
-                m = lay.keymap.get(key)
-                if m is None:
-                    continue  # a resource's resourceType
-                kp = key_plans[key] = (m[0], m[1], plan_for(self, m[0], m[1]))
-            child, tcode, plan = kp
-            if child.slicing is None:
-                if child.is_array:
-                    if isinstance(val, list) and val:
-                        n = len(val)
-                        if n < child.min or (child.max is not None and n > child.max):
-                            self._cardinality(child, n, loc, sink)
-                        for i, v in enumerate(val):
-                            if not (plan.trivial and plan.quick_valid(v)):  # type: ignore[misc]
-                                self._planned(v, None, child, tcode, plan, f"{loc}.{key}[{i}]", sink)
-                        continue
-                elif not isinstance(val, list):
-                    if child.max == 0:
-                        self._cardinality(child, 1, loc, sink)
-                    if not (plan.trivial and plan.quick_valid(val)):  # type: ignore[misc]
-                        self._planned(val, None, child, tcode, plan, f"{loc}.{key}", sink)
-                    continue
-            self._child(child, [(key, val, None)], lay.keymap, loc, sink)
 
     def _properties(self, obj: dict[str, Any], container: Elem, km: dict[str, tuple[Elem, str]], loc: str,
                     sink: list[ValidationIssue], is_resource: bool) -> None:
@@ -456,7 +477,8 @@ class _Run:
                 m = km.get(key)
                 if m is None:
                     sink.append(_issue("error", "structure", loc, f"Unrecognized property {key!r} in "
-                                       f"{container.path}{_did_you_mean(key, list(km))}", "structure.unknown-element"))
+                                       f"{container.path}{self._suggest(container, key)}",
+                                       "structure.unknown-element"))
                     continue
                 entry = (key, val, None)
             entries = groups.get(m[0])
@@ -897,20 +919,17 @@ class _Run:
             return
         profiles = [t for t in targets if not t.startswith(CORE_SD)]
         base_ok = any(t == CORE_SD + rt or t == CORE_SD + "Resource" for t in targets)
-        if profiles and not base_ok and tloc:
-            if not any(self.conforms(target, p, tloc) for p in profiles if self._profile_type(p) in (rt, None)):
-                sink.append(_issue("error", "structure", loc, f"the referenced {rt} ({ref}) does not conform to any "
-                                   f"of the target profiles {', '.join(profiles)}", elem.id, elem.sd_url))
+        if profiles and not base_ok and tloc and not any(
+                self.conforms(target, p, tloc) for p in profiles if self._profile_type(p) in (rt, None)):
+            sink.append(_issue("error", "structure", loc, f"the referenced {rt} ({ref}) does not conform to any "
+                               f"of the target profiles {', '.join(profiles)}", elem.id, elem.sd_url))
 
     def _profile_type(self, url: str) -> str | None:
         cs = self.v.structure(url)
         return cs.type if cs else None
 
     def _check_target_type(self, rt: str, targets: tuple[str, ...], loc: str, sink: list[ValidationIssue]) -> bool:
-        allowed = set()
-        for t in targets:
-            ty = self._profile_type(t) or t.rsplit("/", 1)[-1]
-            allowed.add(ty)
+        allowed = self.v.target_types(targets)
         if rt in allowed or "Resource" in allowed or "DomainResource" in allowed:
             return True
         sink.append(_issue("error", "structure", loc, f"the reference points to a {rt}, but only "

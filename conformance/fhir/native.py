@@ -182,6 +182,8 @@ def bdl_7(node: Node, ctx: Any) -> bool:
         res = e.get("resource")
         meta = res.get("meta") if isinstance(res, dict) else None
         key = (e["fullUrl"], meta.get("versionId") if isinstance(meta, dict) else None)
+        if isinstance(key[0], (dict, list)) or isinstance(key[1], (dict, list)):
+            key = ("not-a-string", repr(key))  # a wrong JSON type (reported by the type check) must not crash this
         if key in seen:
             return False
         seen.add(key)

@@ -711,7 +711,7 @@ class _Run:
             if isinstance(val.get("code"), str):
                 codes = [(val.get("system"), val["code"])]
         elif tcode == "CodeableConcept":
-            for c in val.get("coding") or ():
+            for c in _list(val.get("coding")):
                 if isinstance(c, dict) and isinstance(c.get("code"), str):
                     codes.append((c.get("system"), c["code"]))
         elif tcode == "Quantity":
@@ -736,7 +736,8 @@ class _Run:
                                    f"checked offline: {exp.reason}", "terminology.not-checked-offline", elem.sd_url))
             return
         for system, code in codes:
-            if (system, code) in exp.codes if system is not None else code in exp.bare_codes:
+            if (isinstance(system, str) and (system, code) in exp.codes) if system is not None \
+                    else code in exp.bare_codes:
                 return
         shown = ", ".join(f"{s}#{c}" if s else c for s, c in codes)
         sink.append(_issue(severity, "code-invalid", loc, f"the code {shown} is not in the {strength} value set "
@@ -744,7 +745,7 @@ class _Run:
                                            else ""), elem.id, elem.sd_url))
 
     def _codes_known(self, val: dict[str, Any], tcode: str, loc: str, sink: list[ValidationIssue]) -> None:
-        codings = [val] if tcode == "Coding" else [c for c in val.get("coding") or () if isinstance(c, dict)]
+        codings = [val] if tcode == "Coding" else [c for c in _list(val.get("coding")) if isinstance(c, dict)]
         for i, c in enumerate(codings):
             code, system = c.get("code"), c.get("system")
             if isinstance(code, str) and isinstance(system, str):
@@ -842,9 +843,10 @@ class _Run:
         if isinstance(value, str):
             return value in exp.bare_codes
         if isinstance(value, dict):
-            codings = value.get("coding") if "coding" in value else [value]
-            for c in codings or ():
-                if isinstance(c, dict) and (c.get("system"), c.get("code")) in exp.codes:
+            codings = _list(value.get("coding")) if "coding" in value else [value]
+            for c in codings:
+                if isinstance(c, dict) and _hashable(c.get("system")) and _hashable(c.get("code")) \
+                        and (c.get("system"), c.get("code")) in exp.codes:
                     return True
             return False
         return None
@@ -1024,6 +1026,15 @@ class _Run:
                 if not (fu.endswith(f"/{rt}/{rid}") or f"/{rt}/{rid}/_history/" in fu):
                     sink.append(_issue("error", "invalid", f"{loc}.entry[{i}]", f"the fullUrl {fu} does not match "
                                        f"the resource id {rt}/{rid}", "bundle.fullurl-id"))
+
+
+def _list(value: Any) -> list[Any] | tuple[()]:
+    """A JSON array property as a list; anything else (a wrong JSON type, reported elsewhere) as empty."""
+    return value if isinstance(value, list) else ()
+
+
+def _hashable(value: Any) -> bool:
+    return not isinstance(value, (dict, list))
 
 
 def _type_of_reference(ref: str) -> str | None:

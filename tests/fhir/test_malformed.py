@@ -1,0 +1,36 @@
+"""Wrong JSON types in places the terminology and bundle rules read are reported, never crash the validator.
+
+Found by validating randomly mutated IPS documents: a Coding whose `system` is an object, a
+CodeableConcept whose `coding` is a number, and duplicated array-valued `fullUrl`s used to raise
+TypeError (unhashable / not iterable) out of `validate()`.
+"""
+
+from __future__ import annotations
+
+from tests.fhir.conftest import load
+
+
+def _errors(issues):
+    return {(i.location, i.rule) for i in issues if i.is_error}
+
+
+def test_wrong_json_types_are_reported_where_they_are(validator, minimal_bundle):
+    condition = minimal_bundle["entry"][4]["resource"]
+    condition["code"]["coding"] = 3.5
+    condition["clinicalStatus"]["coding"][0]["system"] = {"x": 1}
+    minimal_bundle["entry"][2]["fullUrl"] = ["urn:uuid:same"]
+    minimal_bundle["entry"][3]["fullUrl"] = ["urn:uuid:same"]
+    errors = _errors(validator.validate(minimal_bundle))
+    assert ("Bundle.entry[4].resource.code.coding", "structure.json-array") in errors
+    assert ("Bundle.entry[4].resource.clinicalStatus.coding[0].system", "type.uri") in errors
+    assert ("Bundle.entry[4].resource.clinicalStatus", "Condition.clinicalStatus") in errors  # not a known code
+    assert ("Bundle.entry[2].fullUrl", "structure.json-array") in errors
+    assert ("Bundle", "bdl-7") in errors
+
+
+def test_a_slice_discriminated_by_value_set_with_an_object_as_system(validator):
+    """BALP slices AuditEvent.agent by a value set binding on `type`: `memberOf` meets the malformed coding."""
+    audit = load("balp-examples/AuditEvent-ex-auditBasicDeleteNoPatient.json")
+    audit["agent"][2]["type"]["coding"][0]["system"] = {}
+    errors = _errors(validator.validate(audit))
+    assert ("AuditEvent.agent[2].type.coding[0].system", "type.uri") in errors

@@ -27,7 +27,7 @@ Answers: 401/403 -> Denied, 404 -> NotFound, 400/409/413/415/422 -> Rejected,
 Every HTTP exchange is recorded (method, URL, status, headers with credentials
 redacted, sha256 and size of the bodies, time) and handed to the pytest plugin
 per check through :meth:`FhirRestAdapter.drain_exchanges`. Bodies and tokens are
-never recorded. Security checks over HTTP (testcases/http) use
+never recorded. Security checks over HTTP (testcases/over_http) use
 :meth:`FhirRestAdapter.http_probe` for raw requests.
 
 See ``examples/reference-sut.toml`` for a complete SUT file.
@@ -772,7 +772,7 @@ class FhirRestAdapter:
         return self.exchanges.drain()
 
     def http_probe(self) -> HttpProbe:
-        """Raw HTTP access for the transport and token checks (testcases/http)."""
+        """Raw HTTP access for the transport and token checks (testcases/over_http)."""
         return HttpProbe(self)
 
     # ---- the contract ----------------------------------------------------------------------

@@ -6,6 +6,13 @@ invariants, references, extensions); the location is built on the way down, FHIR
 the issue list, the bundles and resources being walked (for reference resolution), and a memo
 of (resource, profile) results so a resource reached through a slice discriminator, its
 `meta.profile` and a reference target is validated once.
+
+Speed: everything that depends only on the definitions is worked out once and cached on the
+compiled elements -- per element the JSON key layout (`Elem.layout`), per (element, type) a
+`plan.Plan` of which rules apply, per (element, container) the invariants with their evaluator
+(`checks.evaluator_for`). The walk itself then only follows flags: an object whose properties are
+all plain known children takes the fast loop in `_object`, where a primitive with nothing but a
+format check costs no call. `benchmarks/validate.py` measures it against `orjson.loads`.
 """
 
 from __future__ import annotations

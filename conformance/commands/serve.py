@@ -18,11 +18,14 @@ stdout is ``FHIR base: <url>`` once the server accepts connections.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import inspect
 import shutil
+import signal
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -141,13 +144,38 @@ def serve(args: argparse.Namespace) -> int:
             print(f"SUT file: {sut_file}", flush=True)
             print(f"  run the checks with: conformance run --adapter fhir --adapter-config {sut_file}", flush=True)
             print("  (Ctrl-C stops the server)", flush=True)
-            server.run(sockets=[sock])
+            with _stop_on_signals():
+                server.run(sockets=[sock])
+            print("reference FHIR server stopped", flush=True)
         finally:
             service.close()
     finally:
         for path in owned:
             shutil.rmtree(path, ignore_errors=True)
     return 0
+
+
+class _Stopped(Exception):
+    """SIGTERM arrived (uvicorn re-raises it after its graceful shutdown)."""
+
+
+@contextlib.contextmanager
+def _stop_on_signals() -> Iterator[None]:
+    """Ctrl-C or SIGTERM end the server normally: the database is closed and temporary files removed."""
+    def stop(_signum: int, _frame: Any) -> None:
+        raise _Stopped()
+
+    try:
+        previous = signal.signal(signal.SIGTERM, stop)
+    except ValueError:  # not the main thread: leave signals alone
+        previous = None
+    try:
+        yield
+    except (KeyboardInterrupt, _Stopped):
+        pass
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _path(value: Any, base: Path) -> str | None:

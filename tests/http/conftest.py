@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import subprocess
 import sys
+import tempfile
+import threading
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -67,3 +70,55 @@ def verdicts(report: dict[str, Any]) -> dict[str, str]:
 def check_verdicts(report: dict[str, Any]) -> dict[str, str]:
     """Check name -> verdict (a check verifying several requirements appears once)."""
     return {c["name"]: c["verdict"] for row in report["requirements"] for c in row["checks"]}
+
+
+class ServeReference:
+    """`conformance serve-reference` in a subprocess, ready once it printed its URL and SUT file;
+    `close()` stops it (SIGTERM, then SIGKILL) and waits for it."""
+
+    def __init__(self, *args: str, startup: float = 60) -> None:
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the server; closed in close()
+        self.proc = subprocess.Popen([sys.executable, "-m", "conformance.cli", "serve-reference", *args], cwd=ROOT,
+                                     env=env, stdout=subprocess.PIPE, stderr=self._stderr, text=True)
+        lines: queue.Queue[str] = queue.Queue()
+
+        def pump() -> None:
+            for line in self.proc.stdout:  # type: ignore[union-attr]
+                lines.put(line)
+            lines.put("")  # the process closed its output: it exited
+
+        threading.Thread(target=pump, daemon=True).start()
+        self.fhir_base = self.sut_file = ""
+        while not (self.fhir_base and self.sut_file):
+            try:
+                line = lines.get(timeout=startup)
+            except queue.Empty:
+                self.close()
+                raise RuntimeError(f"serve-reference did not start within {startup} s: {self.stderr()}") from None
+            if line == "":
+                self.proc.wait(10)
+                break
+            if line.startswith("FHIR base: "):
+                self.fhir_base = line.split(": ", 1)[1].strip()
+            elif line.startswith("SUT file: "):
+                self.sut_file = line.split(": ", 1)[1].strip()
+
+    def stderr(self) -> str:
+        self._stderr.seek(0)
+        return self._stderr.read().decode("utf-8", "replace")[-3000:]
+
+    def close(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        if self.proc.stdout:
+            self.proc.stdout.close()
+        return self.proc.returncode
+
+    def __del__(self) -> None:
+        self._stderr.close()

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import json
 import socket
-import urllib.parse
 import sqlite3
 import ssl
+import urllib.parse
 
 import httpx
 import pytest

@@ -1,0 +1,45 @@
+"""The default profile twice — in process, and over HTTPS against `conformance serve-reference`
+started here on a free loopback port — must give the same verdicts.
+
+The only differences allowed are the requirements that can only be checked over HTTP (tokens,
+TLS, discovery, the CapabilityStatement, log integrity through the API): in process they are
+`not-applicable` because the embedded EHR does not declare the `http` capability, and over HTTP
+they must `pass`. Everything else must be identical, requirement by requirement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.http.conftest import ServeReference, conformance_run, verdicts
+
+
+@pytest.fixture(scope="module")
+def served_subprocess(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeReference]:
+    server = ServeReference("--sandbox-dir", str(tmp_path_factory.mktemp("serve")), "--port", "0")
+    try:
+        yield server
+    finally:
+        server.close()
+    assert server.proc.returncode is not None, "serve-reference was not stopped"
+
+
+def test_default_profile_gives_the_same_verdicts_in_process_and_over_http(served_subprocess, tmp_path):
+    assert served_subprocess.fhir_base.startswith("https://127.0.0.1:")
+    _, local = conformance_run(None, tmp_path / "in-process", adapter="reference")
+    _, remote = conformance_run(Path(served_subprocess.sut_file), tmp_path / "http")
+    a, b = verdicts(local), verdicts(remote)
+    assert a.keys() == b.keys()
+    reasons = {row["id"]: row.get("reason", "") for row in local["requirements"]}
+    http_only = {rid for rid in a if a[rid] != b[rid]}
+    wrong = {rid: (a[rid], b[rid]) for rid in http_only
+             if not (a[rid] == "not-applicable" and "http" in reasons[rid] and b[rid] == "pass")}
+    assert not wrong, f"in-process vs HTTP verdicts differ beyond the HTTP-only requirements: {wrong}"
+    assert {"EHDS-SEC-001", "EHDS-SEC-003", "EHDS-SEC-005"} <= http_only, http_only
+    assert not [r for r, v in b.items() if v in ("fail", "error")], b
+    same = sorted(rid for rid in a if a[rid] == b[rid])
+    print(f"\nidentical: {len(same)} requirements; HTTP-only (not-applicable in process, pass over HTTP): "
+          f"{sorted(http_only)}")

@@ -654,7 +654,7 @@ class FhirSession:
             if self._token is None or self._login is None:
                 return None
             if self._token.expires_at - time.time() < 30:  # renew a token about to expire
-                self._token = self._adapter.oauth.login(self._login, self.actor)
+                self._token = self._adapter.token_for(self._login, self.actor)
             return self._token.access_token
 
     def _send(self, method: str, path: str, what: str, **kwargs: Any) -> Any:
@@ -662,7 +662,7 @@ class FhirSession:
         response = self._adapter.http.send(method, path, token=self._bearer(), headers=headers, **kwargs)
         if response.status_code == 401 and self._token is not None and self._login is not None:
             with self._lock:  # the server may have restarted or revoked it: log in again once
-                self._token = self._adapter.oauth.login(self._login, self.actor)
+                self._token = self._adapter.token_for(self._login, self.actor)
             response = self._adapter.http.send(method, path, token=self._bearer(), headers=headers, **kwargs)
         return answer(response, what), response
 
@@ -764,6 +764,7 @@ class FhirRestAdapter:
         self.oauth = OAuthClient(settings, self.http)
         self._description: SutDescription | None = None
         self._lock = threading.Lock()
+        self._tokens: dict[tuple[str, str, str, str], Token] = {}
 
     # ---- evidence -------------------------------------------------------------------------
 
@@ -841,10 +842,31 @@ class FhirRestAdapter:
         raise Denied(f"no way to log in a {actor.kind.value} is configured")
 
     def login(self, actor: Actor) -> FhirSession:
+        """A session with a token for `actor`; Denied when the SUT refuses the login.
+
+        A still-valid token obtained with exactly the same credentials is reused (checks log
+        in very often; the SUT already proved it accepts them). Other credentials always
+        go to the SUT."""
         if actor.kind is ActorKind.ANONYMOUS:
             return FhirSession(self, actor, None, None)  # requests go without a token; the server must refuse them
         login = self.login_settings(actor)
-        return FhirSession(self, actor, login, self.oauth.login(login, actor))
+        with self._lock:
+            cached = self._tokens.get(self._token_key(login, actor))
+        if cached is None or cached.expires_at - time.time() < 120:
+            cached = self.token_for(login, actor)
+        return FhirSession(self, actor, login, cached)
+
+    @staticmethod
+    def _token_key(login: LoginSettings, actor: Actor) -> tuple[str, str, str, str]:
+        secret = str(actor.credentials.get("password", "")) if actor.credentials else ""
+        return login.name, actor.kind.value, actor.identifier, hashlib.sha256(secret.encode()).hexdigest()
+
+    def token_for(self, login: LoginSettings, actor: Actor) -> Token:
+        """A fresh token from the SUT (remembered for later logins with the same credentials)."""
+        token = self.oauth.login(login, actor)
+        with self._lock:
+            self._tokens[self._token_key(login, actor)] = token
+        return token
 
     def close(self) -> None:
         self.http.close()

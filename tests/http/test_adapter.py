@@ -77,8 +77,8 @@ def test_answers_map_to_the_contract(adapter):
         hp.restrict("pat-x", Restriction(categories=frozenset({"no-such-category"})))
 
 
-def test_exchanges_are_recorded_without_credentials(adapter):
-    adapter.drain_exchanges()
+def test_exchanges_are_recorded_without_credentials(served):
+    adapter = adapter_for(served)  # a fresh one: no cached token, so the login is recorded too
     accounts = adapter.test_accounts()
     hp = adapter.login(accounts.hp)
     token = hp._token.access_token  # the test must know the secret to look for it
@@ -99,6 +99,11 @@ def test_exchanges_are_recorded_without_credentials(adapter):
     login = next(i for i in items if i["url"].endswith("/authorize"))
     location = login["response_headers"]["location"]
     assert login["status"] == 302 and location.endswith("?code=[REDACTED]&state=[REDACTED]"), location
+    again = adapter.login(accounts.hp)
+    assert again._token is hp._token, "a valid token for the same credentials is reused"
+    with pytest.raises(Denied):
+        adapter.login(dataclasses.replace(accounts.hp, credentials={"password": "not-the-password"}))
+    adapter.close()
 
 
 def test_a_stopped_server_and_a_hanging_one_are_errors_not_answers(tmp_path):
@@ -166,3 +171,22 @@ def test_declared_capabilities_are_checked(served):
     with pytest.raises(UsageError, match="telepathy"):
         made.describe()
     made.close()
+
+
+def test_a_token_the_server_no_longer_accepts_is_renewed_once(served):
+    from conformance.server import keys
+
+    made = adapter_for(served)
+    hp = made.login(made.test_accounts().hp)
+    config = served.server.server.config.app.state.gateway.config
+    original = config.signing_key
+    config.signing_key = keys.generate("ES384", kid="rotated")  # as after a restart: old tokens are void
+    try:
+        with pytest.raises(NotFound):
+            hp.find_patient(new_patient_identifier())
+        statuses = [i["status"] for i in made.drain_exchanges() if i["url"].split("?")[0].endswith("/Patient")]
+        assert statuses == [401, 200], statuses
+        assert made.login(made.test_accounts().hp)._token is hp._token, "the renewed token is the one reused"
+    finally:
+        config.signing_key = original
+        made.close()

@@ -6,6 +6,11 @@ children, whether a fixed value, pattern, binding, reference or extension rule a
 invariants run: all of that depends on the definitions only, so `plan_for` works it out on first
 use and the walker then only follows flags. Plans hang off the `Elem` of a compiled structure,
 so they live exactly as long as the validator's compiled definitions (`add_resource` drops both).
+
+A value's invariants come from its element, the structure its children are walked with, and the root of
+its datatype's own StructureDefinition (`per-1` on Period, `qty-3` on Quantity...): snapshots -- HL7's,
+SUSHI's, ours -- list an inline-constrained element's children but do not copy the datatype's root
+invariants into the element, so `_datatype_checks` adds the ones nothing else lists (by key).
 """
 
 from __future__ import annotations
@@ -14,8 +19,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from conformance.fhir.checks import evaluator_for
 from conformance.fhir.primitives import PRIMITIVE_TYPES, QUICK_VALID
-from conformance.fhir.structure import Elem
+from conformance.fhir.structure import Constraint, Elem
 
 if TYPE_CHECKING:  # pragma: no cover
     from conformance.fhir.validator import _Run
@@ -82,7 +88,7 @@ def _build(run: _Run, elem: Elem, tcode: str) -> Plan:
     return Plan(
         COMPLEX,
         container=container,
-        checks=elem.checks(container),
+        checks=elem.checks(container) + _datatype_checks(run, elem, container, tcode, roots),
         type_profile_roots=tuple(roots),
         binding=elem.binding is not None and tcode in _CODED,
         codes_known=tcode in ("Coding", "CodeableConcept"),
@@ -93,3 +99,18 @@ def _build(run: _Run, elem: Elem, tcode: str) -> Plan:
         extension=tcode == "Extension" and not any(t.code == "Extension" and t.profiles for t in elem.types),
         fixed_pattern=fixed_pattern,
     )
+
+
+def _datatype_checks(run: _Run, elem: Elem, container: Elem, tcode: str,
+                     roots: list[Elem]) -> tuple[tuple[Constraint, Any], ...]:
+    """The invariants on the root of `tcode`'s own StructureDefinition that neither the element, the structure
+    its children are walked with, nor a type profile walked beside it lists (a profile restating a key wins)."""
+    cs = run.v.structure(tcode)
+    if cs is None or cs.kind != "complex-type":
+        return ()
+    root = cs.root
+    if root is container or root is elem or not root.constraints:
+        return ()
+    have = {c.key for e in (elem, container, *roots) for c in e.constraints}
+    pairs = ((c, evaluator_for(c.key, c.expression)) for c in root.constraints if c.key not in have)
+    return tuple((c, fn) for c, fn in pairs if fn is not None and c.key != "ele-1")

@@ -152,7 +152,7 @@ class LoginSettings:
 @dataclass
 class Settings:
     base_url: str
-    timeout: float = 30.0
+    timeout: float = 20.0  # below the guard's 30 s per call, so a hung request is reported by the adapter
     verify: bool | str = True
     token_endpoint: str = ""
     authorize_endpoint: str = ""
@@ -182,7 +182,7 @@ class Settings:
         auth = _table(config, "auth")
         settings = cls(
             base_url=base_url,
-            timeout=float(sut.get("timeout", 30)),
+            timeout=float(sut.get("timeout", 20)),
             verify=verify,
             token_endpoint=str(auth.get("token_endpoint", "")),
             authorize_endpoint=str(auth.get("authorize_endpoint", "")),
@@ -362,24 +362,22 @@ class Http:
         }
         if label:
             item["label"] = label
+        item.update(status=None, error="no answer yet")  # kept even if the guard gives up on this call first
+        self.log.record(item)
         started = time.monotonic()
         try:
             response = (client or self.client).send(request)
             response.read()
         except httpx.TimeoutException as exc:
-            item.update(status=None, error=f"timeout: {type(exc).__name__}",
-                        elapsed_ms=round((time.monotonic() - started) * 1000))
-            self.log.record(item)
+            item.update(error=f"timeout: {type(exc).__name__}", elapsed_ms=round((time.monotonic() - started) * 1000))
             raise AdapterTimeout(f"{method} {_safe_url(url)}: no answer within {self.settings.timeout:g} s") from None
         except httpx.HTTPError as exc:
-            item.update(status=None, error=f"{type(exc).__name__}: {exc}"[:500],
-                        elapsed_ms=round((time.monotonic() - started) * 1000))
-            self.log.record(item)
+            item.update(error=f"{type(exc).__name__}: {exc}"[:500], elapsed_ms=round((time.monotonic() - started) * 1000))
             raise AdapterError(f"{method} {_safe_url(url)} failed: {type(exc).__name__}: {exc}") from None
+        del item["error"]
         item.update(status=response.status_code, response_headers=_redacted(response.headers, KEPT_RESPONSE_HEADERS),
                     body_sha256=_digest(response.content), body_size=len(response.content),
                     elapsed_ms=round((time.monotonic() - started) * 1000))
-        self.log.record(item)
         return response
 
 

@@ -131,6 +131,10 @@ def serve(args: argparse.Namespace) -> int:
             except OSError as exc:
                 raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror}; choose another --port") from exc
             origin = runner.origin(sock, tls=bool(cert))
+            if host in ("0.0.0.0", "::", "") and not (args.public_url or section.get("public_url")):
+                sock.close()
+                raise UsageError(f"listening on {host!r} (all interfaces): give --public-url, the origin clients use "
+                                 "(tokens are issued for that audience)")
             auth.public_url = args.public_url or str(section.get("public_url") or origin)
             product = None if service_class.__name__ == "ReferenceEHR" else (
                 f"{service_class.product} (service {service_class.__module__}.{service_class.__name__})")

@@ -32,7 +32,7 @@ from conformance.server.config import ClientRegistration
 from conformance.server.gateway import Gateway
 from conformance.server.http import BodyTooLarge, json_response, parse_form, read_body
 from conformance.server.keys import public_jwks
-from conformance.server.tokens import OAuthError
+from conformance.server.tokens import OAuthError, TokenRejected, principal_claims
 
 LOGIN_KINDS = {k.value: k for k in (ActorKind.HEALTH_PROFESSIONAL, ActorKind.PATIENT, ActorKind.AUDITOR)}
 FORM_LIMIT = 64_000
@@ -40,6 +40,17 @@ FORM_LIMIT = 64_000
 
 def _all_scopes(gw: Gateway) -> list[str]:
     return sorted({s for c in gw.config.clients.values() for s in c.scopes})
+
+
+def userinfo_claims(principal: Any) -> dict[str, Any]:
+    """Identity claims plus a SubjectRefPro-like block naming the organisation the person works for."""
+    claims = principal_claims(principal)
+    claims.pop("principal", None)
+    org = principal.get("organisation") if isinstance(principal, dict) else None
+    if org:
+        claims["SubjectRefPro"] = {"exercices": [{"activities": [{"raisonSocialeSite": org.get("name", ""),
+                                                                  "identifiantStructure": org.get("identifier", "")}]}]}
+    return claims
 
 
 def _oauth_error(exc: OAuthError) -> Response:
@@ -74,6 +85,23 @@ def add_routes(app: FastAPI, gw: Gateway) -> None:
         return json_response(shapes.openid_configuration(issuer=u.issuer, token_endpoint=u.token_endpoint,
                                                          authorize_endpoint=u.authorize_endpoint,
                                                          jwks_uri=u.jwks_uri, scopes=_all_scopes(gw)))
+
+    @app.get("/auth/userinfo")
+    async def userinfo(request: Request) -> Response:
+        """OIDC UserInfo: who the token's person is (identifier and organisation, Pro Santé Connect shape)."""
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        u = gw.urls(request)
+        try:
+            if scheme.lower() != "bearer":
+                raise TokenRejected("send the access token as a Bearer token")
+            grant = gw.auth.verify_access_token(token.strip(), issuer=u.issuer, audience=u.fhir_base)
+        except TokenRejected as exc:
+            return json_response({"error": "invalid_token", "error_description": exc.reason}, 401,
+                                 {"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        if "openid" not in grant.scopes:
+            return json_response({"error": "insufficient_scope", "error_description": "the token lacks openid"}, 403,
+                                 {"WWW-Authenticate": 'Bearer error="insufficient_scope", scope="openid"'})
+        return json_response({"sub": grant.subject, **userinfo_claims(grant.principal)})
 
     @app.get("/auth/jwks")
     async def jwks() -> Response:

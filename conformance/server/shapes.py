@@ -297,6 +297,7 @@ def openid_configuration(*, issuer: str, token_endpoint: str, authorize_endpoint
         "issuer": issuer,
         "authorization_endpoint": authorize_endpoint,
         "token_endpoint": token_endpoint,
+        "userinfo_endpoint": issuer + "/userinfo",
         "jwks_uri": jwks_uri,
         "response_types_supported": ["code"],
         "grant_types_supported": ["authorization_code", "client_credentials"],
@@ -307,7 +308,7 @@ def openid_configuration(*, issuer: str, token_endpoint: str, authorize_endpoint
         "code_challenge_methods_supported": ["S256"],
         "scopes_supported": sorted(set(scopes) | {"openid"}),
         "claims_supported": ["sub", "name", "SubjectNameID", "SubjectOrganization", "SubjectOrganizationId",
-                             "patient"],
+                             "SubjectRefPro", "patient"],
     }
 
 

@@ -220,6 +220,17 @@ def test_login_flow_refuses_unregistered_redirects_and_missing_pkce(served, tls)
     assert r.status_code == 401 and "<script>" not in r.text
 
 
+def test_userinfo_names_the_person_and_organisation(served, adapter, tls, tokens):
+    url = served.server.url + "/auth/userinfo"
+    me = httpx.get(url, headers={"Authorization": f"Bearer {tokens['hp']}"}, verify=tls).json()
+    hp = adapter.test_accounts().hp
+    assert me["sub"] == hp.identifier and me["SubjectNameID"] == "alice-martin"
+    assert me["SubjectOrganizationId"] == hp.organisation.identifier
+    assert me["SubjectRefPro"]["exercices"][0]["activities"][0]["raisonSocialeSite"] == hp.organisation.name
+    assert httpx.get(url, headers={"Authorization": f"Bearer {tokens['auditor']}"}, verify=tls).status_code == 403
+    assert httpx.get(url, headers={"Authorization": "Bearer nope"}, verify=tls).status_code == 401
+
+
 def test_token_endpoint_errors_follow_rfc6749(served, adapter):
     probe = adapter.http_probe()
     r = probe.token_request({"grant_type": "password", "username": "a", "password": "b"})

@@ -157,10 +157,10 @@ def _quantity(draw: Draw, tcode: str) -> dict[str, Any]:
             "code": code}
 
 
-def _period(draw: Draw) -> dict[str, Any]:
+def _period(draw: Draw, with_end: bool = False) -> dict[str, Any]:
     start = draw(_dates())
     out = {"start": start.isoformat()}
-    if draw(st.booleans()):
+    if with_end or draw(st.booleans()):
         out["end"] = (start + timedelta(days=draw(st.integers(0, 400)))).isoformat()
     return out
 
@@ -328,6 +328,9 @@ class _Builder:
             value = _special(self.draw, tcode) or {}
             if value and not elem.children and not tref.profiles:
                 return tcode, value
+            end = elem.children.get("end") if tcode == "Period" else None
+            if end is not None and end.min > 0 and "end" not in value:
+                value = _period(self.draw, with_end=True)  # per-1: an end the profile requires comes after start
         if tref.profiles and tcode == "Extension":
             value.update(self.resource(tref.profiles[0], depth))
         else:

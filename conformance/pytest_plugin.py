@@ -170,7 +170,11 @@ def sut(request: pytest.FixtureRequest) -> Iterator[GuardedAdapter]:
     """The system under test, behind the guard (time limits, crash containment)."""
     config = request.config
     name = _option(config, "--adapter", DEFAULT_ADAPTER)
-    adapter = create_adapter(name, load_config(_option(config, "--adapter-config")))
+    config_path = _option(config, "--adapter-config")
+    if config_path:
+        # adapters resolve relative paths in their config file against its folder
+        os.environ["CONFORMANCE_ADAPTER_CONFIG"] = str(Path(config_path).resolve())
+    adapter = create_adapter(name, load_config(config_path))
     guarded = GuardedAdapter(adapter, timeout=float(config.getoption("--adapter-timeout")))
     try:
         yield guarded

@@ -3,7 +3,9 @@
 A thin wrapper over `pytest.main` with the plugin, the shipped checks
 (testcases/), the chosen profile and adapter. Exit codes: 0 no SHALL requirement
 failed or errored (with --strict: every SHALL requirement passed or was attested
-or is not applicable); 1 non-conformance; 2 usage or profile error; 3 harness error.
+or is not applicable); 1 non-conformance (a SHALL requirement failed); 2 usage or
+profile error; 3 harness error (the run did not complete, or a SHALL requirement
+could not be decided: error verdicts).
 """
 
 from __future__ import annotations
@@ -81,13 +83,16 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
 
 
 def exit_code(result: RunResult, *, strict: bool) -> int:
-    for row in result.requirements:
-        if row.requirement.level is not Level.SHALL:
-            continue
-        if row.verdict in (Verdict.FAIL, Verdict.ERROR):
-            return 1
-        if strict and row.verdict not in STRICT_OK:
-            return 1
+    """1 when a SHALL requirement failed (non-conformance); else 3 when one could not be decided
+    (error verdicts: the SUT crashed, hung or was unreachable); with --strict, 1 when a SHALL
+    requirement is anything but pass, attested or not-applicable; else 0."""
+    shall = [row for row in result.requirements if row.requirement.level is Level.SHALL]
+    if any(row.verdict is Verdict.FAIL for row in shall):
+        return 1
+    if any(row.verdict is Verdict.ERROR for row in shall):
+        return 3
+    if strict and any(row.verdict not in STRICT_OK for row in shall):
+        return 1
     return 0
 
 
@@ -116,6 +121,6 @@ def run(args: argparse.Namespace) -> int:
                                   pytest.ExitCode.NO_TESTS_COLLECTED):
         raise HarnessError(f"the run did not complete (pytest exit code {int(code)}); no verdicts were produced")
     rc = exit_code(result, strict=args.strict)
-    print(f"conformance: exit {rc} ({'conformant' if rc == 0 else 'non-conformant'}"
-          f"{', strict' if args.strict else ''})", file=sys.stderr)
+    meaning = {0: "conformant", 1: "non-conformant", 3: "undecided: error verdicts, see the report"}[rc]
+    print(f"conformance: exit {rc} ({meaning}{', strict' if args.strict else ''})", file=sys.stderr)
     return rc

@@ -75,6 +75,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "capability(*caps): SUT capabilities this check needs (else not-applicable)")
     _activate_hypothesis_settings(config)
     config.stash[_state_key] = _State()
+    config.pluginmanager.register(_OutcomeCollector(config), "conformance-outcomes")
 
 
 class _State:
@@ -385,24 +386,20 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
     return report
 
 
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    config = _CONFIG.get("config")
-    if config is None:
-        return
-    state = config.stash[_state_key]
-    for key, value in report.user_properties:
-        if key == OUTCOME_KEY:
-            state.outcomes.append(CheckOutcome.from_json(json.loads(value)))
-        elif key == SUT_KEY and not state.sut:
-            state.sut = json.loads(value)
+class _OutcomeCollector:
+    """Receives every test report (on the xdist controller: the workers' reports) and keeps
+    the check outcomes they carry. Registered per session, so it holds its own config."""
 
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
 
-_CONFIG: dict[str, pytest.Config] = {}
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_sessionstart(session: pytest.Session) -> None:
-    _CONFIG["config"] = session.config
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        state = self.config.stash[_state_key]
+        for key, value in report.user_properties:
+            if key == OUTCOME_KEY:
+                state.outcomes.append(CheckOutcome.from_json(json.loads(value)))
+            elif key == SUT_KEY and not state.sut:
+                state.sut = json.loads(value)
 
 
 # ---- the end of the run -----------------------------------------------------------------

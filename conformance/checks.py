@@ -30,6 +30,22 @@ def nonconformance(message: str) -> NoReturn:
     raise NonConformance(message)
 
 
+def submit_declared(session: object, document: object, category: str) -> object:
+    """Submit a valid document of a category the SUT declares it accepts; return the Receipt.
+
+    When the SUT rejects it, the check that needed the document cannot decide its own
+    requirement: it ends inconclusive (not-tested) and EHDS-GEN-001 (declared scope matches
+    what is served) is the requirement that fails, so one overclaim is reported once.
+    """
+    from conformance.adapter import Rejected
+
+    try:
+        return session.submit(document)  # type: ignore[attr-defined]
+    except Rejected as answer:
+        inconclusive(f"the SUT rejected a valid {category} document ({answer.reason or 'no reason given'}) "
+                     f"although it declares that it accepts {category}; see EHDS-GEN-001")
+
+
 class AuditorView:
     """The access log as the auditor reads it, for checks about the log's *content*.
 

@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conformance.adapter import PRIORITY_CATEGORIES, Capability, NotFound
+from conformance.checks import submit_declared
 
 
 @pytest.mark.requirement("EHDS-INT-002")
@@ -36,7 +37,7 @@ def test_documents_are_discoverable_by_patient_and_type(sut, sut_description, ac
     categories = sorted(chosen & set(sut_description.consumes) or {"patient-summary"})
     hp = sut.login(accounts.hp)
     patient = new_patient()
-    filed = {c: hp.submit(documents.valid(c, patient)).document_id for c in categories}
+    filed = {c: submit_declared(hp, documents.valid(c, patient), c).document_id for c in categories}
     pid = hp.find_patient(patient.identifier)
     everything = {d.document_id: d for d in hp.list_documents(pid)}
     assert set(filed.values()) <= set(everything), (

@@ -52,6 +52,7 @@ MUTANTS: dict[str, Mutant] = dict([
     _m("ignores_category_filter", "EHDS-INT-003", "a search by document type returns every document"),
     _m("find_patient_ignores_system", "EHDS-INT-002", "patient lookup ignores the identifier system"),
     _m("log_copies_payload", "EHDS-LOG-014", "log entries carry the clinical document served (a SHOULD)"),
+    _m("overclaims_imaging", "EHDS-GEN-001", "declares imaging but rejects every imaging document"),
     _m("hangs_on_fetch", None, "fetch never returns: checks that fetch get an error verdict"),
     _m("crashes_on_submit", None, "submit raises RuntimeError: checks that submit get an error verdict"),
 ])

@@ -165,6 +165,7 @@ def test_the_reference_gets_every_aspect_right(reference):
 CATALOGUE_ONLY: frozenset[str] = frozenset({
     "auditor_cannot_read_log",  # the scenario reads the log as the auditor
     "ignores_category_filter", "find_patient_ignores_system", "log_copies_payload",
+    "overclaims_imaging",  # the scenario submits no imaging document
 })
 
 

@@ -53,6 +53,9 @@ MUTANTS: dict[str, Mutant] = dict([
     _m("find_patient_ignores_system", "EHDS-INT-002", "patient lookup ignores the identifier system"),
     _m("log_copies_payload", "EHDS-LOG-014", "log entries carry the clinical document served (a SHOULD)"),
     _m("overclaims_imaging", "EHDS-GEN-001", "declares imaging but rejects every imaging document"),
+    _m("partial_export", "EHDS-INT-011", "the full export for system replacement omits the oldest document"),
+    _m("reformats_cda", "XB-006", "a received CDA is pretty-printed on storage: the original bytes are lost"),
+    _m("drops_secondary_identifiers", "FR-001", "only the Patient's first identifier is kept: the INS is lost"),
     _m("hangs_on_fetch", None, "fetch never returns: checks that fetch get an error verdict"),
     _m("crashes_on_submit", None, "submit raises RuntimeError: checks that submit get an error verdict"),
 ])
@@ -72,7 +75,13 @@ COLLATERAL: dict[str, dict[str, str]] = {
     },
 }
 
+#: Mutants whose requirement is not in the default profile (ehds-core): the profile to run them with.
+PROFILE_FOR: dict[str, str] = {
+    "reformats_cda": "fr-sesali",
+    "drops_secondary_identifiers": "fr-sesali",
+}
+
 #: Mutants whose expected outcome is an *error* verdict on the checks using the broken call.
 ERROR_MUTANTS: frozenset[str] = frozenset(name for name, m in MUTANTS.items() if m.requirement is None)
 
-__all__ = ["COLLATERAL", "ERROR_MUTANTS", "MUTANTS", "Mutant"]
+__all__ = ["COLLATERAL", "ERROR_MUTANTS", "MUTANTS", "PROFILE_FOR", "Mutant"]

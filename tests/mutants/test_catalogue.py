@@ -4,10 +4,11 @@ requirement and by nothing else.
 A few mutants cannot help breaking a second requirement by nature (tests/mutants COLLATERAL
 lists each with its reason, e.g. a time without offset is no valid FHIR instant either).
 
-Runs the whole shipped suite (`conformance run`, profile ehds-core) against each mutant
-of the catalogue (tests/mutants/__init__.py). A mutant breaking requirement R must give R
-the verdict `fail` and no other requirement `fail` or `error`. The crashing and hanging
-mutants must give `error` verdicts (never `fail`) and the run must complete.
+Runs the whole shipped suite (`conformance run`, profile ehds-core, or the one PROFILE_FOR names for
+a mutant of a national requirement) against each mutant of the catalogue (tests/mutants/__init__.py).
+A mutant breaking requirement R must give R the verdict `fail` and no other requirement `fail` or
+`error`. The crashing and hanging mutants must give `error` verdicts (never `fail`) and the run must
+complete.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.mutants import COLLATERAL, ERROR_MUTANTS, MUTANTS
+from tests.mutants import COLLATERAL, ERROR_MUTANTS, MUTANTS, PROFILE_FOR
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,7 +46,8 @@ def run_report(factory: str, report_dir: Path, *extra: str) -> dict:
 @pytest.mark.parametrize("name", sorted(set(MUTANTS) - ERROR_MUTANTS))
 def test_mutant_is_caught_by_its_requirement_only(name: str, tmp_path: Path) -> None:
     mutant = MUTANTS[name]
-    verdicts = run_against(mutant.factory, tmp_path)
+    profile = ("--profile", PROFILE_FOR[name]) if name in PROFILE_FOR else ()
+    verdicts = run_against(mutant.factory, tmp_path, *profile)
     assert verdicts[mutant.requirement] == "fail", (
         f"{name} ({mutant.description}) was not caught: {mutant.requirement} is {verdicts[mutant.requirement]}")
     allowed = {mutant.requirement, *COLLATERAL.get(name, {})}

@@ -52,6 +52,9 @@ class Capability(str, enum.Enum):
     EMERGENCY_ACCESS = "emergency-access"  # Art 11(5) override
     PATIENT_ACCESS = "patient-access"  # the patient reads their own access log (Art 9)
     HTTP = "http"  # reached over HTTP (enables transport/token checks)
+    # the data holder exports every document of a patient (Session.export_all) so the system can be
+    # replaced without losing data (EHDS-INT-011)
+    FULL_EXPORT = "full-export"
 
 
 class ActorKind(str, enum.Enum):
@@ -172,7 +175,20 @@ class NotSupported(AdapterAnswer):
 
 @runtime_checkable
 class Session(Protocol):
-    """What one logged-in actor can do."""
+    """What one logged-in actor can do.
+
+    Optional method (not part of the protocol, so existing adapters stay valid), offered
+    when the SUT declares :attr:`Capability.FULL_EXPORT`:
+
+    ``export_all(patient_id) -> list[dict]``
+        Every document the system holds for the patient, each exactly once, as FHIR
+        document Bundles (a CDA document as the Bundle wrapping it, as ``fetch`` returns
+        it): the complete export that lets the system be replaced without losing data
+        (EHDS-INT-011). It is done on the data holder's behalf, so the checks call it as
+        the ``auditor`` test account; restrictions (Art 8) do not thin it out, because they
+        bind health professionals' access, not the data holder's migration. Raise Denied
+        for actors who may not export, NotSupported when the SUT cannot.
+    """
 
     actor: Actor
 

@@ -54,6 +54,7 @@ MUTANTS: dict[str, Mutant] = dict([
     _m("log_copies_payload", "EHDS-LOG-014", "log entries carry the clinical document served (a SHOULD)"),
     _m("overclaims_imaging", "EHDS-GEN-001", "declares imaging but rejects every imaging document"),
     _m("partial_export", "EHDS-INT-011", "the full export for system replacement omits the oldest document"),
+    _m("partial_export", "EHDS-INT-011", "the full export for system replacement omits the oldest document"),
     _m("reformats_cda", "XB-006", "a received CDA is pretty-printed on storage: the original bytes are lost"),
     _m("drops_secondary_identifiers", "FR-001", "only the Patient's first identifier is kept: the INS is lost"),
     _m("hangs_on_fetch", None, "fetch never returns: checks that fetch get an error verdict"),

@@ -3,7 +3,7 @@
 This is the shape every adapter has (a vendor's too): ``describe()`` says what the
 system offers, ``test_accounts()`` hands out the sandbox identities, ``login()``
 turns an :class:`~conformance.adapter.Actor` into a session or raises ``Denied``, and
-the session's six methods each call the system once and translate its answer.
+the session's six methods (and the optional ``export_all``) each call the system once and translate its answer.
 Here the translation is trivial because the service already speaks the contract's
 types; a vendor's adapter would call its REST API or SDK instead.
 """
@@ -59,6 +59,9 @@ class ReferenceSession:
 
     def restrict(self, patient_id: str, restriction: Restriction) -> None:
         self._ehr.restrict(self._principal, patient_id, restriction)
+
+    def export_all(self, patient_id: str) -> list[dict[str, Any]]:
+        return self._ehr.export_all(self._principal, patient_id)
 
 
 class ReferenceAdapter:

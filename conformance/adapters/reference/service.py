@@ -18,7 +18,8 @@ contract's exceptions (:class:`~conformance.adapter.Denied`, ``Rejected``,
 
 Each rule is a small overridable method (``authenticate``, ``is_permitted``,
 ``check_emergency_purpose``, ``withholds``, ``visible_documents``,
-``validate_document``, ``export_document``, ``build_audit_event``, ``log_access``)
+``validate_document``, ``export_document``, ``exportable_documents``, ``build_audit_event``,
+``log_access``)
 so that a deliberately broken EHR (``tests/mutants/``) differs from this one in
 exactly one method, and a vendor copying this file sees each rule on its own.
 
@@ -86,7 +87,7 @@ CATEGORY_DETAIL = "ehds-priority-category"
 ORIGIN_DETAIL = "ehds-data-origin"
 
 #: Operations access control knows about (see :meth:`ReferenceEHR.is_permitted`).
-ACTIONS = ("submit", "find-patient", "list", "fetch", "read-log", "restrict")
+ACTIONS = ("submit", "find-patient", "list", "fetch", "read-log", "restrict", "export-all")
 
 #: Outcome codes of AuditEvent.outcome.
 SUCCESS, MINOR_FAILURE = "0", "4"
@@ -320,7 +321,10 @@ class ReferenceEHR:
         Health professionals: submit, find patients, list and fetch (their own
         organisation's or others': EHDS is about sharing). Patients: everything on
         their own record except submitting, including reading their access log (Art 9)
-        and restricting access (Art 8). Auditors: find patients and read any access log.
+        and restricting access (Art 8). Auditors: find patients and read any access log;
+        the auditor account also stands for the data holder in the complete export for
+        system replacement (``export-all``, EHDS-INT-011): not a care access, so no
+        health professional or patient may do it.
         """
         kind = principal.kind
         if kind is ActorKind.HEALTH_PROFESSIONAL:
@@ -329,7 +333,7 @@ class ReferenceEHR:
             return action in ("find-patient", "list", "fetch", "read-log", "restrict") and \
                 patient_id is not None and patient_id == principal.patient_id
         if kind is ActorKind.AUDITOR:
-            return action in ("find-patient", "read-log")
+            return action in ("find-patient", "read-log", "export-all")
         return False
 
     def authorize(self, principal: Principal, action: str, patient: PatientRow | None,
@@ -480,6 +484,14 @@ class ReferenceEHR:
             category=document.category, title=document.title, date=document.date,
             origin_identifier=document.origin_identifier, origin_name=document.origin_name,
             timestamp=document.stored)
+
+    def exportable_documents(self, patient_id: str) -> list[DocumentRow]:
+        """Everything held for the patient, oldest first, for the complete export (EHDS-INT-011).
+
+        No restriction applies: a restriction (Art 8) binds health professionals' access, while
+        this export moves the whole record to the system that replaces this one.
+        """
+        return self.store.documents(patient_id)
 
     # =================================================================================
     # The access log (Annex II 3.2, Art 9, Art 11(5))
@@ -738,6 +750,18 @@ class ReferenceEHR:
         self.log_access(AccessEvent("read", principal, patient, documents=(chosen,), emergency_purpose=purpose,
                                     recorded=self.clock()))
         return bundle
+
+    def export_all(self, principal: Principal, patient_id: str) -> list[dict[str, Any]]:
+        """Every document of the patient as FHIR document Bundles (CDA wrapped unchanged), each once,
+        for system replacement (EHDS-INT-011); the data holder only (the auditor account). Logged as a
+        read of every document exported."""
+        patient = self._patient(patient_id)
+        self.authorize(principal, "export-all", patient)
+        docs = self.exportable_documents(patient.id)
+        bundles = [self.export_document(d) for d in docs]
+        self.log_access(AccessEvent("read", principal, patient, documents=tuple(docs),
+                                    query=f"Patient/{patient.id}/$everything", recorded=self.clock()))
+        return bundles
 
     def fetch_by_id(self, principal: Principal, document_id: str, *,
                     emergency_purpose: str | None = None) -> dict[str, Any]:

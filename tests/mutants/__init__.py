@@ -54,9 +54,9 @@ MUTANTS: dict[str, Mutant] = dict([
     _m("log_copies_payload", "EHDS-LOG-014", "log entries carry the clinical document served (a SHOULD)"),
     _m("overclaims_imaging", "EHDS-GEN-001", "declares imaging but rejects every imaging document"),
     _m("partial_export", "EHDS-INT-011", "the full export for system replacement omits the oldest document"),
-    _m("partial_export", "EHDS-INT-011", "the full export for system replacement omits the oldest document"),
     _m("reformats_cda", "XB-006", "a received CDA is pretty-printed on storage: the original bytes are lost"),
     _m("drops_secondary_identifiers", "FR-001", "only the Patient's first identifier is kept: the INS is lost"),
+    _m("exports_first_identifier_only", "FR-001", "the INS is stored (found by INS) but not in the export"),
     _m("hangs_on_fetch", None, "fetch never returns: checks that fetch get an error verdict"),
     _m("crashes_on_submit", None, "submit raises RuntimeError: checks that submit get an error verdict"),
 ])
@@ -80,6 +80,7 @@ COLLATERAL: dict[str, dict[str, str]] = {
 PROFILE_FOR: dict[str, str] = {
     "reformats_cda": "fr-sesali",
     "drops_secondary_identifiers": "fr-sesali",
+    "exports_first_identifier_only": "fr-sesali",
 }
 
 #: Mutants whose expected outcome is an *error* verdict on the checks using the broken call.

@@ -167,8 +167,8 @@ CATALOGUE_ONLY: frozenset[str] = frozenset({
     "ignores_category_filter", "find_patient_ignores_system", "log_copies_payload",
     "overclaims_imaging",  # the scenario submits no imaging document
     "partial_export",  # the scenario makes no full export
-    "partial_export",  # the scenario makes no full export
-    "reformats_cda", "drops_secondary_identifiers",  # fr-sesali requirements (XB-006, FR-001)
+    # fr-sesali requirements (XB-006, FR-001):
+    "reformats_cda", "drops_secondary_identifiers", "exports_first_identifier_only",
 })
 
 

@@ -18,6 +18,8 @@ contract                      HTTP
                               with a document id: ``GET [base]/Bundle/<id>``
 ``access_log(p)``             ``GET [base]/AuditEvent?patient=p`` (all pages)
 ``restrict(p, r)``            ``POST [base]/Consent`` (deny provisions)
+``export_all(p)``             ``GET [base]/Patient/p/$everything``: a searchset of the patient's
+                              document Bundles (all pages; optional, Capability.FULL_EXPORT)
 ============================  ===============================================================
 
 Answers: 401/403 -> Denied, 404 -> NotFound, 400/409/413/415/422 -> Rejected,
@@ -668,10 +670,11 @@ class FhirSession:
     def _emergency(purpose: str | None) -> dict[str, str]:
         return {} if purpose is None else {EMERGENCY_HEADER: urllib.parse.quote(purpose, safe="")}
 
-    def _search(self, resource_type: str, params: list[tuple[str, str]], headers: Mapping[str, str] | None = None
-                ) -> list[dict[str, Any]]:
+    def _search(self, resource_type: str, params: list[tuple[str, str]], headers: Mapping[str, str] | None = None,
+                *, start: str | None = None) -> list[dict[str, Any]]:
+        """Every `resource_type` entry of a search (``start``: another first path, e.g. an operation)."""
         found: list[dict[str, Any]] = []
-        path: str | None = resource_type
+        path: str | None = start or resource_type
         query: Any = params
         for _ in range(MAX_PAGES):
             if path is None:
@@ -743,6 +746,9 @@ class FhirSession:
 
     def access_log(self, patient_id: str) -> list[dict[str, Any]]:
         return self._search("AuditEvent", [("patient", patient_id), ("_count", "1000")])
+
+    def export_all(self, patient_id: str) -> list[dict[str, Any]]:
+        return self._search("Bundle", [], start=f"Patient/{urllib.parse.quote(patient_id, safe='')}/$everything")
 
     def restrict(self, patient_id: str, restriction: Restriction) -> None:
         unknown = sorted(set(restriction.categories) - set(CATEGORY_LOINC))

@@ -202,6 +202,19 @@ def add_routes(app: FastAPI, gw: Gateway, *, product: str, version: str, vendor:
                                 emergency_purpose=_emergency(request))
         return fhir_response(bundle)
 
+    @app.get("/fhir/Patient/{pid}/$everything")
+    async def patient_everything(pid: str, request: Request) -> Response:
+        """The complete export for system replacement (EHDS-INT-011): every document Bundle of the patient."""
+        _check_id(pid, "Patient id")
+        caller = await gw.caller(request, "Patient", "r", patient_id=pid, action="export-all")
+        bundles = await _service(gw, caller, request, gw.service.export_all, caller.principal, pid)
+        entries = [{**({"fullUrl": ident} if isinstance(ident := (b.get("identifier") or {}).get("value"), str)
+                       and ident.startswith("urn:") else {}), "resource": b, "search": {"mode": "match"}}
+                   for b in bundles]
+        return fhir_response({"resourceType": "Bundle", "type": "searchset", "total": len(entries),
+                              "link": [{"relation": "self", "url": str(request.url)}],
+                              **({"entry": entries} if entries else {})})
+
     @app.get("/fhir/Bundle/{doc_id}")
     async def bundle_read(doc_id: str, request: Request) -> Response:
         _check_id(doc_id, "Bundle id")

@@ -14,7 +14,14 @@ from conformance.issues import ValidationIssue
 
 from .catalog import SCHEMAS, SCHEMATRONS, choose_schema, choose_schematrons
 from .safexml import DEFAULT_MAX_BYTES, UnsafeXml, parse_untrusted
-from .validate import compiled_schematron, looks_like_cda, run_schematron, validate_document, validate_tree
+from .validate import (
+    cda_in_bundle,
+    compiled_schematron,
+    looks_like_cda,
+    run_schematron,
+    validate_document,
+    validate_tree,
+)
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -25,6 +32,7 @@ __all__ = [
     "choose_schema",
     "choose_schematrons",
     "compiled_schematron",
+    "cda_in_bundle",
     "looks_like_cda",
     "parse_untrusted",
     "run_schematron",

@@ -219,3 +219,26 @@ def looks_like_cda(data: bytes) -> bool:
             pos = m.end()
             continue
         return m.group(2) == b"ClinicalDocument"
+
+
+def cda_in_bundle(bundle: dict) -> list[bytes]:
+    """The CDA documents a FHIR Bundle carries (Binary resources and DocumentReference attachments,
+    base64-decoded), in entry order. How an EHR hands back a CDA document through a FHIR export."""
+    import base64
+
+    found: list[bytes] = []
+    for entry in bundle.get("entry") or []:
+        res = (entry.get("resource") or {}) if isinstance(entry, dict) else {}
+        blobs = [res.get("data")] if res.get("resourceType") == "Binary" else []
+        if res.get("resourceType") == "DocumentReference":
+            blobs += [(c.get("attachment") or {}).get("data") for c in res.get("content") or []]
+        for blob in blobs:
+            if not isinstance(blob, str):
+                continue
+            try:
+                raw = base64.b64decode(blob, validate=True)
+            except ValueError:
+                continue
+            if looks_like_cda(raw):
+                found.append(raw)
+    return found

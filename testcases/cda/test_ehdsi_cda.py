@@ -9,13 +9,12 @@ Validity is judged by conformance.cda (eHDSI schema + Schematron, offline).
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 import pytest
 
 from conformance.adapter import Capability, NotFound, Rejected
-from conformance.cda import looks_like_cda, validate_document
+from conformance.cda import cda_in_bundle, validate_document
 from conformance.cda.documents import broken_patient_summary, ehdsi_patient_summary
 from conformance.errors import HarnessError
 
@@ -97,28 +96,6 @@ def test_hostile_xml_is_refused_and_nothing_stored(kind, sut, accounts, new_pati
         "CDA never needs a DTD, and entity declarations enable XXE and entity-expansion attacks")
 
 
-def _cda_payloads(bundle: dict[str, Any]) -> list[bytes]:
-    """CDA documents carried in a FHIR export: Binary resources and DocumentReference attachments."""
-    found: list[bytes] = []
-    for entry in bundle.get("entry", []) or []:
-        res = entry.get("resource", {}) if isinstance(entry, dict) else {}
-        blobs = []
-        if res.get("resourceType") == "Binary":
-            blobs.append(res.get("data"))
-        if res.get("resourceType") == "DocumentReference":
-            blobs += [(c.get("attachment") or {}).get("data") for c in res.get("content", []) or []]
-        for blob in blobs:
-            if not isinstance(blob, str):
-                continue
-            try:
-                raw = base64.b64decode(blob, validate=True)
-            except ValueError:
-                continue
-            if looks_like_cda(raw):
-                found.append(raw)
-    return found
-
-
 @pytest.mark.requirement("XB-005")
 @pytest.mark.capability(Capability.CDA, Capability.SUBMIT, Capability.EXPORT)
 def test_exported_cda_validates_against_ehdsi_schema_and_schematron(sut, accounts, new_patient, evidence):
@@ -126,7 +103,7 @@ def test_exported_cda_validates_against_ehdsi_schema_and_schematron(sut, account
     patient = new_patient()
     receipt = hp.submit(_valid_ps(patient))
     bundle = hp.fetch(receipt.patient_id, CATEGORY, document_id=receipt.document_id)
-    payloads = _cda_payloads(bundle)
+    payloads = cda_in_bundle(bundle)
     evidence.note(f"export of document {receipt.document_id} carries {len(payloads)} CDA document(s)")
     assert payloads, ("the SUT declares CDA but its export of an eHDSI patient summary carries no CDA document "
                       "(no Binary or DocumentReference attachment with a ClinicalDocument)")

@@ -10,7 +10,6 @@ a CDA document carried in the export. Nothing else may be exported for the fresh
 
 from __future__ import annotations
 
-import base64
 from collections import Counter
 from typing import Any
 
@@ -19,6 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conformance.adapter import PRIORITY_CATEGORIES, Capability, Denied, NotSupported
+from conformance.cda import cda_in_bundle
 from conformance.checks import inconclusive, submit_declared
 from conformance.errors import HarnessError
 
@@ -56,27 +56,11 @@ def _cda_facts(data: bytes) -> tuple[str, frozenset[str]] | None:
     return key, frozenset({code.get("code")} if code is not None and code.get("code") else ())
 
 
-def _cda_payloads(bundle: dict[str, Any]) -> list[bytes]:
-    found = []
-    for entry in bundle.get("entry") or []:
-        res = (entry or {}).get("resource") or {}
-        blobs = [res.get("data")] if res.get("resourceType") == "Binary" else []
-        if res.get("resourceType") == "DocumentReference":
-            blobs += [(c.get("attachment") or {}).get("data") for c in res.get("content") or []]
-        for blob in blobs:
-            if isinstance(blob, str):
-                try:
-                    found.append(base64.b64decode(blob, validate=True))
-                except ValueError:
-                    continue
-    return found
-
-
 def _exported_facts(bundle: Any) -> tuple[Key, frozenset[str]]:
     """What identifies one exported document and its meaning (key, type codes)."""
     if not isinstance(bundle, dict):
         return ("unreadable", type(bundle).__name__), frozenset()
-    for data in _cda_payloads(bundle):
+    for data in cda_in_bundle(bundle):
         facts = _cda_facts(data)
         if facts:
             return ("cda", facts[0]), facts[1]

@@ -14,7 +14,6 @@ pretty-prints the XML on storage loses the original.
 
 from __future__ import annotations
 
-import base64
 import copy
 import hashlib
 from typing import Any
@@ -25,7 +24,7 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from conformance.adapter import Capability, NotFound, Rejected
-from conformance.cda import looks_like_cda, validate_document
+from conformance.cda import cda_in_bundle, validate_document
 from conformance.cda.documents import ehdsi_patient_summary
 from conformance.documents import composition, resolve, resources
 from conformance.errors import HarnessError
@@ -132,25 +131,6 @@ def _formatted(data: bytes, *, indent: bool, declaration: str, crlf: bool, trail
     return out + (b"\r\n" if crlf else b"\n") if trailing else out
 
 
-def _cda_payloads(bundle: dict[str, Any]) -> list[bytes]:
-    """CDA documents carried in a FHIR export: Binary resources and DocumentReference attachments."""
-    found: list[bytes] = []
-    for res in resources(bundle):
-        blobs = [res.get("data")] if res.get("resourceType") == "Binary" else []
-        if res.get("resourceType") == "DocumentReference":
-            blobs += [(c.get("attachment") or {}).get("data") for c in res.get("content") or []]
-        for blob in blobs:
-            if not isinstance(blob, str):
-                continue
-            try:
-                raw = base64.b64decode(blob, validate=True)
-            except ValueError:
-                continue
-            if looks_like_cda(raw):
-                found.append(raw)
-    return found
-
-
 def _first_difference(a: bytes, b: bytes) -> str:
     n = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
     return f"first difference at byte {n}: sent {a[n:n + 40]!r}, got {b[n:n + 40]!r} ({len(a)} vs {len(b)} bytes)"
@@ -178,7 +158,7 @@ def test_received_cda_is_returned_byte_for_byte(sut, accounts, new_patient, evid
         except Rejected as exc:
             raise AssertionError(f"a valid eHDSI patient summary ({fmt}) was rejected: {exc.reason[:500]}") from None
         exported = hp.fetch(receipt.patient_id, CATEGORY, document_id=receipt.document_id)
-        payloads = _cda_payloads(exported)
+        payloads = cda_in_bundle(exported)
         evidence.note(f"export of {receipt.document_id} carries {len(payloads)} CDA document(s), sha256 "
                       f"{[hashlib.sha256(p).hexdigest() for p in payloads]}")
         assert payloads, ("the export of a received eHDSI CDA carries no CDA document (no Binary or "

@@ -93,7 +93,7 @@ def test_export_that_loses_meaning_is_caught_by_int_008(tmp_path: Path) -> None:
 
 def test_same_seed_same_verdicts_and_evidence(tmp_path: Path) -> None:
     args = ("--adapter", CATEGORY_MUTANTS["accepts_broken_invariants"].factory, "-k",
-            "categories and (patient_summary or laboratory)", "--pytest-arg=--patient-namespace=SAME")
+            "categories and (patient_summary or laboratory)", "--patient-namespace", "SAME")
     first, second = run(tmp_path, "one", *args), run(tmp_path, "two", *args)
 
     def comparable(report: dict[str, Any]) -> dict[str, Any]:

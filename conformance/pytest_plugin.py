@@ -84,6 +84,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "requirement(*ids): the requirement ids this check verifies")
     config.addinivalue_line("markers", "capability(*caps): SUT capabilities this check needs (else not-applicable)")
+    config.addinivalue_line("markers", "category(*ids): priority categories the SUT must handle for this check "
+                                       "(else not-applicable: a legitimate exclusion)")
     _activate_hypothesis_settings(config)
     config.stash[_state_key] = _State()
     config.pluginmanager.register(_OutcomeCollector(config), "conformance-outcomes")
@@ -286,6 +288,10 @@ def _capabilities_needed(item: pytest.Item) -> list[str]:
     return caps
 
 
+def _categories_needed(item: pytest.Item) -> list[str]:
+    return [str(c) for mark in item.iter_markers("category") for c in mark.args]
+
+
 _drain_key = pytest.StashKey[Callable[[], list[dict[str, Any]]]]()
 
 
@@ -309,6 +315,11 @@ def _conformance_check(request: pytest.FixtureRequest) -> None:
     missing = [c for c in _capabilities_needed(item) if c not in declared]
     if missing:
         not_applicable(f"the SUT does not declare capability {', '.join(missing)}")
+    for cat in _categories_needed(item):
+        if cat not in description.consumes and description.consumes:
+            not_applicable(f"the SUT does not declare that it accepts {cat} documents")
+        if cat not in description.produces and description.produces:
+            not_applicable(f"the SUT does not declare that it exports {cat} documents")
     profile = state.profile
     if profile is not None:
         reasons = [applies(profile.requirement(r), state.sut) for r in _requirement_ids(item)

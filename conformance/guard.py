@@ -48,7 +48,6 @@ def _call_with_limit(trip: _Trip, label: str, timeout: float, fn: Callable[..., 
     except AdapterAnswer:
         raise
     except Exception as exc:  # AssertionError included: an assert in *adapter* code is a crash, not a verdict
-
         raise AdapterError(f"{label} raised {type(exc).__name__}: {exc}") from exc
 
 

@@ -4,8 +4,8 @@ requirement and by nothing else.
 A few mutants cannot help breaking a second requirement by nature (tests/mutants COLLATERAL
 lists each with its reason, e.g. a time without offset is no valid FHIR instant either).
 
-Runs the whole shipped suite (`conformance run`, profile ehds-core, or the one PROFILE_FOR names for
-a mutant of a national requirement) against each mutant of the catalogue (tests/mutants/__init__.py).
+Runs the whole shipped suite (`conformance run` in this process, tests/mutants/runner.py; profile
+ehds-core, or the one PROFILE_FOR names for a mutant of a national requirement) against each mutant of the catalogue (tests/mutants/__init__.py).
 A mutant breaking requirement R must give R the verdict `fail` and no other requirement `fail` or
 `error`. The crashing and hanging mutants must give `error` verdicts (never `fail`) and the run must
 complete.
@@ -13,34 +13,16 @@ complete.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.mutants import COLLATERAL, ERROR_MUTANTS, MUTANTS, PROFILE_FOR
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.mutants.runner import run_report, verdicts_of
 
 
 def run_against(factory: str, report_dir: Path, *extra: str) -> dict[str, str]:
-    return {row["id"]: row["verdict"] for row in run_report(factory, report_dir, *extra)["requirements"]}
-
-
-def run_report(factory: str, report_dir: Path, *extra: str) -> dict:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    result = subprocess.run(
-        [sys.executable, "-m", "conformance.cli", "run", "--adapter", factory, "--report-dir", str(report_dir),
-         "--run-id", "run", *extra],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
-    )
-    assert result.returncode in (0, 1, 3), (
-        f"the run against {factory} did not complete (exit {result.returncode}):\n"
-        + result.stdout[-3000:] + result.stderr[-3000:])
-    return json.loads((report_dir / "run" / "report.json").read_text())
+    return verdicts_of(run_report(factory, report_dir, *extra))
 
 
 @pytest.mark.parametrize("name", sorted(set(MUTANTS) - ERROR_MUTANTS))
@@ -58,7 +40,7 @@ def test_mutant_is_caught_by_its_requirement_only(name: str, tmp_path: Path) -> 
 @pytest.mark.parametrize("name", sorted(ERROR_MUTANTS))
 def test_crashing_or_hanging_adapter_gives_errors_not_a_crashed_run(name: str, tmp_path: Path) -> None:
     report = run_report(MUTANTS[name].factory, tmp_path, "--adapter-timeout", "2")
-    verdicts = {row["id"]: row["verdict"] for row in report["requirements"]}
+    verdicts = verdicts_of(report)
     errors = sorted(rid for rid, v in verdicts.items() if v == "error")
     fails = sorted(rid for rid, v in verdicts.items() if v == "fail")
     assert errors, f"{name}: no requirement got an error verdict"

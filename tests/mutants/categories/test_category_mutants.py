@@ -1,4 +1,5 @@
-"""Must-show for the priority categories, through real `conformance run` invocations:
+"""Must-show for the priority categories, through real `conformance run` invocations (in this
+process: tests/mutants/runner.py):
 
 * the reference EHR passes every category check, under a profile combining the six category
   profiles (so PS-002, EP-002, ED-002, LAB-001/002, HDR-001/002 run too);
@@ -10,18 +11,13 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.mutants.categories import CATEGORY_MUTANTS, EXPORT_MUTANTS
-
-ROOT = Path(__file__).resolve().parents[3]
+from tests.mutants.runner import run_report
 CATEGORY_PROFILES = ["ehds-patient-summary", "ehds-eprescription", "ehds-edispensation", "ehds-laboratory",
                      "ehds-imaging", "ehds-discharge"]
 ALL_CATEGORIES = f"""id: all-categories
@@ -34,13 +30,8 @@ requirements: []
 """
 
 
-def run(tmp_path: Path, name: str, *args: str) -> dict[str, Any]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    result = subprocess.run(
-        [sys.executable, "-m", "conformance.cli", "run", "--report-dir", str(tmp_path), "--run-id", name, *args],
-        check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
-    assert result.returncode in (0, 1), result.stdout[-3000:] + result.stderr[-3000:]
-    return json.loads((tmp_path / name / "report.json").read_text())
+def run(tmp_path: Path, name: str, *args: str, adapter: str = "reference") -> dict[str, Any]:
+    return run_report(adapter, tmp_path, *args, run_id=name, exit_codes=(0, 1))
 
 
 def _checks(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -66,7 +57,7 @@ def test_reference_ehr_passes_every_category_check(tmp_path: Path) -> None:
 @pytest.mark.parametrize("name", sorted(CATEGORY_MUTANTS))
 def test_mutant_accepting_one_kind_is_caught_by_int_012(name: str, tmp_path: Path) -> None:
     mutant = CATEGORY_MUTANTS[name]
-    report = run(tmp_path, name, "--adapter", mutant.factory, "-k", "categories and invalid")
+    report = run(tmp_path, name, "-k", "categories and invalid", adapter=mutant.factory)
     verdicts = {row["id"]: row["verdict"] for row in report["requirements"]}
     assert verdicts[mutant.requirement] == "fail", verdicts[mutant.requirement]
     checks = _checks(report)
@@ -82,7 +73,7 @@ def test_mutant_accepting_one_kind_is_caught_by_int_012(name: str, tmp_path: Pat
 
 def test_export_that_loses_meaning_is_caught_by_int_008(tmp_path: Path) -> None:
     mutant = EXPORT_MUTANTS["rounds_quantities_on_export"]
-    report = run(tmp_path, "rounds", "--adapter", mutant.factory, "-k", "categories and not invalid")
+    report = run(tmp_path, "rounds", "-k", "categories and not invalid", adapter=mutant.factory)
     verdicts = {row["id"]: row["verdict"] for row in report["requirements"]}
     assert verdicts["EHDS-INT-008"] == "fail"
     assert verdicts["EHDS-INT-005"] == "pass"  # still valid documents: only the meaning changed
@@ -92,9 +83,9 @@ def test_export_that_loses_meaning_is_caught_by_int_008(tmp_path: Path) -> None:
 
 
 def test_same_seed_same_verdicts_and_evidence(tmp_path: Path) -> None:
-    args = ("--adapter", CATEGORY_MUTANTS["accepts_broken_invariants"].factory, "-k",
-            "categories and (patient-summary or laboratory)", "--patient-namespace", "SAME")
-    first, second = run(tmp_path, "one", *args), run(tmp_path, "two", *args)
+    args = ("-k", "categories and (patient-summary or laboratory)", "--patient-namespace", "SAME")
+    adapter = CATEGORY_MUTANTS["accepts_broken_invariants"].factory
+    first, second = run(tmp_path, "one", *args, adapter=adapter), run(tmp_path, "two", *args, adapter=adapter)
 
     def comparable(report: dict[str, Any]) -> dict[str, Any]:
         return {k: (c["verdict"], c["message"], c["evidence"]) for k, c in _checks(report).items()}

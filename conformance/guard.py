@@ -3,10 +3,11 @@
 Every call goes to a worker thread and is waited for with a time limit. The
 contract's answers (Denied, Rejected, NotFound, NotSupported) pass through;
 anything else raised becomes an AdapterError; a call that does not return in
-time becomes an AdapterTimeout. After one timeout the guard refuses further
-calls for the same check at once (a hung SUT would otherwise make hypothesis
-wait out every example), until `reset_trip()` is called by the plugin before
-the next check.
+time becomes an AdapterTimeout. KeyboardInterrupt and SystemExit propagate
+(a request to stop is not a fault of the SUT). After one timeout the guard
+refuses further calls for the same check at once (a hung SUT would otherwise
+make hypothesis wait out every example), until `reset_trip()` is called by the
+plugin before the next check.
 """
 
 from __future__ import annotations
@@ -48,7 +49,17 @@ def _call_with_limit(trip: _Trip, label: str, timeout: float, fn: Callable[..., 
     except AdapterAnswer:
         raise
     except Exception as exc:  # AssertionError included: an assert in *adapter* code is a crash, not a verdict
-        raise AdapterError(f"{label} raised {type(exc).__name__}: {exc}") from exc
+        raise AdapterError(f"{label} raised {type(exc).__name__}: {_text(exc)}") from exc
+    # BaseExceptions that are not Exceptions (KeyboardInterrupt, SystemExit, GeneratorExit) propagate
+    # unchanged: they ask the run to stop; they are no fault of the SUT to record as an error verdict.
+
+
+def _text(exc: BaseException) -> str:
+    """str(exc), even for an exception whose __str__ raises (it must not escape the guard)."""
+    try:
+        return str(exc)
+    except Exception as broken:  # noqa: BLE001 - any failure here is the adapter's, and is reported
+        return f"<str() of the exception raised {type(broken).__name__}>"
 
 
 class GuardedSession:

@@ -146,6 +146,8 @@ class CheckOutcome:
     message: str = ""
     evidence: list[dict[str, Any]] = field(default_factory=list)
     seed: str = ""
+    #: the check's procedure (its docstring): how it tests the requirement, shown to certifiers
+    description: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -157,6 +159,7 @@ class CheckOutcome:
             "message": self.message,
             "evidence": self.evidence,
             **({"seed": self.seed} if self.seed else {}),
+            **({"description": self.description} if self.description else {}),
         }
 
     @classmethod
@@ -170,6 +173,7 @@ class CheckOutcome:
             message=data.get("message", ""),
             evidence=list(data.get("evidence", [])),
             seed=data.get("seed", ""),
+            description=data.get("description", ""),
         )
 
 

@@ -106,3 +106,72 @@ def sut_label(doc: dict[str, Any]) -> str:
     s = doc.get("sut", {})
     text = " ".join(x for x in (s.get("product", ""), s.get("version", "")) if x) or "unnamed SUT"
     return f"{text} ({s['vendor']})" if s.get("vendor") else text
+
+
+def _reference_text(ref: Any) -> str:
+    if isinstance(ref, dict):
+        return ", ".join(str(ref[k]) for k in ("source", "section", "url") if ref.get(k))
+    if isinstance(ref, list):
+        return "; ".join(_reference_text(r) for r in ref)
+    return str(ref or "")
+
+
+def scope_view(doc: dict[str, Any]) -> dict[str, Any]:
+    """The declared scope in a fixed shape for the renderers, whatever detail the run recorded.
+
+    declared: [(name, text)]; exclusions: [{id, rule, reference, reason}] from `scope` (the rule of
+    the profile and its legal reference) or, when the run recorded none, from the not-applicable
+    rows; source: where the declaration came from.
+    """
+    scope = doc.get("scope") or {}
+    declared_raw = scope.get("declared", {k: v for k, v in scope.items()
+                                           if k not in ("exclusions", "excluded", "source")})
+    if isinstance(declared_raw, dict):
+        declared = [(str(k), ", ".join(map(str, v)) if isinstance(v, list) else str(v))
+                    for k, v in declared_raw.items() if v not in (None, "", [], {})]
+    elif isinstance(declared_raw, list):
+        declared = [("declared", ", ".join(map(str, declared_raw)))] if declared_raw else []
+    else:
+        declared = [("declared", str(declared_raw))] if declared_raw else []
+    exclusions = []
+    raw = scope.get("exclusions", scope.get("excluded"))
+    if isinstance(raw, dict):
+        raw = [{"id": k, **(v if isinstance(v, dict) else {"reason": v})} for k, v in raw.items()]
+    for item in raw or []:
+        if not isinstance(item, dict):
+            item = {"id": str(item)}
+        exclusions.append({
+            "id": str(item.get("id") or item.get("requirement") or ""),
+            "rule": str(item.get("rule") or item.get("applies_to") or ""),
+            "reference": _reference_text(item.get("reference") or item.get("references")),
+            "reason": str(item.get("reason") or item.get("why") or ""),
+        })
+    if not exclusions:
+        for row in doc.get("requirements", []):
+            if row["verdict"] == "not-applicable":
+                exclusions.append({"id": row["id"], "rule": "applies to " + ", ".join(row.get("applies_to", [])),
+                                   "reference": _reference_text(row.get("references")), "reason": row.get("reason", "")})
+    source = scope.get("source", "")
+    return {"declared": declared, "exclusions": exclusions,
+            "source": _reference_text(source) if not isinstance(source, str) else source}
+
+
+def blocker_lines(doc: dict[str, Any]) -> list[str]:
+    """The SHALL requirements that keep the run from being conformant, one line each."""
+    c = doc["conclusion"]
+    out = []
+    for key, what in (("failed", "failed"), ("errors", "could not be decided"), ("not_tested", "not tested")):
+        for b in c.get(key, []):
+            out.append(f"{b['id']} {what}" + (f": {b['reason']}" if b.get("reason") else ""))
+    return out
+
+
+def conclusion_text(doc: dict[str, Any]) -> str:
+    """The conclusion as plain text: label, explanation, blockers (what junit.xml and the TestReport carry)."""
+    c = doc["conclusion"]
+    lines = [f"Conclusion: {c['label']}", c["explanation"]]
+    blockers = blocker_lines(doc)
+    if blockers:
+        lines.append("Blocking SHALL requirements:")
+        lines += [f"- {b}" for b in blockers]
+    return "\n".join(lines)

@@ -149,7 +149,9 @@ def scope_view(doc: dict[str, Any]) -> dict[str, Any]:
     if not exclusions:
         for row in doc.get("requirements", []):
             if row["verdict"] == "not-applicable":
-                exclusions.append({"id": row["id"], "rule": "applies to " + ", ".join(row.get("applies_to", [])),
+                applies = row.get("applies_to", [])
+                rule = "applies to " + ", ".join(applies) if applies and applies != ["all"] else "(not recorded by the run)"
+                exclusions.append({"id": row["id"], "rule": rule,
                                    "reference": _reference_text(row.get("references")), "reason": row.get("reason", "")})
     source = scope.get("source", "")
     return {"declared": declared, "exclusions": exclusions,

@@ -111,6 +111,8 @@ class Profile:
     path: str = ""
     sha256: str = ""
     fhir_packages: tuple[str, ...] = ()
+    #: applicability rules (profile `scope:`, parents' rules included): {"mandatory": [...], "exclusions": [...]}
+    scope: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def requirement(self, rid: str) -> Requirement:
         for r in self.requirements:
@@ -146,7 +148,7 @@ class CheckOutcome:
     message: str = ""
     evidence: list[dict[str, Any]] = field(default_factory=list)
     seed: str = ""
-    #: the check's procedure (its docstring): how it tests the requirement, shown to certifiers
+    #: the check's procedure (its docstring): what it does, observes, and why that decides the requirement
     description: str = ""
 
     def to_json(self) -> dict[str, Any]:

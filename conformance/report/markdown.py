@@ -45,11 +45,19 @@ def render_markdown(doc: dict[str, Any]) -> str:
             out.append(f"- … and {len(blockers) - MAX_ROWS} more (see report.html)")
         out.append("")
     scope = scope_view(doc)
-    if scope["exclusions"]:
-        out += [f"<details><summary>Excluded by the declared scope ({len(scope['exclusions'])})</summary>", ""]
-        for e in scope["exclusions"][:MAX_ROWS]:
+    if scope["missing_mandatory"]:
+        out += [f"**Mandatory capabilities not declared** ({len(scope['missing_mandatory'])}):", ""]
+        out += [f"- `{cell(m['capability'])}`: {cell(m['id'])} {cell(m['rule'], 200)}"
+                + (f" ({cell(m['reference'], 200)})" if m["reference"] else "") for m in scope["missing_mandatory"]]
+        out.append("")
+    if scope["exclusions"] or scope["not_applicable"]:
+        out += [f"<details><summary>Excluded by the declared scope ({len(scope['not_applicable'])} "
+                "requirement(s))</summary>", ""]
+        for e in scope["exclusions"]:
             ref = f" ({cell(e['reference'], 200)})" if e["reference"] else ""
-            out.append(f"- `{cell(e['id'])}`: {cell(e['reason'] or e['rule'], 200)}{ref}")
+            out.append(f"- rule {cell(e['id'])}: {cell(e['rule'], 200)}{ref}; excluded: {cell(e['excluded'])}")
+        for n in scope["not_applicable"][:MAX_ROWS]:
+            out.append(f"- `{cell(n['id'])}`: {cell(n['reason'], 200)}")
         out += ["", "</details>", ""]
     out += [
         f"**SUT** {cell(sut_label(doc))} · **Profile** {cell(profile_label(doc))} · **Run** `{cell(run['id'])}`"

@@ -116,46 +116,46 @@ def _reference_text(ref: Any) -> str:
     return str(ref or "")
 
 
-def scope_view(doc: dict[str, Any]) -> dict[str, Any]:
-    """The declared scope in a fixed shape for the renderers, whatever detail the run recorded.
+def _rule_view(rule: Any) -> dict[str, str]:
+    rule = rule if isinstance(rule, dict) else {"rule": str(rule or "")}
+    return {"id": str(rule.get("id", "")), "rule": str(rule.get("rule", "")),
+            "reference": _reference_text(rule.get("references") or rule.get("reference"))}
 
-    declared: [(name, text)]; exclusions: [{id, rule, reference, reason}] from `scope` (the rule of
-    the profile and its legal reference) or, when the run recorded none, from the not-applicable
-    rows; source: where the declaration came from.
+
+def scope_view(doc: dict[str, Any]) -> dict[str, Any]:
+    """The declared scope (`conformance.scope.Scope.to_json()`) in a fixed shape for the renderers.
+
+    declared: [(what, text)]; source: where the declaration came from; rules_stated: whether the
+    profile states scope rules (None: not recorded); exclusions: rules of the profile that excluded
+    something, with their reference and what they excluded; missing_mandatory: capabilities the
+    profile makes mandatory that the SUT does not declare; not_applicable: the requirements excluded
+    and why (from the rows, so it is there even when the run recorded no scope).
     """
     scope = doc.get("scope") or {}
-    declared_raw = scope.get("declared", {k: v for k, v in scope.items()
-                                           if k not in ("exclusions", "excluded", "source")})
-    if isinstance(declared_raw, dict):
-        declared = [(str(k), ", ".join(map(str, v)) if isinstance(v, list) else str(v))
-                    for k, v in declared_raw.items() if v not in (None, "", [], {})]
-    elif isinstance(declared_raw, list):
-        declared = [("declared", ", ".join(map(str, declared_raw)))] if declared_raw else []
-    else:
-        declared = [("declared", str(declared_raw))] if declared_raw else []
+    labels = (("declared_capabilities", "Declared capabilities"), ("priority_categories", "Priority categories handled"),
+              ("categories_not_handled", "Priority categories not handled"))
+    declared = []
+    for key, label in labels:
+        if key in scope:
+            value = scope[key]
+            text = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+            declared.append((label, text or "none"))
     exclusions = []
-    raw = scope.get("exclusions", scope.get("excluded"))
-    if isinstance(raw, dict):
-        raw = [{"id": k, **(v if isinstance(v, dict) else {"reason": v})} for k, v in raw.items()]
-    for item in raw or []:
-        if not isinstance(item, dict):
-            item = {"id": str(item)}
-        exclusions.append({
-            "id": str(item.get("id") or item.get("requirement") or ""),
-            "rule": str(item.get("rule") or item.get("applies_to") or ""),
-            "reference": _reference_text(item.get("reference") or item.get("references")),
-            "reason": str(item.get("reason") or item.get("why") or ""),
-        })
-    if not exclusions:
-        for row in doc.get("requirements", []):
-            if row["verdict"] == "not-applicable":
-                applies = row.get("applies_to", [])
-                rule = "applies to " + ", ".join(applies) if applies and applies != ["all"] else "(not recorded by the run)"
-                exclusions.append({"id": row["id"], "rule": rule,
-                                   "reference": _reference_text(row.get("references")), "reason": row.get("reason", "")})
-    source = scope.get("source", "")
-    return {"declared": declared, "exclusions": exclusions,
-            "source": _reference_text(source) if not isinstance(source, str) else source}
+    for item in scope.get("excluded", []) or []:
+        view = _rule_view(item.get("rule") if isinstance(item, dict) else item)
+        what = item.get("excluded", []) if isinstance(item, dict) else []
+        view["excluded"] = ", ".join(map(str, what)) if isinstance(what, list) else str(what)
+        exclusions.append(view)
+    missing = []
+    for item in scope.get("missing_mandatory", []) or []:
+        if isinstance(item, dict):
+            missing.append({"capability": str(item.get("capability", "")), **_rule_view(item.get("rule"))})
+    not_applicable = [{"id": row["id"], "reason": row.get("reason", "")}
+                      for row in doc.get("requirements", []) if row["verdict"] == "not-applicable"]
+    rules_stated = scope.get("rules_stated")
+    return {"declared": declared, "source": str(scope.get("declared_from", "") or ""),
+            "rules_stated": rules_stated if isinstance(rules_stated, bool) else None,
+            "exclusions": exclusions, "missing_mandatory": missing, "not_applicable": not_applicable}
 
 
 def blocker_lines(doc: dict[str, Any]) -> list[str]:

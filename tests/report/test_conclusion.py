@@ -108,21 +108,29 @@ def test_partial_run_says_what_narrowed_it(tmp_path: Path) -> None:
 
 
 def test_scope_exclusions_show_rule_and_reference(tmp_path: Path) -> None:
-    scope = {
-        "declared": {"capabilities": ["access-log"], "produces": ["patient-summary"]},
-        "exclusions": [{"id": "EHDS-INT-005", "rule": "applies_to: laboratory",
-                        "reference": {"source": "Regulation (EU) 2025/327", "section": "Art 14"},
-                        "reason": "the SUT declares no laboratory capability"}],
-        "source": "adapter describe()",
-    }
-    write_reports(dataclasses.replace(make_run(), scope=scope), tmp_path)
-    assert load_report(tmp_path)["scope"] == scope
+    from conformance.scope import Scope
+
+    ref = {"source": "Regulation (EU) 2025/327", "section": "Art 14(1)"}
+    rules = {"mandatory": [{"id": "SCOPE-LOGGING", "capabilities": ["audit-export"], "rule": "Logging is mandatory.",
+                            "references": [ref]}],
+             "exclusions": [{"id": "SCOPE-IN-PROCESS", "capabilities": ["http"], "rule": "HTTP checks need HTTP.",
+                             "references": [ref]}]}
+    run = make_run()
+    scope = Scope.of(rules, {**run.sut, "extra": {"capabilities_source": "acme.toml"}})
+    scope.capability("http")  # a check needing http was excluded by SCOPE-IN-PROCESS
+    write_reports(dataclasses.replace(run, scope=scope.to_json(["laboratory", "patient-summary"])), tmp_path)
     page = lxml.html.fromstring((tmp_path / "report.html").read_text())
-    row = page.xpath("//table[@id='exclusions']//tr[@data-id='EHDS-INT-005']")[0]
+    row = page.xpath("//table[@id='exclusions']//tr[@data-rule='SCOPE-IN-PROCESS']")[0]
     cells = [td.text_content().strip() for td in row.xpath("td")]
-    assert cells == ["EHDS-INT-005", "applies_to: laboratory", "Regulation (EU) 2025/327, Art 14",
-                     "the SUT declares no laboratory capability"]
-    assert "adapter describe()" in page.get_element_by_id("scope").text_content()
+    assert cells == ["SCOPE-IN-PROCESS", "HTTP checks need HTTP.", "Regulation (EU) 2025/327, Art 14(1)", "http"]
+    missing = [td.text_content().strip() for td in page.xpath("//table[@id='missing-mandatory']//td")]
+    assert missing == ["audit-export", "SCOPE-LOGGING", "Logging is mandatory.", "Regulation (EU) 2025/327, Art 14(1)"]
+    assert page.get_element_by_id("declared-from").text_content() == "acme.toml"
+    na = page.xpath("//table[@id='not-applicable']//tr[@data-id='EHDS-INT-005']/td")
+    assert na[1].text_content() == "SUT does not declare capability import-laboratory"
+    md = (tmp_path / "summary.md").read_text()
+    assert "- rule SCOPE-IN-PROCESS: HTTP checks need HTTP. (Regulation (EU) 2025/327, Art 14(1)); excluded: http" in md
+    assert "- `audit-export`: SCOPE-LOGGING Logging is mandatory." in md
 
 
 def test_check_procedure_is_shown_under_its_requirement(tmp_path: Path) -> None:

@@ -97,6 +97,8 @@ def test_markdown_junit_and_testreport_agree(written) -> None:
     assert ext["conclusion"]["valueCode"] == c.status
     assert ext["conclusion-explanation"]["valueString"].startswith(f"Conclusion: {label}\n{c.explanation}")
     assert tr["result"] == {"conformant": "pass", "non-conformant": "fail"}.get(c.status, "pending")
+    env = (out / "allure-results" / "environment.properties").read_text().splitlines()
+    assert f"conclusion={label}" in env
 
 
 def test_partial_run_says_what_narrowed_it(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ home directory are replaced wherever they appear in a report's strings.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -69,13 +70,18 @@ def strip_machine_paths(data: Any, report_dir: Path | None = None) -> Any:
     return _replace(data, prefixes, exact)
 
 
+#: a path starts the text or follows a blank, quote, bracket or `=`: never the middle of a URL or a longer path
+_BEFORE = r"(?<![\w./~:@%+-])"
+
+
 def _replace(data: Any, prefixes: list[tuple[str, str]], exact: dict[str, str]) -> Any:
     if isinstance(data, str):
         if data in exact:
             return exact[data]
         for old, new in prefixes:
             if old in data:
-                data = data.replace(old, new)
+                after = "" if old.endswith(os.sep) else r"(?![\w.-])"  # /tmp/r1 is not the start of /tmp/r10
+                data = re.sub(_BEFORE + re.escape(old) + after, new.replace("\\", "\\\\"), data)
         return data
     if isinstance(data, dict):
         return {k: _replace(v, prefixes, exact) for k, v in data.items()}

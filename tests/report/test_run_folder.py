@@ -103,3 +103,17 @@ def test_the_verify_command_in_summary_md_works_as_written(tmp_path: Path, signe
     (out / "report.html").write_text("changed")  # and it does catch a change
     proc = subprocess.run(command, cwd=out, env=env, capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 1 and "report.html" in proc.stdout
+
+
+def test_only_paths_are_replaced_never_parts_of_urls(tmp_path: Path, monkeypatch) -> None:
+    from conformance.report.portable import strip_machine_paths
+
+    home = tmp_path / "root"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    out = tmp_path / "r1"
+    data = {"url": f"https://ehr.example{home}/fhir", "file": f"{home}/acme.toml", "arg": f"cfg={home}/x",
+            "here": f"see {out}/report.html", "sibling": f"{out}0/report.html"}
+    assert strip_machine_paths(data, out) == {
+        "url": f"https://ehr.example{home}/fhir", "file": "~/acme.toml", "arg": "cfg=~/x",
+        "here": "see <report-dir>/report.html", "sibling": f"{out}0/report.html"}

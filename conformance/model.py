@@ -147,7 +147,6 @@ class CheckOutcome:
     duration: float = 0.0
     message: str = ""
     evidence: list[dict[str, Any]] = field(default_factory=list)
-    seed: str = ""
     #: the check's procedure (its docstring): what it does, observes, and why that decides the requirement
     description: str = ""
 
@@ -160,7 +159,6 @@ class CheckOutcome:
             "duration": round(self.duration, 4),
             "message": self.message,
             "evidence": self.evidence,
-            **({"seed": self.seed} if self.seed else {}),
             **({"description": self.description} if self.description else {}),
         }
 
@@ -174,7 +172,6 @@ class CheckOutcome:
             duration=float(data.get("duration", 0.0)),
             message=data.get("message", ""),
             evidence=list(data.get("evidence", [])),
-            seed=data.get("seed", ""),
             description=data.get("description", ""),
         )
 

@@ -86,8 +86,8 @@ def gating(changes: list[Change], policy: str, fail_on: str | None) -> list[Chan
 
 def _header(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     lines = [
-        f"old: {old['run']['id']}  {sut_label(old)}  {profile_label(old)}",
-        f"new: {new['run']['id']}  {sut_label(new)}  {profile_label(new)}",
+        f"old: {old['run']['id']}  {sut_label(old)}  {profile_label(old)}  conclusion: {old['conclusion']['label']}",
+        f"new: {new['run']['id']}  {sut_label(new)}  {profile_label(new)}  conclusion: {new['conclusion']['label']}",
     ]
     if old["profile"]["id"] != new["profile"]["id"]:
         lines.append(f"note: different profiles ({old['profile']['id']} vs {new['profile']['id']})")

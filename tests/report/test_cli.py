@@ -66,6 +66,7 @@ def test_diff_reference_vs_mutant_gates_on_the_regression(runs, capsys) -> None:
     out = capsys.readouterr().out
     assert "REGRESSION    EHDS-LOG-001 [SHALL] pass -> fail" in out
     assert "FAILED: 1 gating change(s) among SHALL requirements: EHDS-LOG-001" in out and "OK" not in out
+    assert "conclusion: non-conformant" in out.splitlines()[1]  # each side's conclusion in the header
     assert main(["report", "diff", str(ref), str(mutant), "--fail-on", "none"]) == 0  # asked for a listing only
     out = capsys.readouterr().out
     assert "NOT GATED: 1 SHALL regression(s): EHDS-LOG-001" in out and "OK" not in out

@@ -15,7 +15,7 @@ from conformance.model import RunResult
 from conformance.report.allure import write_allure
 from conformance.report.attestations import load_attestations
 from conformance.report.build import SCHEMA_VERSION, build_report
-from conformance.report.folder import ReportExists, prepare_folder
+from conformance.report.folder import ReportExists, check_folder, prepare_folder
 from conformance.report.html import write_html
 from conformance.report.jsonreport import load_report, write_json
 from conformance.report.junit import write_junit
@@ -25,7 +25,7 @@ from conformance.report.portable import strip_machine_paths
 from conformance.report.redact import redact
 from conformance.report.testreport import write_testreport
 
-__all__ = ["FORMATS", "SCHEMA_VERSION", "ReportExists", "build_report", "load_report", "redact", "write_documents",
+__all__ = ["FORMATS", "SCHEMA_VERSION", "ReportExists", "build_report", "check_folder", "load_report", "redact", "write_documents",
            "write_reports"]
 
 Writer = Callable[[dict[str, Any], Path], "Path | list[Path]"]

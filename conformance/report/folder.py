@@ -29,8 +29,10 @@ class ReportExists(UsageError):
     """The report folder already holds a report (exit code 2)."""
 
 
-def prepare_folder(directory: Path, *, force: bool = False) -> None:
-    """Make `directory` ready for a new report, or refuse (see the module docstring)."""
+def check_folder(directory: Path, *, force: bool = False) -> list[str]:
+    """Raise `ReportExists` if a report may not be written into `directory` (see the module docstring);
+    else return the names already in it. Changes nothing: a preflight can call it before a run."""
+    directory = Path(directory)
     if directory.exists() and not directory.is_dir():
         raise ReportExists(f"{directory}: exists and is not a directory")
     present = sorted(p.name for p in directory.iterdir()) if directory.is_dir() else []
@@ -46,6 +48,12 @@ def prepare_folder(directory: Path, *, force: bool = False) -> None:
             f"{directory}: already holds a report ({shown}); refusing to overwrite it\n"
             "  hint: choose a new --run-id / output folder, or pass --force to replace it"
         )
+    return present
+
+
+def prepare_folder(directory: Path, *, force: bool = False) -> None:
+    """Make `directory` ready for a new report, or refuse (see the module docstring)."""
+    present = check_folder(directory, force=force)
     for name in ARTEFACTS if present else ():
         path = directory / name
         if path.is_dir():

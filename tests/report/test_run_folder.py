@@ -117,3 +117,17 @@ def test_only_paths_are_replaced_never_parts_of_urls(tmp_path: Path, monkeypatch
     assert strip_machine_paths(data, out) == {
         "url": f"https://ehr.example{home}/fhir", "file": "~/acme.toml", "arg": "cfg=~/x",
         "here": "see <report-dir>/report.html", "sibling": f"{out}0/report.html"}
+
+
+def test_check_folder_is_a_dry_run_for_preflights(tmp_path: Path) -> None:
+    from conformance.report import check_folder
+
+    assert check_folder(tmp_path / "new") == []
+    write_reports(make_run(), tmp_path / "r", formats=("json",))
+    with pytest.raises(ReportExists):
+        check_folder(tmp_path / "r")
+    assert check_folder(tmp_path / "r", force=True) == ["manifest.json", "report.json"]
+    sign_directory(tmp_path / "r", generate_key())
+    with pytest.raises(ReportExists, match="signed"):
+        check_folder(tmp_path / "r", force=True)
+    assert (tmp_path / "r" / "report.json").exists() and not (tmp_path / "new").exists()

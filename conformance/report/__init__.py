@@ -25,8 +25,8 @@ from conformance.report.portable import strip_machine_paths
 from conformance.report.redact import redact
 from conformance.report.testreport import write_testreport
 
-__all__ = ["FORMATS", "SCHEMA_VERSION", "ReportExists", "build_report", "check_folder", "load_report", "redact", "write_documents",
-           "write_reports"]
+__all__ = ["FORMATS", "SCHEMA_VERSION", "ReportExists", "build_report", "check_folder", "load_report", "redact",
+           "write_documents", "write_reports"]
 
 Writer = Callable[[dict[str, Any], Path], "Path | list[Path]"]
 

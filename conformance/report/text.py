@@ -158,14 +158,22 @@ def scope_view(doc: dict[str, Any]) -> dict[str, Any]:
             "exclusions": exclusions, "missing_mandatory": missing, "not_applicable": not_applicable}
 
 
-def blocker_lines(doc: dict[str, Any]) -> list[str]:
-    """The SHALL requirements that keep the run from being conformant, one line each."""
+def blockers(doc: dict[str, Any]) -> list[dict[str, str]]:
+    """The SHALL requirements that keep the run from being conformant: id, verdict, what happened and
+    why (the row's reason, or for a failure or error the first message of its failing check)."""
+    rows = {r["id"]: r for r in doc.get("requirements", [])}
     c = doc["conclusion"]
     out = []
     for key, what in (("failed", "failed"), ("errors", "could not be decided"), ("not_tested", "not tested")):
         for b in c.get(key, []):
-            out.append(f"{b['id']} {what}" + (f": {b['reason']}" if b.get("reason") else ""))
+            why = b.get("reason") or (first_message(rows[b["id"]]) if b["id"] in rows else "")
+            out.append({"id": b["id"], "verdict": b["verdict"], "what": what, "why": why})
     return out
+
+
+def blocker_lines(doc: dict[str, Any]) -> list[str]:
+    """`blockers` one line each."""
+    return [f"{b['id']} {b['what']}" + (f": {b['why']}" if b["why"] else "") for b in blockers(doc)]
 
 
 def conclusion_text(doc: dict[str, Any]) -> str:

@@ -155,3 +155,12 @@ def test_a_failure_without_evidence_shows_its_message_as_evidence(tmp_path: Path
     evidence = article.xpath(".//div[contains(@class, 'ev-message')]")[0].text_content()
     assert "Evidence: the failure observed" in evidence and "has no agent.who organisation" in evidence
     assert "No evidence recorded" not in article.text_content()
+
+
+def test_a_failed_blocker_says_what_the_check_observed(tmp_path: Path) -> None:
+    write_reports(make_run(), tmp_path, formats=("json", "html", "markdown"))
+    page = lxml.html.fromstring((tmp_path / "report.html").read_text())
+    item = page.xpath("//ul[@id='blockers']/li[@data-id='EHDS-LOG-002']")[0].text_content()
+    assert "AuditEvent for read of Bundle/7 has no agent.who organisation" in item
+    assert "hunter2" not in item  # the message is the redacted one
+    assert "- EHDS-LOG-002 failed: AuditEvent for read of Bundle/7" in (tmp_path / "summary.md").read_text()

@@ -38,6 +38,11 @@ def test_adapter_hang_is_error(sut, accounts):
 def test_not_declared(sut):
     raise AssertionError("must not run")
 
+@pytest.mark.requirement("EHDS-SEC-001")
+@pytest.mark.capability(Capability.HTTP)
+def test_excluded_by_the_profile(sut):
+    raise AssertionError("must not run")
+
 @pytest.mark.requirement("PS-001")
 def test_other_profile(sut):
     raise AssertionError("must be deselected under ehds-core")
@@ -66,7 +71,10 @@ def test_fail_error_pass_not_applicable_not_tested(pytester: pytest.Pytester) ->
     assert v["EHDS-SEC-006"] is Verdict.PASS
     assert v["EHDS-LOG-001"] is Verdict.FAIL
     assert v["EHDS-INT-012"] is Verdict.ERROR  # adapter crash: error, not fail
-    assert v["EHDS-SEC-008"] is Verdict.NOT_APPLICABLE
+    assert v["EHDS-SEC-001"] is Verdict.NOT_APPLICABLE  # http: an exclusion ehds-core allows (SCOPE-IN-PROCESS)
+    assert v["EHDS-SEC-008"] is Verdict.FAIL  # emergency access is mandatory: cannot be declared away
+    sec8 = next(r for r in run.requirements if r.requirement.id == "EHDS-SEC-008")
+    assert "SCOPE-EMERGENCY" in sec8.checks[0].message and "Art 11(5)" in sec8.checks[0].message
     assert v["EHDS-LOG-002"] is Verdict.NOT_TESTED  # no check at all
     assert "PS-001" not in v  # not in the active profile
     ids = [row.requirement.id for row in run.requirements]

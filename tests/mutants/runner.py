@@ -97,7 +97,7 @@ def _hypothesis_state_kept() -> Iterator[None]:
     current, value = settings._current_profile, default_variable.value
     profiles = dict(settings._profiles)
     seed = core.global_force_seed
-    active = conf_settings.active()
+    active = dict(conf_settings._active)
     try:
         yield
     finally:

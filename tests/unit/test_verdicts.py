@@ -1,8 +1,9 @@
 """One verdict per requirement (conformance/model.combine, conformance/verdicts.py).
 
 Precedence fail > error > pass > attested > not-applicable > not-tested; a requirement
-without a check is not-tested with a reason, never pass; AssertionError / NonConformance is
-a fail, an adapter or harness error is an error, whatever their nesting in exception groups.
+without a check is not-tested with a reason, never pass; AssertionError / NonConformance (or
+pytest.fail) is a fail, an adapter or harness error is an error, whatever their nesting in exception
+groups.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conformance.checks import NOT_APPLICABLE_PREFIX, NOT_TESTED_PREFIX
+from conformance.checks import NOT_APPLICABLE_PREFIX, NOT_TESTED_PREFIX, SCOPE_FAIL_PREFIX
 from conformance.errors import AdapterError, AdapterTimeout, HarnessError, NonConformance
 from conformance.model import (
     VERDICT_PRECEDENCE,
@@ -126,6 +127,8 @@ def test_skipped_checks_give_their_reasons() -> None:
     (ExceptionGroup("g", [AdapterError("a"), HarnessError("b")]), False),
     (ExceptionGroup("outer", [ExceptionGroup("inner", [NonConformance("deep")])]), True),
     (BaseExceptionGroup("g", [KeyboardInterrupt()]), False),
+    (pytest.fail.Exception("the SUT accepted what it had to refuse"), True),
+    (pytest.skip.Exception("not applicable"), False),
 ], ids=lambda v: type(v).__name__ if isinstance(v, BaseException) else str(v))
 def test_is_nonconformance(exc: BaseException, fail: bool) -> None:
     assert is_nonconformance(exc) is fail
@@ -143,6 +146,7 @@ def test_an_adapter_error_that_is_also_an_assertion_is_still_an_error() -> None:
     ("Skipped: " + NOT_APPLICABLE_PREFIX + "no consent", (Verdict.NOT_APPLICABLE, "no consent")),
     (NOT_TESTED_PREFIX + "inconclusive: empty log", (Verdict.NOT_TESTED, "inconclusive: empty log")),
     ("Skipped: " + NOT_TESTED_PREFIX + "x", (Verdict.NOT_TESTED, "x")),
+    (SCOPE_FAIL_PREFIX + "mandatory capability undeclared", (Verdict.FAIL, "mandatory capability undeclared")),
     ("some other skip", (Verdict.NOT_TESTED, "some other skip")),
     ("Skipped: plain", (Verdict.NOT_TESTED, "plain")),
 ])
@@ -152,5 +156,7 @@ def test_verdict_from_skip(reason: str, expected: tuple[Verdict, str]) -> None:
 
 @given(st.text())
 def test_a_skip_is_never_pass(reason: str) -> None:
+    """Only the profile's scope rule may turn a skip into a fail; nothing turns one into pass."""
     verdict, _ = verdict_from_skip(reason)
-    assert verdict in (Verdict.NOT_APPLICABLE, Verdict.NOT_TESTED)
+    assert verdict in (Verdict.NOT_APPLICABLE, Verdict.NOT_TESTED, Verdict.FAIL)
+    assert (verdict is Verdict.FAIL) == reason.removeprefix("Skipped: ").startswith(SCOPE_FAIL_PREFIX)

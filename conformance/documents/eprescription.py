@@ -14,6 +14,8 @@ from conformance.documents.frame import Frame, dosage, finish_document, make_sec
 
 
 def prescription_request(frame: Frame) -> tuple[str, dict[str, Any], tuple[str, ...]]:
+    """Add one Medication and the MedicationRequest prescribing it; returns the request's fullUrl, the
+    request, and its narrative row (medicine, dosage, quantity, prescription id)."""
     atc, name, strength = frame.chooser.choice(MEDICINES)
     count = frame.chooser.integer(1, 2)
     dose = dosage(frame, count)
@@ -45,6 +47,7 @@ def prescription_request(frame: Frame) -> tuple[str, dict[str, Any], tuple[str, 
 
 
 def build(frame: Frame) -> dict[str, Any]:
+    """ePrescription document: one to three prescribed items in a "Prescribed medicines" section."""
     urls, rows = [], []
     for _ in range(frame.chooser.integer(1, 3)):
         url, _resource, row = prescription_request(frame)

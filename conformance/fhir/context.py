@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 
 from conformance.fhir.packages import Package, PackageInfo, cache_dir
+from conformance.fhir.snapshot import generate_snapshot
 
 CORE_SD = "http://hl7.org/fhir/StructureDefinition/"
 
@@ -125,7 +126,6 @@ class Definitions:
         return sd
 
     def _generated_snapshot(self, sd: dict[str, Any]) -> dict[str, Any]:
-        from conformance.fhir.snapshot import generate_snapshot
 
         base_url = sd.get("baseDefinition")
         base = self.snapshot(base_url) if base_url else None

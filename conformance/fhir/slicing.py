@@ -14,9 +14,10 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from conformance.fhir.structure import Elem
+from conformance.fhir.values import equal, matches_pattern
 
 if TYPE_CHECKING:  # pragma: no cover
-    from conformance.fhir.validator import _Run
+    from conformance.fhir.contract import RunContext as _Run
 
 _SEG = re.compile(r"(?:[^.(]+(?:\([^)]*\))?)")
 _MISSING = object()
@@ -271,12 +272,10 @@ def slice_matches(run: _Run, sl: Elem, base: Elem, val: Any, tcode: str, loc: st
 
 
 def _check_expected(run: _Run, kind: str, expected: Any, value: Any) -> bool:
-    from conformance.fhir.validator import _equal, _matches_pattern
-
     if kind == "fixed":
-        return _equal(value, expected)
+        return equal(value, expected)
     if kind == "pattern":
-        return _matches_pattern(value, expected)
+        return matches_pattern(value, expected)
     if kind == "binding":
         res = run._member_of(value, expected)
         return bool(res)

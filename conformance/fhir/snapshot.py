@@ -13,12 +13,16 @@ differential states replaces the base value (cardinality, types, fixed/pattern, 
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from conformance.errors import ProfileError
 
-if TYPE_CHECKING:  # pragma: no cover
-    from conformance.fhir.context import Definitions
+
+class Definitions(Protocol):
+    """What snapshot generation needs of the definitions (`context.Definitions` provides it; typed here so
+    `context` may import this module without a circle)."""
+
+    def snapshot(self, url: str) -> dict[str, Any] | None: ...
 
 _NO_MERGE = {"id", "path"}
 

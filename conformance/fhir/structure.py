@@ -84,26 +84,6 @@ class Elem:
             r = self._required = tuple(c for c in self.children.values() if c.min > 0)
         return r
 
-    def checks(self, container: Elem) -> tuple[tuple[Constraint, Any], ...]:
-        """(constraint, evaluator) pairs to run on a value of this element walked with `container`
-        (ele-1 excluded: the walker checks it structurally; walker-reported rules dropped). Cached per
-        container, so the per-node cost of an element without invariants is one dict lookup."""
-        cache = self._checks
-        if cache is None:
-            cache = self._checks = {}
-        key = id(container)
-        hit = cache.get(key)
-        if hit is None:
-            from conformance.fhir.checks import evaluator_for
-
-            cons = tuple(c for c in self.constraints if c.key != "ele-1")
-            if container is not self and container.constraints:
-                keys = {c.key for c in self.constraints}
-                cons += tuple(c for c in container.constraints if c.key not in keys and c.key != "ele-1")
-            pairs = ((c, evaluator_for(c.key, c.expression)) for c in cons)
-            hit = cache[key] = tuple((c, fn) for c, fn in pairs if fn is not None)
-        return hit
-
     def layout(self) -> Layout:
         """The JSON-side facts about this element's children that the walker's fast path tests per object."""
         lay = self._layout

@@ -1,0 +1,44 @@
+"""Bundle-level rules the element walk cannot see: fullUrl presence and form, fullUrl/id agreement,
+unique link relations. (References between entries are `references.py`; bdl-* invariants run as
+invariants.)
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from conformance.fhir.values import issue
+
+if TYPE_CHECKING:  # pragma: no cover
+    from conformance.issues import ValidationIssue
+
+
+def check_bundle(bundle: dict[str, Any], loc: str, sink: list[ValidationIssue]) -> None:
+    entries = bundle.get("entry") if isinstance(bundle.get("entry"), list) else []
+    if bundle.get("type") in ("document", "message"):
+        for i, e in enumerate(entries):
+            if isinstance(e, dict) and "resource" in e and "fullUrl" not in e:
+                sink.append(issue("error", "required", f"{loc}.entry[{i}]", "every entry of a "
+                                   f"{bundle.get('type')} Bundle needs a fullUrl", "bundle.fullurl"))
+    links = bundle.get("link") if isinstance(bundle.get("link"), list) else []
+    seen_rel: set[str] = set()
+    for i, link in enumerate(links):
+        rel = link.get("relation") if isinstance(link, dict) else None
+        if isinstance(rel, str):
+            if rel in seen_rel:
+                sink.append(issue("error", "invalid", f"{loc}.link[{i}]", f"The link relationship type {rel!r} "
+                                   "can only occur once", "bundle.link-unique"))
+            seen_rel.add(rel)
+    for i, e in enumerate(entries):
+        if not isinstance(e, dict):
+            continue
+        fu, res = e.get("fullUrl"), e.get("resource")
+        if isinstance(fu, str) and fu and ":" not in fu:
+            sink.append(issue("error", "invalid", f"{loc}.entry[{i}]", f"The fullUrl must be an absolute URL "
+                               f"(not {fu!r})", "bundle.fullurl-absolute"))
+        if isinstance(fu, str) and isinstance(res, dict) and isinstance(res.get("id"), str) \
+                and "://" in fu and not fu.startswith("urn:"):
+            rt, rid = res.get("resourceType"), res["id"]
+            if not (fu.endswith(f"/{rt}/{rid}") or f"/{rt}/{rid}/_history/" in fu):
+                sink.append(issue("error", "invalid", f"{loc}.entry[{i}]", f"the fullUrl {fu} does not match "
+                                   f"the resource id {rt}/{rid}", "bundle.fullurl-id"))

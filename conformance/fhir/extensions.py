@@ -1,0 +1,91 @@
+"""Extension rules: resolve an extension's definition by url, apply the unknown-extension policy, check
+where it is used against the definition's context.
+
+An unknown extension is an error unless its URL is in an allowed domain (`Settings`: configured
+domains, `any_extension`, the example domains the reference validator accepts); HL7 extensions
+outside R4 core and cross-version extensions are not checked offline and say so.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from conformance.fhir.settings import is_example_url
+from conformance.fhir.values import issue
+
+if TYPE_CHECKING:  # pragma: no cover
+    from conformance.fhir.contract import RunContext
+    from conformance.fhir.structure import CompiledStructure, Elem
+    from conformance.issues import ValidationIssue
+
+CROSS_VERSION = ("http://hl7.org/fhir/5.0/StructureDefinition/extension-", "http://hl7.org/fhir/4.3/StructureDefinition/",
+                 "http://hl7.org/fhir/3.0/StructureDefinition/extension-", "http://hl7.org/fhir/1.0/StructureDefinition/")
+_ABSOLUTE = ("http:", "https:", "urn:")
+
+
+def check_extension(run: RunContext, val: dict[str, Any], elem: Elem, loc: str, sink: list[ValidationIssue]) -> None:
+    """One Extension value whose definition is found by its url (no type profile on the element)."""
+    url = val.get("url")
+    if not isinstance(url, str):
+        return  # cardinality of url reports it
+    if elem.path == "Extension.extension" and not url.startswith(_ABSOLUTE):
+        return  # a sub-extension of a complex extension, named by a relative url (its slice checks it)
+    if url.startswith(CROSS_VERSION):
+        sink.append(issue("information", "informational", loc, f"cross-version extension {url} is not checked "
+                          "offline", "extension.cross-version"))
+        return
+    cs = run.v.structure(url.partition("|")[0])
+    if cs is None:
+        if not url.startswith(_ABSOLUTE):
+            sink.append(issue("error", "structure", f"{loc}.url", f"extension url {url!r} must be an absolute "
+                              "URL", "extension.url"))
+            return
+        if run.settings.extension_allowed(url):
+            sink.append(issue("warning", "not-found", loc, f"unknown extension {url} (allowed by the extension "
+                              "policy; not checked)", "extension.unknown"))
+            return
+        if url.startswith("http://hl7.org/fhir/StructureDefinition/"):
+            sink.append(issue("warning", "not-found", loc, f"the extension {url} is not in the loaded packages "
+                              "(an HL7 extension outside R4 core, e.g. from the extensions pack); not checked",
+                              "extension.unknown"))
+            return
+        if is_example_url(url):
+            sink.append(issue("error", "invalid", f"{loc}.url", f"Example URLs are not allowed in this context ({url}) "
+                              "(hint: --allow-example-urls)", "extension.example-url"))
+        sink.append(issue("error", "structure", loc, f"the extension {url} is unknown, and not allowed here "
+                          "(hint: load the package that defines it with `conformance packages add`, or allow its "
+                          "domain with --extension-domain / --any-extension)", "extension.unknown"))
+        return
+    if cs.type != "Extension":
+        sink.append(issue("error", "structure", loc, f"{url} is a {cs.type} profile, not an extension definition",
+                          "extension.unknown"))
+        return
+    run._object(val, cs.root, cs.root, "Extension", loc, sink)
+    check_extension_context(run, cs, loc, sink)
+
+
+def check_extension_context(run: RunContext, cs: CompiledStructure, loc: str, sink: list[ValidationIssue]) -> None:
+    """The element holding the extension must be one of the definition's contexts."""
+    if not cs.context or not run.hosts:
+        return
+    host, host_type = run.hosts[-1]  # the object holding the extension
+    candidates = {host.path, host.base_path, host_type, "Element", "Base"}
+    if "." not in host.path:
+        candidates |= {"Resource", "DomainResource"} if host.sd_url and run._is_resource_type(host_type) else set()
+    if host_type == "Extension":
+        candidates.add("Extension")
+    for ctype, expr in cs.context:
+        e = expr.strip()
+        if ctype == "fhirpath":
+            return  # FHIRPath contexts are not evaluated here; never reject on them
+        if e in candidates:
+            return
+        if ctype == "extension" and host_type == "Extension":
+            return
+        if ctype == "element" and run.v.structure(e.split(".")[0]) is None:
+            return  # a context type R4 does not have (e.g. R5 CanonicalResource): not decidable here
+    allowed = ", ".join(e for _t, e in cs.context)
+    where = host.base_path or host.path
+    host_loc = loc.rsplit(".", 1)[0] if "." in loc else loc
+    sink.append(issue("error", "structure", host_loc, f"the extension {cs.url} is not allowed at {where} (allowed "
+                      f"contexts: {allowed})", "extension.context", cs.url))

@@ -545,11 +545,13 @@ class Run:
                                        f"{base.id} and the slicing is closed"
                                        f" (slices: {', '.join(s.slice_name or '?' for s in base.slices)})",
                                        base.id, base.sd_url))
-                # a profile-discriminated slice whose other discriminators match (e.g. the type): validate
-                # against it anyway, so the report says why the element is not the slice member it looks like
-                near = next((sl for sl in base.slices if any(d == "profile" for d, _p in slicing.discriminators)
-                             and slice_matches(self, sl, base, val, tcode, iloc, ignore_profiles=True)), None)
-                self._value(val, ext, near or base, tcode, iloc, sink)
+                elif slicing.rules == "open" and not base.is_choice and base.sd_url and not base.sd_url.startswith(CORE_SD):
+                    sink.append(issue("information", "informational", iloc, "This element does not match any known "
+                                      f"slice defined in the profile {base.sd_url} (this may not be a problem, but "
+                                      "check it is not meant to match a slice)", base.id, base.sd_url))
+                # no slice matched: only the sliced element's own definition applies -- never a guessed slice,
+                # whose rules would report what follows from the mismatch, not a cause
+                self._value(val, ext, base, tcode, iloc, sink)
                 continue
             if slicing.ordered and match < last_index:
                 sink.append(issue("error", "structure", iloc, f"slices of {base.id} are ordered; slice "

@@ -533,6 +533,7 @@ class Run:
         assert slicing is not None
         counts = [0] * len(base.slices)
         last_index = -1
+        unmatched: list[tuple[Any, Any, str, str]] = []
         for val, ext, tcode, iloc in items:
             match = None
             for si, sl in enumerate(base.slices):
@@ -552,6 +553,7 @@ class Run:
                 # no slice matched: only the sliced element's own definition applies -- never a guessed slice,
                 # whose rules would report what follows from the mismatch, not a cause
                 self._value(val, ext, base, tcode, iloc, sink)
+                unmatched.append((val, ext, tcode, iloc))
                 continue
             if slicing.ordered and match < last_index:
                 sink.append(issue("error", "structure", iloc, f"slices of {base.id} are ordered; slice "
@@ -562,12 +564,35 @@ class Run:
             sl = base.slices[match]
             self._value(val, ext, sl, tcode, iloc, sink)
         for sl, n in zip(base.slices, counts):
+            if n < sl.min and self._explain_missing_slice(base, sl, unmatched, sink):
+                continue
             if n < sl.min:
                 sink.append(issue("error", "required", loc, f"slice {sl.id}: minimum required = "
                                    f"{sl.min}, but only found {n}" + from_note(sl), sl.id, sl.sd_url))
             if sl.max is not None and n > sl.max:
                 sink.append(issue("error", "structure", loc, f"slice {sl.id}: max allowed = "
                                    f"{sl.max}, but found {n}" + from_note(sl), sl.id, sl.sd_url))
+
+    def _explain_missing_slice(self, base: Elem, sl: Elem, unmatched: list[tuple[Any, Any, str, str]],
+                               sink: list[ValidationIssue]) -> bool:
+        """A required slice discriminated by profile found no member, but an unmatched element agrees with its
+        other discriminators (the Composition of a document that fails Composition-uv-ips): report why that
+        element is not a member -- the cause -- instead of the slice count that follows from it. Consumes the
+        element (it explains one slice). False when there is no such element or it shows no error."""
+        assert base.slicing is not None
+        if not any(d == "profile" for d, _p in base.slicing.discriminators):
+            return False
+        for k, (val, ext, tcode, iloc) in enumerate(unmatched):
+            if not slice_matches(self, sl, base, val, tcode, iloc, ignore_profiles=True):
+                continue
+            why: list[ValidationIssue] = []
+            self._value(val, ext, sl, tcode, iloc, why)
+            if not any(i.is_error for i in why):
+                return False
+            del unmatched[k]
+            sink.extend(why)
+            return True
+        return False
 
     # -- invariants ----------------------------------------------------------------------------
     def _constraints(self, checks: tuple[tuple[Constraint, Any], ...], node: Any, elem: Elem, tcode: str, loc: str,

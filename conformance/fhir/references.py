@@ -183,6 +183,13 @@ def check_reference(run: RunContext, val: dict[str, Any], elem: Elem, targets: t
                           "add` the package that defines it)", "reference.target-profile-not-loaded",
                           elem.sd_url))
         return
+    if len(matching) == 1:
+        # one profile it had to meet: report why it does not (at the target, where the cause is) rather than
+        # the consequence here; duplicates of the target's own findings collapse in the outcome
+        why = [i for i in run.profile_issues(target, matching[0], tloc) if i.is_error]
+        if why:
+            sink.extend(why)
+            return
     sink.append(issue("error", "structure", loc, f"the referenced {rt} ({ref}) does not conform to any "
                       f"of the target profiles {', '.join(profiles)}", elem.id, elem.sd_url))
 

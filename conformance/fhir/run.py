@@ -26,6 +26,7 @@ from conformance.fhir.checks import checks_of
 from conformance.fhir.extensions import check_extension
 from conformance.fhir.invariants import EvalError
 from conformance.fhir.native import dom_3_unmatched
+from conformance.fhir.outcome import finish
 from conformance.fhir.plan import PRIMITIVE, RESOURCE, Plan, plan_for
 from conformance.fhir.primitives import PRIMITIVE_TYPES, check_primitive, json_kind
 from conformance.fhir.references import CORE_SD, BundleIndex, check_reference, resolve
@@ -66,17 +67,9 @@ class Run:
         self.hosts: list[tuple[Elem, str]] = []  # (element, type) of the objects being walked, for extension contexts
 
     # -- results -------------------------------------------------------------------------------
-    def result(self) -> list[ValidationIssue]:
-        seen: set[tuple[str, str, str, str]] = set()
-        out: list[ValidationIssue] = []
-        for i in self.issues:
-            key = (i.severity, i.location, i.rule, i.message)
-            if key not in seen:
-                seen.add(key)
-                out.append(i)
-        order = {"fatal": 0, "error": 1, "warning": 2, "information": 3}
-        out.sort(key=lambda i: order.get(i.severity, 9))
-        return out
+    def result(self, root: Any = None) -> list[ValidationIssue]:
+        """The issues, one per cause, errors first and in document order (see `outcome.finish`)."""
+        return finish(self.issues, root, max_issues=self.settings.max_issues)
 
     # -- resources -----------------------------------------------------------------------------
     def resource(self, res: dict[str, Any], loc: str, extra_profiles: tuple[str, ...] = (), *,
@@ -169,6 +162,12 @@ class Run:
         ok = not any(i.is_error for i in sub)
         self.conform_memo[key] = ok
         return ok
+
+    def profile_issues(self, res: dict[str, Any], url: str, loc: str) -> list[ValidationIssue]:
+        """The issues of `res` validated against profile `url` (memoised per resource and profile)."""
+        sub: list[ValidationIssue] = []
+        self.resource(res, loc, (url,), out=sub)
+        return sub
 
     # -- objects -------------------------------------------------------------------------------
     def _structure_for(self, elem: Elem, type_code: str) -> tuple[Elem, str]:
@@ -487,7 +486,11 @@ class Run:
             if not isinstance(ext, dict):
                 sink.append(issue("error", "structure", loc, f"the _ object of a primitive must be a JSON object, "
                                    f"found {json_kind(ext)}", "structure.json-type"))
-            else:
+            elif val is not None and ext.keys() <= {"id"}:
+                if not isinstance(ext.get("id", ""), str):
+                    sink.append(issue("error", "structure", loc, "the id of an element must be a JSON string",
+                                      "structure.json-type"))
+            else:  # extensions of the primitive (an id alone with a value is complete: no ele-1 on it)
                 cs = self.v.structure(tcode)
                 if cs is not None:
                     self._object(ext, cs.root, cs.root, tcode, loc, sink, host=elem)

@@ -147,7 +147,24 @@ class Validator:
             rt = resource.get("resourceType")
             loc = location or (rt if isinstance(rt, str) else "$")
             run.resource(resource, loc, tuple(profiles), requested=True)
-            return run.result()
+            return run.result(resource)
+
+    def validate_json(self, data: bytes | str, profiles: Iterable[str] = (), *,
+                      settings: Settings | None = None) -> list[ValidationIssue]:
+        """Validate FHIR JSON text; every issue carries the line:column of its location in `data`.
+        Raises orjson.JSONDecodeError for text that is not JSON."""
+        import orjson
+
+        if isinstance(data, str):
+            data = data.encode()
+        resource = orjson.loads(data.removeprefix(b"\xef\xbb\xbf"))
+        issues = self.validate(resource, profiles, settings=settings)
+        if not issues:
+            return issues
+        from conformance.fhir.outcome import with_positions
+        from conformance.fhir.positions import json_positions
+
+        return with_positions(issues, json_positions(data))
 
 
 _default: Validator | None = None

@@ -286,6 +286,8 @@ class Run:
         for key, val in obj.items():
             if is_resource and key == "resourceType":
                 continue
+            if key == "fhir_comments" and self.settings.allow_comments:
+                continue
             if key[:1] == "_":
                 m = km.get(key[1:])
                 if m is None or m[1] not in PRIMITIVE_TYPES:
@@ -435,6 +437,8 @@ class Run:
     def _contained_resource(self, val: dict[str, Any], elem: Elem, loc: str, sink: list[ValidationIssue]) -> None:
         """A resource inside an element (Bundle.entry.resource, contained, parameter): base + its profiles."""
         profiles = tuple(p for t in elem.types for p in t.profiles)
+        if profiles and not self.settings.check_contained and elem.path.endswith(".contained"):
+            profiles = ()  # the settings ask for contained resources to be checked against their own base only
         if profiles:  # only the profiles for this resource type; several: it must conform to one of them
             rt = val.get("resourceType")
             profiles = tuple(p for p in profiles if self._profile_type(p) in (rt, None, "Resource"))
@@ -610,6 +614,11 @@ class Run:
                 continue
             if not ok:
                 sev = "error" if c.severity == "error" else "warning"
+                if c.best_practice:  # the reference validator's best-practice level decides
+                    level = self.settings.best_practice
+                    if level == "ignore":
+                        continue
+                    sev = "information" if level == "hint" else level
                 detail = ""
                 if c.key == "dom-3" and isinstance(node, dict):
                     detail = f" (unreferenced: {', '.join(dom_3_unmatched(node))})"

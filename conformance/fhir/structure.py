@@ -30,6 +30,7 @@ class Constraint:
     human: str
     expression: str
     source: str
+    best_practice: bool = False  # marked with the elementdefinition-bestpractice extension (e.g. dom-6)
 
 
 @dataclass(slots=True)
@@ -205,7 +206,7 @@ def make_elem(sd_url: str, el: dict[str, Any], eid: str) -> Elem:
         binding=(binding.get("strength", "example"), binding.get("valueSet")) if binding else None,
         constraints=tuple(
             Constraint(c.get("key", "?"), c.get("severity", "error"), c.get("human", ""), c.get("expression", ""),
-                       c.get("source", sd_url))
+                       c.get("source", sd_url), _best_practice(c))
             for c in el.get("constraint") or () if c.get("expression")
         ),
         slicing=Slicing(
@@ -306,3 +307,11 @@ def compile_structure(sd: dict[str, Any]) -> CompiledStructure:
 
 def is_primitive(code: str) -> bool:
     return code in PRIMITIVE_TYPES
+
+
+_BEST_PRACTICE = "http://hl7.org/fhir/StructureDefinition/elementdefinition-bestpractice"
+
+
+def _best_practice(constraint: dict[str, Any]) -> bool:
+    return any(isinstance(e, dict) and e.get("url") == _BEST_PRACTICE and e.get("valueBoolean") is True
+               for e in constraint.get("extension") or ())

@@ -17,8 +17,8 @@ from conformance.fhir.minipath import compile_minipath
 from conformance.fhir.native import GUARDED, dom_3_unmatched, native_for
 
 if TYPE_CHECKING:  # pragma: no cover
-    from conformance.fhir.structure import Constraint, Elem
     from conformance.fhir.contract import RunContext as _Run
+    from conformance.fhir.structure import Constraint, Elem
 
 Evaluator = Callable[["_Run", "Constraint", Any, "Elem", str, bool, bool], bool]
 

@@ -29,6 +29,7 @@ from conformance.fhir.native import dom_3_unmatched
 from conformance.fhir.outcome import finish
 from conformance.fhir.plan import PRIMITIVE, RESOURCE, Plan, plan_for
 from conformance.fhir.primitives import PRIMITIVE_TYPES, check_primitive, json_kind
+from conformance.fhir.questionnaire import check_questionnaire_response
 from conformance.fhir.references import CORE_SD, BundleIndex, check_reference, resolve
 from conformance.fhir.settings import Settings
 from conformance.fhir.slicing import slice_matches
@@ -137,6 +138,8 @@ class Run:
                 sink.extend(cached)
             if rt == "Bundle":
                 check_bundle(res, loc, sink)
+            elif rt == "QuestionnaireResponse":
+                check_questionnaire_response(self, res, loc, sink)
         finally:
             self.resources.pop()
             if pushed:

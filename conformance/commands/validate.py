@@ -47,8 +47,9 @@ def register(subparsers: Any) -> None:
                    help="allow unknown extensions whose URL starts with this prefix (warning, not error); "
                         "repeatable")
     g.add_argument("--any-extension", action="store_true", help="allow every unknown extension")
-    g.add_argument("--allow-example-urls", action="store_true",
-                   help="accept example.org / acme.com URLs (unknown extensions from them become warnings)")
+    g.add_argument("--no-example-urls", action="store_true",
+                   help="refuse example.org / acme.com URLs (by default unknown extensions from them are warnings)")
+    g.add_argument("--no-html-in-markdown", action="store_true", help="a markdown value with HTML tags is an error")
     g.add_argument("--best-practice", choices=("ignore", "hint", "warning", "error"), default="warning",
                    help="severity of best-practice invariants such as dom-6 (default: warning)")
     g.add_argument("--display-issues-are-warnings", action="store_true",
@@ -132,7 +133,8 @@ def settings_from(args: argparse.Namespace) -> Any:
 
     return Settings(extension_domains=tuple(getattr(args, "extension_domain", ()) or ()),
                     any_extension=bool(getattr(args, "any_extension", False)),
-                    allow_examples=bool(getattr(args, "allow_example_urls", False)),
+                    allow_examples=not getattr(args, "no_example_urls", False),
+                    no_html_in_markdown=bool(getattr(args, "no_html_in_markdown", False)),
                     check_contained=not getattr(args, "no_check_contained", False),
                     best_practice=getattr(args, "best_practice", "warning") or "warning",
                     display_severity="warning" if getattr(args, "display_issues_are_warnings", False) else "error",

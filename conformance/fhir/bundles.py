@@ -13,7 +13,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from conformance.issues import ValidationIssue
 
 
-def check_bundle(bundle: dict[str, Any], loc: str, sink: list[ValidationIssue]) -> None:
+def check_bundle(bundle: dict[str, Any], loc: str, sink: list[ValidationIssue],
+                 resource_types: frozenset[str] | set[str] = frozenset()) -> None:
+    """`resource_types`: the R4 resource type names (a fullUrl `.../Type/id` is RESTful only with one of them)."""
     entries = bundle.get("entry") if isinstance(bundle.get("entry"), list) else []
     if bundle.get("type") in ("document", "message"):
         for i, e in enumerate(entries):
@@ -39,6 +41,8 @@ def check_bundle(bundle: dict[str, Any], loc: str, sink: list[ValidationIssue]) 
         if isinstance(fu, str) and isinstance(res, dict) and isinstance(res.get("id"), str) \
                 and "://" in fu and not fu.startswith("urn:"):
             rt, rid = res.get("resourceType"), res["id"]
-            if not (fu.endswith(f"/{rt}/{rid}") or f"/{rt}/{rid}/_history/" in fu):
+            parts = fu.split("/_history/")[0].rstrip("/").split("/")
+            restful = len(parts) >= 2 and parts[-2] in resource_types  # base/Type/id: it must name this resource
+            if restful and not (fu.endswith(f"/{rt}/{rid}") or f"/{rt}/{rid}/_history/" in fu):
                 sink.append(issue("error", "invalid", f"{loc}.entry[{i}]", f"the fullUrl {fu} does not match "
                                    f"the resource id {rt}/{rid}", "bundle.fullurl-id"))

@@ -51,7 +51,7 @@ def check_extension(run: RunContext, val: dict[str, Any], elem: Elem, loc: str, 
             return
         if is_example_url(url):
             sink.append(issue("error", "invalid", f"{loc}.url", f"Example URLs are not allowed in this context ({url}) "
-                              "(hint: --allow-example-urls)", "extension.example-url"))
+                              "(hint: example URLs are refused by the settings)", "extension.example-url"))
         sink.append(issue("error", "structure", loc, f"the extension {url} is unknown, and not allowed here "
                           "(hint: load the package that defines it with `conformance packages add`, or allow its "
                           "domain with --extension-domain / --any-extension)", "extension.unknown"))

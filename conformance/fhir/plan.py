@@ -72,7 +72,7 @@ def _build(run: _Run, elem: Elem, tcode: str) -> Plan:
                     min_max=elem.min_value is not None or elem.max_value is not None,
                     primitive_binding=elem.binding is not None and tcode in ("code", "string", "uri"),
                     checks=checks_of(elem, elem) if elem.constraints else (), fixed_pattern=fixed_pattern)
-        plan.trivial = (tcode != "xhtml" and plan.max_length is None and not plan.min_max and not plan.fixed_pattern
+        plan.trivial = (tcode not in ("xhtml", "markdown") and plan.max_length is None and not plan.min_max and not plan.fixed_pattern
                         and not plan.primitive_binding and not plan.checks)
         return plan
     if tcode in _RESOURCE_TYPES_ABSTRACT or (tcode and tcode[0].isupper() and run._is_resource_type(tcode)):

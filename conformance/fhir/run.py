@@ -18,6 +18,7 @@ format check costs no call. `benchmarks/validate.py` measures it against `orjson
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from conformance.fhir.bindings import check_binding, check_codes_known, member_of
@@ -51,6 +52,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 _RESOURCE_TYPES_ABSTRACT = frozenset({"Resource", "DomainResource"})
 _RESOURCE_TYPE_KEY = frozenset({"resourceType"})
+_HTML_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(\s[^<>]*)?/?>")
 
 
 class Run:
@@ -137,7 +139,7 @@ class Run:
                     self.memo[key] = cached
                 sink.extend(cached)
             if rt == "Bundle":
-                check_bundle(res, loc, sink)
+                check_bundle(res, loc, sink, self.v.resource_types())
             elif rt == "QuestionnaireResponse":
                 check_questionnaire_response(self, res, loc, sink)
         finally:
@@ -480,6 +482,9 @@ class Run:
             if problem:
                 sink.append(issue("error", "value" if isinstance(val, str) else "structure", loc, problem,
                                    f"type.{tcode}"))
+            elif tcode == "markdown" and self.settings.no_html_in_markdown and _HTML_TAG.search(val):
+                sink.append(issue("error", "value", loc, "The markdown contains HTML, which the settings do not "
+                                  "allow (hint: write it as plain markdown)", "markdown.html"))
             elif tcode == "xhtml":
                 from conformance.fhir.xhtml import check_xhtml
                 for p in check_xhtml(val):

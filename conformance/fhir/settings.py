@@ -8,33 +8,34 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-#: URLs the reference validator accepts unknown extensions from when example URLs are allowed (example
-#: domains, DICOM, the HL7 tooling extensions): "allowed" means a warning instead of an error.
-EXAMPLE_DOMAINS = ("http://example.org/", "https://example.org/", "http://example.com/", "https://example.com/",
-                   "http://acme.com/", "https://acme.com/", "http://acme.org/", "https://acme.org/",
-                   "http://nema.org/", "https://nema.org/", "http://hl7.org/fhir/tools/StructureDefinition/")
+#: URLs the reference validator accepts unknown extensions from when example URLs are allowed (the
+#: default): an unknown extension there is a warning instead of an error.
+EXAMPLE_DOMAINS = ("http://example.org/", "https://example.org/", "http://acme.com/", "https://acme.com/")
 
 
 @dataclass(frozen=True, slots=True)
 class Settings:
     """`extension_domains`: URL prefixes whose unknown extensions are allowed (warning, not error).
     `any_extension`: allow every unknown extension (the reference validator's `-allow-any-extensions`).
-    `allow_examples`: accept the example domains above (off by default, as the reference validator's
-    `-allow-example-urls`).
+    `allow_examples`: accept the example domains above (on by default, as the reference validator's
+    test harness runs; `--no-example-urls` turns it off and makes example URLs errors).
     `check_contained`: validate contained resources against their profiles too (on by default).
     `best_practice`: severity of best-practice invariants (`ignore`, `hint`, `warning`, `error`).
     `display_severity`: severity of a display that does not match the local code system.
     `allow_comments`: accept `fhir_comments` properties in JSON (R2-era comments) instead of rejecting them.
-    `max_issues`: stop listing after this many issues (0: no limit); errors are kept first."""
+    `max_issues`: stop listing after this many issues (0: no limit); errors are kept first.
+    `no_html_in_markdown`: a markdown value containing HTML tags is an error (the reference validator's
+    `noHtmlInMarkdown`; markdown may carry HTML by default)."""
 
     extension_domains: tuple[str, ...] = ()
     any_extension: bool = False
-    allow_examples: bool = False
+    allow_examples: bool = True
     check_contained: bool = True
     best_practice: str = "warning"
     display_severity: str = "error"
     allow_comments: bool = False
     max_issues: int = 0
+    no_html_in_markdown: bool = False
 
     def extension_allowed(self, url: str) -> bool:
         """Is an unknown extension with this URL tolerated (as the reference validator's allowUnknownExtension)?"""
@@ -48,5 +49,5 @@ class Settings:
 
 
 def is_example_url(url: str) -> bool:
-    """An example-domain URL (example.org, example.com, acme.com), as the reference validator recognises them."""
+    """An example-domain URL (example.org, acme.com -- not example.com), as the reference validator recognises them."""
     return url.startswith(EXAMPLE_DOMAINS) or "example.org" in url or "acme.com" in url

@@ -79,6 +79,7 @@ class Validator:
         self._mini: dict[str, Any] = {}
         self._target_types: dict[tuple[str, ...], tuple[frozenset[str], tuple[str, ...]]] = {}
         self._lock = threading.RLock()
+        self._resource_types: frozenset[str] | None = None
 
     # -- public API ----------------------------------------------------------------------------
     @property
@@ -120,6 +121,15 @@ class Validator:
                     unloaded.append(t)
             hit = self._target_types[targets] = (frozenset(types), tuple(unloaded))
         return hit
+
+    def resource_types(self) -> frozenset[str]:
+        """The names of the R4 resource types (cached)."""
+        if self._resource_types is None:
+            core = "http://hl7.org/fhir/StructureDefinition/"
+            names = {u[len(core):] for u in self.defs.urls() if u.startswith(core) and u[len(core):][:1].isupper()}
+            self._resource_types = frozenset(n for n in names if (cs := self.structure(n)) is not None
+                                             and cs.kind == "resource" and cs.derivation == "specialization")
+        return self._resource_types
 
     def minipath(self, expression: str) -> Any:
         """The native predicate for an invariant expression in the simple subset (cached), else None."""

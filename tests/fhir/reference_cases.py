@@ -142,17 +142,32 @@ def _validate(v: Any, rel: str, profiles: list[str]) -> list[Any]:
         return [ValidationIssue("fatal", "structure", "$", f"not valid JSON: {exc}", "json.syntax")]
 
 
+def settings_for(t: dict[str, Any]) -> Any:
+    """The validator settings a test case asks for, with the reference harness's defaults (examples allowed)."""
+    from conformance.fhir.settings import Settings
+
+    domains = t.get("allowed-extension-domain") or t.get("allowed-extension-domains") or ()
+    return Settings(allow_examples=bool(t.get("examples", True)),
+                    extension_domains=(domains,) if isinstance(domains, str) else tuple(domains),
+                    no_html_in_markdown=bool(t.get("noHtmlInMarkdown", False)))
+
+
+_DEFAULT = settings_for({})
+
+
 def run_case(e: dict[str, Any]) -> list[CaseResult]:
     from conformance.fhir import Validator
 
     t = manifest()[e["name"]]
+    settings = settings_for(t)
     fmt = "xml" if t["file"].endswith(".xml") else "json"
     supporting = list(t.get("supporting", [])) + list(t.get("profiles", []))
     profile_step = t.get("profile") if isinstance(t.get("profile"), dict) else None
     if profile_step:
         supporting += list(profile_step.get("supporting", []))
     resources = [_load_resource(s) for s in supporting]
-    v = Validator(resources=resources) if resources or profile_step else _shared_validator()
+    v = Validator(resources=resources, settings=settings) if resources or profile_step or settings != _DEFAULT \
+        else _shared_validator()
     results = []
     try:
         issues = _validate(v, t["file"], [])

@@ -108,8 +108,8 @@ def _patient_with_extension(url: str) -> dict:
     ("http://vendor.example.net/ext/a", Settings(), True),
     ("http://vendor.example.net/ext/a", Settings(extension_domains=("http://vendor.example.net/",)), False),
     ("http://vendor.example.net/ext/a", Settings(any_extension=True), False),
-    ("http://example.org/fhir/StructureDefinition/x", Settings(), True),
-    ("http://example.org/fhir/StructureDefinition/x", Settings(allow_examples=True), False),
+    ("http://example.org/fhir/StructureDefinition/x", Settings(), False),
+    ("http://example.org/fhir/StructureDefinition/x", Settings(allow_examples=False), True),
 ])
 def test_unknown_extension_policy(validator, url, settings, error):
     issues = validator.validate(_patient_with_extension(url), settings=settings)
@@ -119,6 +119,7 @@ def test_unknown_extension_policy(validator, url, settings, error):
 
 
 def test_example_url_extension_is_reported_on_its_url(validator):
-    issues = validator.validate(_patient_with_extension("http://example.org/fhir/StructureDefinition/x"))
+    issues = validator.validate(_patient_with_extension("http://example.org/fhir/StructureDefinition/x"),
+                                settings=Settings(allow_examples=False))
     assert {(i.location, i.rule) for i in issues if i.is_error} == {
         ("Patient.extension[0]", "extension.unknown"), ("Patient.extension[0].url", "extension.example-url")}

@@ -43,3 +43,21 @@ def test_check_contained_applies_the_contained_profile():
                "managingOrganization": {"reference": "#o"}}
     assert [i.rule for i in v.validate(patient) if i.is_error] == ["Organization.name"]
     assert [i for i in v.validate(patient, settings=Settings(check_contained=False)) if i.is_error] == []
+
+
+def test_html_in_markdown_is_an_error_only_when_the_settings_say_so(validator):
+    comm = {"resourceType": "Communication", "status": "completed", "note": [{"text": "see <b>this</b>"}]}
+    assert not any(i.is_error for i in validator.validate(comm))
+    assert [i.rule for i in validator.validate(comm, settings=Settings(no_html_in_markdown=True)) if i.is_error] == [
+        "markdown.html"]
+
+
+@pytest.mark.parametrize(("full_url", "error"), [
+    ("http://x.org/fhir/Patient/p1", False),
+    ("http://x.org/fhir/Patient/p2", True),      # RESTful, names another id
+    ("http://x.org/fhir/Patinet/p2", False),     # not a resource type: not a RESTful URL, nothing to agree with
+])
+def test_fullurl_agrees_with_the_resource_id_when_restful(validator, full_url, error):
+    bundle = {"resourceType": "Bundle", "type": "collection",
+              "entry": [{"fullUrl": full_url, "resource": {"resourceType": "Patient", "id": "p1"}}]}
+    assert any(i.rule == "bundle.fullurl-id" for i in validator.validate(bundle)) is error

@@ -70,20 +70,26 @@ def check_codes_known(run: RunContext, val: dict[str, Any], tcode: str, loc: str
                       sink: list[ValidationIssue]) -> None:
     """Each Coding whose system we ship must use a code of that system, and a display it knows."""
     codings = [val] if tcode == "Coding" else [c for c in as_list(val.get("coding")) if isinstance(c, dict)]
+    memo = run.v.terminology.coding_memo  # (system, code, display) -> (unknown-code problem, wrong display)
     for i, c in enumerate(codings):
         code, system = c.get("code"), c.get("system")
         if isinstance(code, str) and isinstance(system, str):
+            display = c.get("display")
+            key = (system, code, display if isinstance(display, str) else None)
+            found = memo.get(key)
+            if found is None:
+                problem = run.v.terminology.check_code(system, code)
+                wrong = None if problem or key[2] is None else run.v.terminology.check_display(system, code, key[2])
+                found = memo[key] = (problem, wrong)
+            if found == (None, None):
+                continue
+            problem, wrong = found
             where = loc if tcode == "Coding" else f"{loc}.coding[{i}]"
-            problem = run.v.terminology.check_code(system, code)
             if problem:
                 sink.append(issue("error", "code-invalid", where, problem, "terminology.unknown-code"))
                 continue
-            display = c.get("display")
-            if isinstance(display, str) and hasattr(run.v.terminology, "check_display"):
-                wrong = run.v.terminology.check_display(system, code, display)
-                if wrong:
-                    sink.append(issue(run.settings.display_severity, "invalid", f"{where}.display", wrong,
-                                      "terminology.display"))
+            sink.append(issue(run.settings.display_severity, "invalid", f"{where}.display", wrong,
+                              "terminology.display"))
 
 
 def member_of(run: RunContext, value: Any, vs: str) -> bool | None:

@@ -35,11 +35,14 @@ def finish(issues: Iterable[ValidationIssue], root: Any, *, positions: Positions
         out = placed
         out.sort(key=lambda i: (SEVERITY_ORDER.get(i.severity, 9), i.line or 1 << 30, i.column))
     else:
+        # errors by their place in the document (read off the JSON object, no text needed); the many warnings
+        # and information issues keep the walk's order, which is document order but for a parent's own rules
         order: dict[str, tuple[int, ...]] = {}
         for i in out:
-            if i.location not in order:
+            if i.is_error and i.location not in order:
                 order[i.location] = document_order(i.location, root)
-        out.sort(key=lambda i: (SEVERITY_ORDER.get(i.severity, 9), order[i.location]))
+        walk = {id(i): n for n, i in enumerate(out)}
+        out.sort(key=lambda i: (SEVERITY_ORDER.get(i.severity, 9), order.get(i.location, ()), walk[id(i)]))
     if max_issues and len(out) > max_issues:
         out = out[:max_issues]
     return out

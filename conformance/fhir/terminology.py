@@ -44,6 +44,8 @@ class Terminology:
         self._cs: dict[str, _CodeSystemIndex | None] = {}
         self._active: set[str] = set()
         self._implicit: dict[str, str] | None = None
+        #: per (system, code, display): (unknown-code problem, wrong-display message), filled by bindings.py
+        self.coding_memo: dict[tuple[str, str, str | None], tuple[str | None, str | None]] = {}
 
     # -- code systems --------------------------------------------------------------------------
     def code_system(self, url: str) -> _CodeSystemIndex | None:

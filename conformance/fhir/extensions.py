@@ -62,6 +62,30 @@ def check_extension(run: RunContext, val: dict[str, Any], elem: Elem, loc: str, 
         return
     run._object(val, cs.root, cs.root, "Extension", loc, sink)
     check_extension_context(run, cs, loc, sink)
+    check_sub_extensions(cs, val, loc, sink)
+
+
+def check_sub_extensions(cs: CompiledStructure, val: dict[str, Any], loc: str, sink: list[ValidationIssue]) -> None:
+    """A complex extension's sub-extensions with a relative url must be ones its definition slices out."""
+    subs = val.get("extension")
+    sliced = cs.root.children.get("extension")
+    if not isinstance(subs, list) or sliced is None or sliced.slicing is None or not sliced.slices:
+        return
+    known = set()
+    for sl in sliced.slices:
+        if sl.slice_name:
+            known.add(sl.slice_name)
+        url_elem = sl.children.get("url")
+        if url_elem is not None and url_elem.fixed is not None:
+            known.add(url_elem.fixed[1])
+        for t in sl.types:
+            known.update(p.partition("|")[0] for p in t.profiles)
+    for i, sub in enumerate(subs):
+        url = sub.get("url") if isinstance(sub, dict) else None
+        if isinstance(url, str) and not url.startswith(_ABSOLUTE) and url not in known:
+            sink.append(issue("error", "structure", f"{loc}.extension[{i}]", f"Sub-extension url '{url}' is not "
+                              f"defined by the Extension {cs.url} (defined: {', '.join(sorted(map(str, known)))})",
+                              "extension.sub-extension", cs.url))
 
 
 def check_extension_context(run: RunContext, cs: CompiledStructure, loc: str, sink: list[ValidationIssue]) -> None:

@@ -70,6 +70,11 @@ class BundleIndex:
                         hit = self.by_url.get(f"{base}/{ref}")
                         if hit:
                             return hit
+                elif fu and fu.startswith("urn:uuid:") and ref.count("/") == 1:
+                    # the referrer has a urn:uuid fullUrl: Type/id means the entry urn:uuid:id (Java's rule)
+                    hit = self.by_url.get("urn:uuid:" + ref.split("/")[1])
+                    if hit:
+                        return hit
             return self.by_type_id.get(ref)
         # absolute: Type/id at the end may still match an entry without a matching fullUrl
         parts = ref.rstrip("/").split("/")
@@ -164,6 +169,11 @@ def check_reference(run: RunContext, val: dict[str, Any], elem: Elem, targets: t
                           "entry of the Bundle (hint: fullUrls must be unique)", "reference.multiple-matches"))
     target, tloc = hit
     rt = target.get("resourceType")
+    named = type_of_reference(ref)
+    if named and isinstance(rt, str) and named != rt:
+        sink.append(issue("error", "structure", loc, f"Matching reference for reference {ref} has resourceType {rt} "
+                          f"(hint: the reference names a {named})", "reference.type-mismatch"))
+        return
     if not targets or not isinstance(rt, str):
         return
     if not check_target_type(run, rt, targets, loc, sink):

@@ -58,6 +58,7 @@ class CaseResult:
 def normalise(path: str) -> str:
     """Java and our locations in one form: no comments, choice names merged, no resource type casts."""
     p = re.sub(r"/\*.*?\*/", "", path)
+    p = re.sub(r"\[url='[^']*'\]", "", p)  # Java's extension filter: extension[0][url='x'] is extension[0]
     p = re.sub(r"\.resource\.ofType\(\w+\)", ".resource", p)
     p = re.sub(r"\.contained\[(\d+)\]\.ofType\(\w+\)", r".contained[\1]", p)
     p = re.sub(r"\.(\w+)\.ofType\((\w)(\w*)\)", lambda m: f".{m.group(1)}{m.group(2).upper()}{m.group(3)}", p)

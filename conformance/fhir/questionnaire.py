@@ -15,6 +15,7 @@ import base64
 import re
 from typing import TYPE_CHECKING, Any
 
+from conformance.fhir import ucum
 from conformance.fhir.values import as_list, issue
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -29,12 +30,7 @@ _ANSWER_TYPES = {"boolean": ("boolean",), "decimal": ("decimal",), "integer": ("
 _NO_ANSWERS = {"group": "Items of type group should not have answers",
                "display": "Items of type 'display' cannot have answers",
                "question": "Items of type question should not have answers"}
-#: UCUM units the bounds check can convert: unit -> (dimension, factor to the base unit)
-_UCUM = {"m": ("L", 1.0), "km": ("L", 1000.0), "cm": ("L", 0.01), "mm": ("L", 0.001), "[mi_i]": ("L", 1609.344),
-         "[in_i]": ("L", 0.0254), "[ft_i]": ("L", 0.3048), "g": ("M", 1.0), "kg": ("M", 1000.0), "mg": ("M", 0.001),
-         "ug": ("M", 1e-6), "[lb_av]": ("M", 453.59237), "s": ("T", 1.0), "min": ("T", 60.0), "h": ("T", 3600.0),
-         "d": ("T", 86400.0), "L": ("V", 1.0), "mL": ("V", 0.001), "dL": ("V", 0.1)}
-_UCUM_SYSTEM = "http://unitsofmeasure.org"
+_UCUM_SYSTEM = ucum.SYSTEM
 
 
 def check_questionnaire_response(run: RunContext, qr: dict[str, Any], loc: str, sink: list[ValidationIssue]) -> None:
@@ -260,11 +256,9 @@ class _Context:
                 self.error(vloc, f"The quantity {shown} cannot be compared to the allowed {word} of {bound} "
                            "because no formal units are specified", f"questionnaire.{name}")
                 continue
-            a_u, b_u = _UCUM.get(v["code"]), _UCUM.get(b["code"])
-            if v["code"] == b["code"]:
-                x, y = v["value"], b["value"]
-            elif a_u and b_u and a_u[0] == b_u[0]:
-                x, y = v["value"] * a_u[1], b["value"] * b_u[1]
+            factors = ucum.comparable(v["code"], b["code"])
+            if factors is not None:
+                x, y = v["value"] * factors[0], b["value"] * factors[1]
             else:
                 self.error(vloc, f"The quantity {shown} cannot be compared to the allowed {word} of {bound}",
                            f"questionnaire.{name}")

@@ -32,6 +32,7 @@ from conformance.fhir.plan import PRIMITIVE, RESOURCE, Plan, plan_for
 from conformance.fhir.primitives import PRIMITIVE_TYPES, check_primitive, json_kind
 from conformance.fhir.questionnaire import check_questionnaire_response
 from conformance.fhir.references import CORE_SD, BundleIndex, check_reference, resolve
+from conformance.fhir import ucum
 from conformance.fhir.settings import Settings
 from conformance.fhir.slicing import slice_matches
 from conformance.fhir.values import (
@@ -454,6 +455,7 @@ class Run:
         self._fixed_pattern(val, elem, loc, sink)
 
     def _quantity_bounds(self, val: dict[str, Any], elem: Elem, loc: str, sink: list[ValidationIssue]) -> None:
+        """minValueQuantity / maxValueQuantity, converting UCUM units of one dimension (g against kg)."""
         v = val.get("value")
         if not isinstance(v, (int, float)) or isinstance(v, bool):
             return
@@ -462,10 +464,20 @@ class Run:
                 continue
             b = bound[1]
             bv = b.get("value")
-            if not isinstance(bv, (int, float)) or (b.get("code") and val.get("code") and b["code"] != val["code"]):
+            if not isinstance(bv, (int, float)):
                 continue
-            if (op == "min" and v < bv) or (op == "max" and v > bv):
-                sink.append(issue("error", "value", loc, f"value {v} is {'below the minimum' if op == 'min' else 'above the maximum'} allowed {bv} {b.get('code') or b.get('unit') or ''}".rstrip(), elem.id, elem.sd_url))
+            x, y = v, bv
+            if b.get("code") and val.get("code") and b["code"] != val["code"]:
+                factors = ucum.comparable(val["code"], b["code"]) if val.get("system") == b.get("system") == \
+                    ucum.SYSTEM else None
+                if factors is None:
+                    continue
+                x, y = v * factors[0], bv * factors[1]
+            if (op == "min" and x < y) or (op == "max" and x > y):
+                word = "less than the specified minValue" if op == "min" else "greater than the specified maxValue"
+                sink.append(issue("error", "value", loc, f"The value in the instance ({v} {val.get('code') or ''}"
+                                  f") is {word} ({bv} {b.get('code') or b.get('unit') or ''}) after UCUM conversion"
+                                  .replace(" )", ")"), elem.id, elem.sd_url))
 
     def _is_resource_type(self, code: str) -> bool:
         cs = self.v.structure(code)

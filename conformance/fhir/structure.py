@@ -205,7 +205,8 @@ def make_elem(sd_url: str, el: dict[str, Any], eid: str) -> Elem:
         pattern=_prefixed(el, "pattern"),
         binding=(binding.get("strength", "example"), binding.get("valueSet")) if binding else None,
         constraints=tuple(
-            Constraint(c.get("key", "?"), c.get("severity", "error"), c.get("human", ""), c.get("expression", ""),
+            Constraint(c.get("key", "?"), c.get("severity", "error"), c.get("human", ""),
+                       ERRATA.get((c.get("key", "?"), c.get("expression", "")), c.get("expression", "")),
                        c.get("source", sd_url), _best_practice(c))
             for c in el.get("constraint") or () if c.get("expression")
         ),
@@ -310,6 +311,14 @@ def is_primitive(code: str) -> bool:
 
 
 _BEST_PRACTICE = "http://hl7.org/fhir/StructureDefinition/elementdefinition-bestpractice"
+
+#: R4 4.0.1 invariants whose expression contradicts their own human text, as published in the R4 technical
+#: errata and as the reference validator evaluates them: (key, published expression) -> corrected expression.
+ERRATA = {
+    # que-12 "If there are more than one enableWhen, enableBehavior must be specified": 4.0.1 says > 2
+    ("que-12", "enableWhen.count() > 2 implies enableBehavior.exists()"):
+        "enableWhen.count() > 1 implies enableBehavior.exists()",
+}
 
 
 def _best_practice(constraint: dict[str, Any]) -> bool:

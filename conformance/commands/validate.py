@@ -49,6 +49,9 @@ def register(subparsers: Any) -> None:
     g.add_argument("--any-extension", action="store_true", help="allow every unknown extension")
     g.add_argument("--no-example-urls", action="store_true",
                    help="refuse example.org / acme.com URLs (by default unknown extensions from them are warnings)")
+    g.add_argument("--assume-valid-rest-references", action="store_true",
+                   help="check the type an unresolved RESTful reference names (Patient/123) against the allowed "
+                        "targets")
     g.add_argument("--no-html-in-markdown", action="store_true", help="a markdown value with HTML tags is an error")
     g.add_argument("--best-practice", choices=("ignore", "hint", "warning", "error"), default="warning",
                    help="severity of best-practice invariants such as dom-6 (default: warning)")
@@ -135,6 +138,7 @@ def settings_from(args: argparse.Namespace) -> Any:
                     any_extension=bool(getattr(args, "any_extension", False)),
                     allow_examples=not getattr(args, "no_example_urls", False),
                     no_html_in_markdown=bool(getattr(args, "no_html_in_markdown", False)),
+                    assume_valid_rest_references=bool(getattr(args, "assume_valid_rest_references", False)),
                     check_contained=not getattr(args, "no_check_contained", False),
                     best_practice=getattr(args, "best_practice", "warning") or "warning",
                     display_severity="warning" if getattr(args, "display_issues_are_warnings", False) else "error",

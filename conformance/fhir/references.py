@@ -160,7 +160,7 @@ def check_reference(run: RunContext, val: dict[str, Any], elem: Elem, targets: t
         elif in_bundle is None and ref.startswith("urn:uuid:"):
             sink.append(issue("warning", "not-found", f"{loc}.reference", f"the reference {ref!r} is a urn:uuid "
                               "that cannot resolve outside a Bundle", "reference.unresolved"))
-        tgt_type = type_of_reference(ref)
+        tgt_type = type_of_reference(ref) if run.settings.assume_valid_rest_references else None
         if tgt_type and targets:
             check_target_type(run, tgt_type, targets, loc, sink)
         return

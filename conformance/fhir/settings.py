@@ -25,7 +25,10 @@ class Settings:
     `allow_comments`: accept `fhir_comments` properties in JSON (R2-era comments) instead of rejecting them.
     `max_issues`: stop listing after this many issues (0: no limit); errors are kept first.
     `no_html_in_markdown`: a markdown value containing HTML tags is an error (the reference validator's
-    `noHtmlInMarkdown`; markdown may carry HTML by default)."""
+    `noHtmlInMarkdown`; markdown may carry HTML by default).
+    `assume_valid_rest_references`: a RESTful reference that does not resolve here (`Patient/123`) is
+    taken to point to the type it names, which must then be an allowed target (off by default, as the
+    reference validator: an unresolved reference's type is not judged from its URL)."""
 
     extension_domains: tuple[str, ...] = ()
     any_extension: bool = False
@@ -36,6 +39,7 @@ class Settings:
     allow_comments: bool = False
     max_issues: int = 0
     no_html_in_markdown: bool = False
+    assume_valid_rest_references: bool = False
 
     def extension_allowed(self, url: str) -> bool:
         """Is an unknown extension with this URL tolerated (as the reference validator's allowUnknownExtension)?"""

@@ -148,7 +148,10 @@ def settings_for(t: dict[str, Any]) -> Any:
     from conformance.fhir.settings import Settings
 
     domains = t.get("allowed-extension-domain") or t.get("allowed-extension-domains") or ()
+    profile_step = t.get("profile") if isinstance(t.get("profile"), dict) else {}
     return Settings(allow_examples=bool(t.get("examples", True)),
+                    assume_valid_rest_references=bool(t.get("assumeValidRestReferences")
+                                                      or profile_step.get("assumeValidRestReferences")),
                     extension_domains=(domains,) if isinstance(domains, str) else tuple(domains),
                     no_html_in_markdown=bool(t.get("noHtmlInMarkdown", False)))
 

@@ -61,3 +61,11 @@ def test_fullurl_agrees_with_the_resource_id_when_restful(validator, full_url, e
     bundle = {"resourceType": "Bundle", "type": "collection",
               "entry": [{"fullUrl": full_url, "resource": {"resourceType": "Patient", "id": "p1"}}]}
     assert any(i.rule == "bundle.fullurl-id" for i in validator.validate(bundle)) is error
+
+
+def test_unresolved_rest_reference_type_is_judged_only_when_assumed_valid(validator):
+    obs = {"resourceType": "Observation", "status": "final", "code": {"text": "x"},
+           "subject": {"reference": "Medication/123"}}  # Observation.subject: Patient | Group | Device | Location
+    assert not any(i.is_error for i in validator.validate(obs))
+    found = validator.validate(obs, settings=Settings(assume_valid_rest_references=True))
+    assert [(i.location, i.rule) for i in found if i.is_error] == [("Observation.subject", "reference.target-type")]

@@ -73,6 +73,12 @@ def check_codes_known(run: RunContext, val: dict[str, Any], tcode: str, loc: str
     memo = run.v.terminology.coding_memo  # (system, code, display) -> (unknown-code problem, wrong display)
     for i, c in enumerate(codings):
         code, system = c.get("code"), c.get("system")
+        if isinstance(system, str) and system and ":" not in system:
+            where = loc if tcode == "Coding" else f"{loc}.coding[{i}]"
+            sink.append(issue("error", "invalid", f"{where}.system", "Coding.system must be an absolute reference, not "
+                              f"a local reference ({system!r}; hint: use the code system's canonical URL)",
+                              "terminology.system-absolute"))
+            continue
         if isinstance(code, str) and isinstance(system, str):
             display = c.get("display")
             key = (system, code, display if isinstance(display, str) else None)

@@ -29,7 +29,7 @@ REGEX: dict[str, re.Pattern[str]] = {
     "uuid": re.compile(r"urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"),
     # a uri is any string without white space, except that a urn:uuid: / urn:oid: must be a valid one
     "uri": re.compile(r"(?!urn:uuid:)(?!urn:oid:)\S*|urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
-                      r"|urn:oid:[0-2](\.(0|[1-9][0-9]*))+"),
+                      r"(#\S*)?|urn:oid:[0-2](\.(0|[1-9][0-9]*))+"),
     "url": re.compile(r"\S*"),
     "canonical": re.compile(r"\S*"),
     "base64Binary": re.compile(r"(\s*([0-9a-zA-Z\+/=]){4}\s*)+"),

@@ -27,9 +27,6 @@ EXCLUDED_MODULES = {
     "matchetype": "Java test-harness pattern matching, not validation",
     "json5": "JSON5 leniency of the Java parser",
     "logical": "logical-model instances (needs the 'logical' option)",
-    "measure": "MeasureReport-vs-Measure rules (not implemented)",
-    "api": "SearchParameter expression checks (not implemented)",
-    "sd": "StructureDefinition authoring rules (not implemented)",
     "security": "security-checks mode (not implemented)",
     "dsig": "digital signatures (not implemented)",
 }

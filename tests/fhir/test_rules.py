@@ -58,3 +58,37 @@ def test_quantity_bounds_convert_ucum_units(value, code, error):
     obs = {"resourceType": "Observation", "status": "final", "code": {"text": "w"}, "meta": {"profile": [profile["url"]]},
            "valueQuantity": {"value": value, "system": ucum, "code": code}}
     assert any(i.location == "Observation.valueQuantity" for i in v.validate(obs) if i.is_error) is error
+
+
+def test_coding_system_must_be_absolute(validator):
+    obs = {"resourceType": "Observation", "status": "final", "code": {"coding": [{"system": "#local", "code": "x"}]}}
+    assert [(i.location, i.rule) for i in validator.validate(obs) if i.is_error] == [
+        ("Observation.code.coding[0].system", "terminology.system-absolute")]
+    obs["code"]["coding"][0]["system"] = "http://example.org/cs"
+    assert not [i for i in validator.validate(obs) if i.is_error]
+
+
+def test_composite_search_parameter_needs_two_components(validator):
+    sp = {"resourceType": "SearchParameter", "url": "http://example.org/sp", "name": "x", "status": "draft",
+          "description": "x", "code": "x", "base": ["Observation"], "type": "composite", "expression": "Observation",
+          "component": [{"definition": "http://hl7.org/fhir/SearchParameter/Observation-code",
+                         "expression": "code"}]}
+    assert ("SearchParameter", "searchparameter.composite") in [(i.location, i.rule) for i in validator.validate(sp)]
+    sp["component"].append(dict(sp["component"][0]))
+    assert "searchparameter.composite" not in [i.rule for i in validator.validate(sp)]
+
+
+def _measure_report(report_type: str, **population) -> dict:
+    return {"resourceType": "MeasureReport", "status": "complete", "type": report_type,
+            "measure": "http://example.org/Measure/m", "period": {"start": "2024-01-01", "end": "2024-12-31"},
+            "group": [{"population": [{"code": {"text": "ip"}, **population}]}]}
+
+
+@pytest.mark.parametrize(("report", "rule"), [
+    (_measure_report("summary", count=1, subjectResults={"reference": "List/l"}), "measurereport.subjects"),
+    (_measure_report("subject-list", count=5, subjectResults={"reference": "List/l"}), "measurereport.count"),
+    (_measure_report("subject-list", count=1, subjectResults={"reference": "List/l"}), None),
+])
+def test_measure_report_subject_rules(validator, report, rule):
+    found = [i.rule for i in validator.validate(report) if i.rule.startswith("measurereport.")]
+    assert found == ([rule] if rule else [])

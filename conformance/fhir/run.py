@@ -213,8 +213,11 @@ class Run:
         and no choice is present twice -- set operations on the key views decide that in C, and most objects
         of real documents pass -- each property is handled right here, and a primitive whose plan says
         "format check only" costs no call at all. Anything else goes through `_properties`."""
-        self.hosts.append((host or elem, type_code))  # for extension contexts; popped below (errors end the run)
-        lay = container.layout()
+        # the object holding an extension, for its context check: only objects with extensions need it
+        hosting = "extension" in obj or "modifierExtension" in obj
+        if hosting:
+            self.hosts.append((host or elem, type_code))  # popped below (errors end the run)
+        lay = container._layout or container.layout()
         keys = obj.keys()
         regular = keys <= lay.keymap.keys() or (is_resource and keys - _RESOURCE_TYPE_KEY <= lay.keymap.keys())
         if regular and lay.choice_keys and not keys.isdisjoint(lay.choice_keys):
@@ -259,7 +262,8 @@ class Run:
             checks = checks_of(elem, container)
         if checks:
             self._constraints(checks, obj, elem, type_code, loc, sink, is_resource)
-        self.hosts.pop()
+        if hosting:
+            self.hosts.pop()
 
     def _plan(self, elem: Elem, tcode: str) -> Plan:
         plans = elem.plans

@@ -8,9 +8,11 @@ StructureDefinitions, target-type sets, the FHIRPath engine); the walk and its r
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -149,7 +151,7 @@ class Validator:
         """Validate one resource (often a Bundle) against its base definition, the profiles it
         declares in meta.profile, and `profiles`. Returns the issues: one per cause, errors first,
         then in document order (see `outcome.finish`)."""
-        with self._lock:
+        with self._lock, _no_gc():
             run = Run(self, settings or self.settings)
             if not isinstance(resource, dict):
                 return [issue("fatal", "structure", location or "", f"expected a JSON object (a FHIR resource), "
@@ -175,6 +177,20 @@ class Validator:
         from conformance.fhir.positions import json_positions
 
         return with_positions(issues, json_positions(data))
+
+
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """The cyclic garbage collector off during one walk: the walk allocates many small acyclic objects, and
+    collections triggered by them would traverse the whole instance each time -- cost that grew faster than
+    the document (12.6x for 10x the entries). Reference counting still frees everything."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 _default: Validator | None = None

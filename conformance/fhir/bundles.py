@@ -46,3 +46,58 @@ def check_bundle(bundle: dict[str, Any], loc: str, sink: list[ValidationIssue],
             if restful and not (fu.endswith(f"/{rt}/{rid}") or f"/{rt}/{rid}/_history/" in fu):
                 sink.append(issue("error", "invalid", f"{loc}.entry[{i}]", f"the fullUrl {fu} does not match "
                                    f"the resource id {rt}/{rid}", "bundle.fullurl-id"))
+
+
+def check_reachable(bundle: dict[str, Any], index: Any, loc: str, sink: list[ValidationIssue]) -> None:
+    """Every entry of a document (message) Bundle is reachable from its first entry, the Composition
+    (MessageHeader), by following references forward or backward -- as the reference validator checks.
+    `index` is the Bundle's `references.BundleIndex`."""
+    kind = bundle.get("type")
+    entries = bundle.get("entry") if isinstance(bundle.get("entry"), list) else []
+    if kind not in ("document", "message") or len(entries) < 2:
+        return
+    resources = [e.get("resource") if isinstance(e, dict) else None for e in entries]
+    if not isinstance(resources[0], dict):
+        return
+    position = {id(r): i for i, r in enumerate(resources) if isinstance(r, dict)}
+    links: dict[int, set[int]] = {i: set() for i in range(len(entries))}
+    for i, res in enumerate(resources):
+        if not isinstance(res, dict):
+            continue
+        for ref in _references(res):
+            hit = index.resolve(ref, res)
+            j = position.get(id(hit[0])) if hit is not None else None
+            if j is not None and j != i:
+                links[i].add(j)
+                links[j].add(i)
+    seen = {0}
+    todo = [0]
+    while todo:
+        for j in links[todo.pop()]:
+            if j not in seen:
+                seen.add(j)
+                todo.append(j)
+    root = "Composition" if kind == "document" else "MessageHeader"
+    for i, e in enumerate(entries):
+        if i not in seen and isinstance(resources[i], dict):
+            name = e.get("fullUrl") or f"{resources[i].get('resourceType')}/{resources[i].get('id')}"
+            sink.append(issue("error" if kind == "document" else "warning", "informational", f"{loc}.entry[{i}]",
+                              f"Entry '{name}' isn't reachable by traversing links (forward or backward) from the "
+                              f"{root} (hint: reference it from the {root} or from an entry that is)",
+                              "bundle.entry-orphan"))
+
+
+def _references(node: Any) -> list[str]:
+    """Every Reference.reference string in a resource (contained resources included)."""
+    out: list[str] = []
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, dict):
+            ref = n.get("reference")
+            if isinstance(ref, str):
+                out.append(ref)
+            stack.extend(v for v in n.values() if isinstance(v, (dict, list)))
+        elif isinstance(n, list):
+            stack.extend(v for v in n if isinstance(v, (dict, list)))
+    return out

@@ -22,7 +22,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from conformance.fhir.bindings import check_binding, check_codes_known, member_of
-from conformance.fhir.bundles import check_bundle
+from conformance.fhir.bundles import check_bundle, check_reachable
 from conformance.fhir.checks import checks_of
 from conformance.fhir.definitional import check_definitional
 from conformance.fhir.extensions import check_extension
@@ -142,6 +142,7 @@ class Run:
                 sink.extend(cached)
             if rt == "Bundle":
                 check_bundle(res, loc, sink, self.v.resource_types())
+                check_reachable(res, self.bundles[-1], loc, sink)
             elif rt == "QuestionnaireResponse":
                 check_questionnaire_response(self, res, loc, sink)
             elif rt in ("MeasureReport", "SearchParameter"):

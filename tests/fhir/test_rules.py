@@ -92,3 +92,14 @@ def _measure_report(report_type: str, **population) -> dict:
 def test_measure_report_subject_rules(validator, report, rule):
     found = [i.rule for i in validator.validate(report) if i.rule.startswith("measurereport.")]
     assert found == ([rule] if rule else [])
+
+
+def test_document_entries_must_be_reachable_from_the_composition(validator):
+    from tests.fhir.conftest import load
+
+    b = load("ips-2.0.0-examples/Bundle-bundle-minimal.json")
+    assert not [i for i in validator.validate(b) if i.rule == "bundle.entry-orphan"]
+    b["entry"].append({"fullUrl": "urn:uuid:0c3151bd-1cbf-4d64-b04d-cd9187a4c6e0",
+                       "resource": {"resourceType": "Organization", "id": "lonely", "name": "Nobody refers to me"}})
+    found = [(i.severity, i.location) for i in validator.validate(b) if i.rule == "bundle.entry-orphan"]
+    assert found == [("error", f"Bundle.entry[{len(b['entry']) - 1}]")]

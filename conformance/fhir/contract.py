@@ -30,6 +30,8 @@ class ValidatorContext(Protocol):
 
     def resource_types(self) -> frozenset[str]: ...
 
+    def global_profiles(self) -> dict[str, tuple[str, ...]]: ...
+
 
 class RunContext(Protocol):
     """The instance side: one `validate()` call walking one resource tree."""

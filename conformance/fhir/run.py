@@ -98,6 +98,7 @@ class Run:
         urls: list[tuple[str, str]] = [(u, "declared") for u in declared if isinstance(u, str)] \
             if isinstance(declared, list) else []
         urls += [(u, "requested" if requested else "slice") for u in extra_profiles]
+        urls += [(u, "global") for u in self.v.global_profiles().get(rt, ())]
         seen_urls = set()
         for url, why in urls:
             if url in seen_urls:
@@ -105,7 +106,7 @@ class Run:
             seen_urls.add(url)
             cs = self.v.structure(url)
             if cs is None:
-                if why == "declared":
+                if why in ("declared", "global"):
                     sink.append(issue("warning", "not-found", f"{loc}.meta.profile",
                                        f"profile {url} is not in the loaded packages, so the resource was not checked "
                                        "against it (hint: `conformance packages add` the package that defines it)",

@@ -82,6 +82,7 @@ class Validator:
         self._target_types: dict[tuple[str, ...], tuple[frozenset[str], tuple[str, ...]]] = {}
         self._lock = threading.RLock()
         self._resource_types: frozenset[str] | None = None
+        self._globals: dict[str, tuple[str, ...]] | None = None
 
     # -- public API ----------------------------------------------------------------------------
     @property
@@ -94,6 +95,7 @@ class Validator:
             self.defs.add_resource(resource)
             self._structures.clear()
             self._target_types.clear()
+            self._globals = None
             self.terminology = Terminology(self.defs)
 
     def structure(self, url: str) -> CompiledStructure | None:
@@ -123,6 +125,23 @@ class Validator:
                     unloaded.append(t)
             hit = self._target_types[targets] = (frozenset(types), tuple(unloaded))
         return hit
+
+    def global_profiles(self) -> dict[str, tuple[str, ...]]:
+        """Profiles the loaded ImplementationGuides register for a resource type (`ImplementationGuide.global`):
+        every resource of that type must conform to them, as if it declared them. Cached."""
+        if self._globals is None:
+            found: dict[str, list[str]] = {}
+            for url in self.defs.urls():
+                if "/ImplementationGuide/" not in url:
+                    continue
+                ig = self.defs.get(url)
+                if not isinstance(ig, dict) or ig.get("resourceType") != "ImplementationGuide":
+                    continue
+                for g in ig.get("global") or ():
+                    if isinstance(g, dict) and isinstance(g.get("type"), str) and isinstance(g.get("profile"), str):
+                        found.setdefault(g["type"], []).append(g["profile"])
+            self._globals = {t: tuple(ps) for t, ps in found.items()}
+        return self._globals
 
     def resource_types(self) -> frozenset[str]:
         """The names of the R4 resource types (cached)."""

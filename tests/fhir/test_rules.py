@@ -103,3 +103,21 @@ def test_document_entries_must_be_reachable_from_the_composition(validator):
                        "resource": {"resourceType": "Organization", "id": "lonely", "name": "Nobody refers to me"}})
     found = [(i.severity, i.location) for i in validator.validate(b) if i.rule == "bundle.entry-orphan"]
     assert found == [("error", f"Bundle.entry[{len(b['entry']) - 1}]")]
+
+
+def test_profiles_an_implementation_guide_registers_globally_apply():
+    from conformance.fhir import Validator
+
+    profile = {
+        "resourceType": "StructureDefinition", "url": "http://example.org/fhir/StructureDefinition/pat-g",
+        "name": "PatG", "status": "draft", "fhirVersion": "4.0.1", "kind": "resource", "abstract": False,
+        "type": "Patient", "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Patient",
+        "derivation": "constraint", "differential": {"element": [
+            {"id": "Patient.gender", "path": "Patient.gender", "min": 1}]}}
+    ig = {"resourceType": "ImplementationGuide", "url": "http://example.org/fhir/ImplementationGuide/ig",
+          "name": "IG", "status": "draft", "packageId": "example.ig", "fhirVersion": ["4.0.1"],
+          "global": [{"type": "Patient", "profile": profile["url"]}]}
+    patient = {"resourceType": "Patient", "id": "p"}
+    assert not [i for i in Validator(resources=[profile], include_user_packages=False).validate(patient) if i.is_error]
+    v = Validator(resources=[profile, ig], include_user_packages=False)
+    assert [i.rule for i in v.validate(patient) if i.is_error] == ["Patient.gender"]

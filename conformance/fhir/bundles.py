@@ -51,7 +51,7 @@ def check_bundle(bundle: dict[str, Any], loc: str, sink: list[ValidationIssue],
 def check_reachable(bundle: dict[str, Any], index: Any, loc: str, sink: list[ValidationIssue]) -> None:
     """Every entry of a document (message) Bundle is reachable from its first entry, the Composition
     (MessageHeader), by following references forward or backward -- as the reference validator checks.
-    `index` is the Bundle's `references.BundleIndex`."""
+    `index` is the Bundle's `references.BundleIndex`, whose `links` the reference rule filled during the walk."""
     kind = bundle.get("type")
     entries = bundle.get("entry") if isinstance(bundle.get("entry"), list) else []
     if kind not in ("document", "message") or len(entries) < 2:
@@ -61,15 +61,11 @@ def check_reachable(bundle: dict[str, Any], index: Any, loc: str, sink: list[Val
         return
     position = {id(r): i for i, r in enumerate(resources) if isinstance(r, dict)}
     links: dict[int, set[int]] = {i: set() for i in range(len(entries))}
-    for i, res in enumerate(resources):
-        if not isinstance(res, dict):
-            continue
-        for ref in _references(res):
-            hit = index.resolve(ref, res)
-            j = position.get(id(hit[0])) if hit is not None else None
-            if j is not None and j != i:
-                links[i].add(j)
-                links[j].add(i)
+    for a, b in index.links:  # recorded by the reference rule while the entries were walked
+        i, j = position.get(a), position.get(b)
+        if i is not None and j is not None:
+            links[i].add(j)
+            links[j].add(i)
     seen = {0}
     todo = [0]
     while todo:
@@ -86,18 +82,3 @@ def check_reachable(bundle: dict[str, Any], index: Any, loc: str, sink: list[Val
                               f"{root} (hint: reference it from the {root} or from an entry that is)",
                               "bundle.entry-orphan"))
 
-
-def _references(node: Any) -> list[str]:
-    """Every Reference.reference string in a resource (contained resources included)."""
-    out: list[str] = []
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, dict):
-            ref = n.get("reference")
-            if isinstance(ref, str):
-                out.append(ref)
-            stack.extend(v for v in n.values() if isinstance(v, (dict, list)))
-        elif isinstance(n, list):
-            stack.extend(v for v in n if isinstance(v, (dict, list)))
-    return out

@@ -30,6 +30,7 @@ class BundleIndex:
         self.by_type_id: dict[str, tuple[dict[str, Any], str]] = {}
         self.url_count: dict[str, int] = {}
         self.entry_of: dict[int, tuple[str | None, str]] = {}  # id(resource) -> (fullUrl, loc)
+        self.links: set[tuple[int, int]] = set()  # (id(entry resource), id(entry resource)) a reference joins
         entries = bundle.get("entry")
         if not isinstance(entries, list):
             return
@@ -168,6 +169,7 @@ def check_reference(run: RunContext, val: dict[str, Any], elem: Elem, targets: t
         sink.append(issue("error", "structure", f"{loc}.reference", f"the reference {ref!r} matches more than one "
                           "entry of the Bundle (hint: fullUrls must be unique)", "reference.multiple-matches"))
     target, tloc = hit
+    _link(run, target)
     rt = target.get("resourceType")
     named = type_of_reference(ref)
     if named and isinstance(rt, str) and named != rt:
@@ -202,6 +204,20 @@ def check_reference(run: RunContext, val: dict[str, Any], elem: Elem, targets: t
             return
     sink.append(issue("error", "structure", loc, f"the referenced {rt} ({ref}) does not conform to any "
                       f"of the target profiles {', '.join(profiles)}", elem.id, elem.sd_url))
+
+
+def _link(run: RunContext, target: dict[str, Any]) -> None:
+    """Record that the entry being walked refers to `target` (for the reachability rule of documents)."""
+    if not run.bundles:
+        return
+    b = run.bundles[-1]
+    if id(target) not in b.entry_of:
+        return
+    for r, _l in reversed(run.resources):
+        if id(r) in b.entry_of:
+            if r is not target:
+                b.links.add((id(r), id(target)))
+            return
 
 
 def in_bundle_duplicate(run: RunContext, ref: str) -> bool:

@@ -38,9 +38,10 @@ def finish(issues: Iterable[ValidationIssue], root: Any, *, positions: Positions
         # errors by their place in the document (read off the JSON object, no text needed); the many warnings
         # and information issues keep the walk's order, which is document order but for a parent's own rules
         order: dict[str, tuple[int, ...]] = {}
+        keys: dict[int, dict[str, int]] = {}
         for i in out:
             if i.is_error and i.location not in order:
-                order[i.location] = document_order(i.location, root)
+                order[i.location] = document_order(i.location, root, keys)
         walk = {id(i): n for n, i in enumerate(out)}
         out.sort(key=lambda i: (SEVERITY_ORDER.get(i.severity, 9), order.get(i.location, ()), walk[id(i)]))
     if max_issues and len(out) > max_issues:

@@ -103,31 +103,33 @@ def place(location: str, positions: Positions) -> tuple[int, int]:
         path = path[: len(path) - len(segs[-1])] if path.endswith(segs[-1]) else ""
 
 
-def document_order(location: str, root: Any) -> tuple[int, ...]:
+def document_order(location: str, root: Any, cache: dict[int, dict[str, int]] | None = None) -> tuple[int, ...]:
     """A sort key putting issue locations in document order, read off the (insertion-ordered) JSON object:
-    per step the index of the property among its object's keys, or the array index. No text needed."""
+    per step the index of the property among its object's keys, or the array index. No text needed.
+    `cache` keeps each object's key positions across calls (one sort of many issues)."""
     key: list[int] = []
     node = root
+    if cache is None:
+        cache = {}
     for seg in _SEGMENT.findall(relative_path(location)):
         if seg[0] == "[":
             i = int(seg[1:-1])
             key.append(i)
             node = node[i] if isinstance(node, list) and i < len(node) else None
             continue
-        name = seg[1:]
-        if isinstance(node, list):
-            node = None
         if not isinstance(node, dict):
-            key.append(1 << 30)
+            key.append(_LAST)
             break
-        idx = _key_index(node, name)
+        name = seg[1:]
+        positions = cache.get(id(node))
+        if positions is None:
+            positions = cache[id(node)] = {}
+            for n, k in enumerate(node):
+                positions.setdefault(k[1:] if k[:1] == "_" else k, n)
+        idx = positions.get(name, _LAST)
         key.append(idx)
-        node = node.get(name) if idx < (1 << 30) else None
+        node = node.get(name) if idx < _LAST else None
     return tuple(key)
 
 
-def _key_index(obj: dict[str, Any], name: str) -> int:
-    for i, k in enumerate(obj):
-        if k == name or k == "_" + name:
-            return i
-    return 1 << 30
+_LAST = 1 << 30

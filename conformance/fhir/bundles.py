@@ -46,6 +46,18 @@ def check_bundle(bundle: dict[str, Any], loc: str, sink: list[ValidationIssue],
             if restful and not (fu.endswith(f"/{rt}/{rid}") or f"/{rt}/{rid}/_history/" in fu):
                 sink.append(issue("error", "invalid", f"{loc}.entry[{i}]", f"the fullUrl {fu} does not match "
                                    f"the resource id {rt}/{rid}", "bundle.fullurl-id"))
+        elif isinstance(fu, str) and isinstance(res, dict) and "id" not in res and "://" in fu \
+                and not fu.startswith("urn:"):
+            parts = fu.split("/_history/")[0].rstrip("/").split("/")
+            if len(parts) >= 2 and parts[-2] in resource_types:
+                sink.append(issue("error", "invalid", f"{loc}.entry[{i}]", f"The fullUrl '{fu}' looks like a "
+                                  "RESTful server URL, but the resource has no id (hint: give the resource the id "
+                                  "the fullUrl ends with)", "bundle.fullurl-no-id"))
+        search = e.get("search") if isinstance(e.get("search"), dict) else {}
+        if bundle.get("type") == "searchset" and isinstance(res, dict) and not res.get("id") \
+                and search.get("mode") == "match":  # a match is a resource on the server: it has an id
+            sink.append(issue("error", "required", f"{loc}.entry[{i}].resource", "Search results must have ids",
+                              "bundle.search-id"))
 
 
 def check_reachable(bundle: dict[str, Any], index: Any, loc: str, sink: list[ValidationIssue]) -> None:

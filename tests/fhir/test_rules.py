@@ -121,3 +121,21 @@ def test_profiles_an_implementation_guide_registers_globally_apply():
     assert not [i for i in Validator(resources=[profile], include_user_packages=False).validate(patient) if i.is_error]
     v = Validator(resources=[profile, ig], include_user_packages=False)
     assert [i.rule for i in v.validate(patient) if i.is_error] == ["Patient.gender"]
+
+
+@pytest.mark.parametrize(("search", "error"), [({"mode": "match"}, True), (None, False), ({"mode": "include"}, False)])
+def test_search_matches_must_have_ids(validator, search, error):
+    entry = {"fullUrl": "urn:uuid:e1c40b32-5a0f-4e11-8a6b-7c1c7b6d6a01", "resource": {"resourceType": "Basic",
+                                                                                        "code": {"text": "x"}}}
+    if search:
+        entry["search"] = search
+    issues = validator.validate({"resourceType": "Bundle", "type": "searchset", "entry": [entry]})
+    assert any(i.rule == "bundle.search-id" for i in issues) is error
+
+
+@pytest.mark.parametrize(("resource", "error"), [({"resourceType": "Patient"}, True),
+                                                 ({"resourceType": "Patient", "id": "1"}, False)])
+def test_restful_fullurl_needs_a_resource_id(validator, resource, error):
+    bundle = {"resourceType": "Bundle", "type": "collection",
+              "entry": [{"fullUrl": "http://x.org/fhir/Patient/1", "resource": resource}]}
+    assert any(i.rule == "bundle.fullurl-no-id" for i in validator.validate(bundle)) is error

@@ -260,6 +260,10 @@ class Run:
             for child, child_keys in lay.required:
                 if keys.isdisjoint(child_keys):
                     self._cardinality(child, 0, loc, sink)
+                    for sl in child.slices:  # an absent sliced element: each required slice is missing too
+                        if sl.min > 0:
+                            sink.append(issue("error", "required", loc, f"slice {sl.id}: minimum required = "
+                                              f"{sl.min}, but only found 0" + from_note(sl), sl.id, sl.sd_url))
         if checks is None:
             checks = checks_of(elem, container)
         if checks:

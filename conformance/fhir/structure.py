@@ -82,7 +82,9 @@ class Elem:
         """Children with min > 0 (checked even when absent)."""
         r = self._required
         if r is None:
-            r = self._required = tuple(c for c in self.children.values() if c.min > 0)
+            # a child with min > 0, or a sliced child one of whose slices is required (absent, the slice is missing)
+            r = self._required = tuple(c for c in self.children.values()
+                                       if c.min > 0 or any(sl.min > 0 for sl in c.slices))
         return r
 
     def layout(self) -> Layout:

@@ -93,3 +93,15 @@ def test_unmatched_element_of_open_slicing_is_not_checked_against_a_slice(sliced
     assert [i for i in issues if i.is_error] == []
     assert any(i.severity == "information" and "does not match any known slice" in i.message
                and i.location == "Observation.component[0]" for i in issues)
+
+
+def test_required_slice_is_missing_when_the_sliced_element_is_absent():
+    profile = _profile()
+    profile["url"] = PROFILE + "-required"
+    profile["differential"]["element"][1]["min"] = 1  # systolic: 1..1
+    v = Validator(resources=[profile], include_user_packages=False)
+    obs = _obs()
+    obs["meta"]["profile"] = [profile["url"]]
+    del obs["component"]
+    assert [(i.location, i.rule) for i in v.validate(obs) if i.is_error] == [
+        ("Observation", "Observation.component:systolic")]

@@ -69,7 +69,8 @@ class Run:
         self.resources: list[tuple[dict[str, Any], str]] = []  # (resource, loc) stack
         self.conform_memo: dict[tuple[int, str], bool] = {}
         self.active: set[tuple[int, str]] = set()
-        self.hosts: list[tuple[Elem, str]] = []  # (element, type) of the objects being walked, for extension contexts
+        self.hosts: list[tuple[Elem, str]] = []
+        self.element_ids: list[dict[str, str]] = []  # per resource being walked: element id -> first location  # (element, type) of the objects being walked, for extension contexts
 
     # -- results -------------------------------------------------------------------------------
     def result(self, root: Any = None) -> list[ValidationIssue]:
@@ -137,7 +138,9 @@ class Run:
                         continue
                     self.active.add(key)
                     cached = []
+                    self.element_ids.append({})  # element ids are unique within one resource (per pass)
                     self._object(res, cs.root, cs.root, rt, loc, cached, is_resource=True)
+                    self.element_ids.pop()
                     self.active.discard(key)
                     self.memo[key] = cached
                 sink.extend(cached)
@@ -216,6 +219,9 @@ class Run:
         of real documents pass -- each property is handled right here, and a primitive whose plan says
         "format check only" costs no call at all. Anything else goes through `_properties`."""
         # the object holding an extension, for its context check: only objects with extensions need it
+        if "id" in obj and not is_resource and self.element_ids and type_code != "ElementDefinition":
+            # (an ElementDefinition's id is its path, repeated in snapshot and differential by design)
+            self._element_id(obj["id"], loc, sink)
         hosting = "extension" in obj or "modifierExtension" in obj
         if hosting:
             self.hosts.append((host or elem, type_code))  # popped below (errors end the run)
@@ -285,6 +291,18 @@ class Run:
         if hint is None:
             hint = lay.suggestions[key] = did_you_mean(key, list(lay.keymap))
         return hint
+
+    def _element_id(self, eid: Any, loc: str, sink: list[ValidationIssue]) -> None:
+        """An element id seen twice in one resource (ids are what narrative and references point at)."""
+        if not isinstance(eid, str):
+            return
+        seen = self.element_ids[-1]
+        first = seen.get(eid)
+        if first is None:
+            seen[eid] = loc
+        else:
+            sink.append(issue("error", "invalid", loc, f"Duplicate id value '{eid}' (also at {first}; hint: element "
+                              "ids must be unique within a resource)", "element.duplicate-id"))
 
     def _object_itself(self, obj: dict[str, Any], loc: str, sink: list[ValidationIssue], is_resource: bool) -> None:
         """Rules on the object as a whole: a resource's id, ele-1 for an element without content."""

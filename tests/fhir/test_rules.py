@@ -139,3 +139,11 @@ def test_restful_fullurl_needs_a_resource_id(validator, resource, error):
     bundle = {"resourceType": "Bundle", "type": "collection",
               "entry": [{"fullUrl": "http://x.org/fhir/Patient/1", "resource": resource}]}
     assert any(i.rule == "bundle.fullurl-no-id" for i in validator.validate(bundle)) is error
+
+
+def test_element_ids_are_unique_within_a_resource(validator):
+    patient = {"resourceType": "Patient", "name": [{"id": "n1", "family": "A"}, {"id": "n1", "family": "B"}]}
+    assert [(i.location, i.rule) for i in validator.validate(patient) if i.is_error] == [
+        ("Patient.name[1]", "element.duplicate-id")]
+    patient["name"][1]["id"] = "n2"
+    assert not [i for i in validator.validate(patient) if i.is_error]

@@ -60,6 +60,13 @@ def check_extension(run: RunContext, val: dict[str, Any], elem: Elem, loc: str, 
         sink.append(issue("error", "structure", loc, f"{url} is a {cs.type} profile, not an extension definition",
                           "extension.unknown"))
         return
+    as_modifier = elem.path.endswith(".modifierExtension")
+    if cs.root.is_modifier != as_modifier:
+        what, kind = ("a modifierExtension", "a regular extension") if as_modifier else \
+            ("an extension", "a modifierExtension")
+        sink.append(issue("error", "structure", loc, f"The Extension '{url}' must not be used as {what} (it's {kind}; "
+                          f"hint: move it to {'extension' if as_modifier else 'modifierExtension'})",
+                          "extension.modifier", cs.url))
     run._object(val, cs.root, cs.root, "Extension", loc, sink)
     check_extension_context(run, cs, loc, sink)
     check_sub_extensions(cs, val, loc, sink)

@@ -147,3 +147,26 @@ def test_element_ids_are_unique_within_a_resource(validator):
         ("Patient.name[1]", "element.duplicate-id")]
     patient["name"][1]["id"] = "n2"
     assert not [i for i in validator.validate(patient) if i.is_error]
+
+
+@pytest.mark.parametrize(("modifier", "where", "error"), [(True, "extension", True), (True, "modifierExtension", False),
+                                                          (False, "modifierExtension", True),
+                                                          (False, "extension", False)])
+def test_modifier_extensions_only_as_modifier_extension(modifier, where, error):
+    from conformance.fhir import Validator
+
+    url = "http://example.org/fhir/StructureDefinition/ext-mod"
+    root = {"id": "Extension", "path": "Extension", "isModifier": modifier}
+    if modifier:
+        root["isModifierReason"] = "it changes the meaning"
+    ext = {"resourceType": "StructureDefinition", "url": url, "name": "ExtMod", "status": "draft",
+           "fhirVersion": "4.0.1", "kind": "complex-type", "abstract": False, "type": "Extension",
+           "context": [{"type": "element", "expression": "Patient"}],
+           "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Extension", "derivation": "constraint",
+           "differential": {"element": [root,
+                                        {"id": "Extension.url", "path": "Extension.url", "fixedUri": url},
+                                        {"id": "Extension.value[x]", "path": "Extension.value[x]",
+                                         "type": [{"code": "boolean"}]}]}}
+    v = Validator(resources=[ext], include_user_packages=False)
+    patient = {"resourceType": "Patient", where: [{"url": url, "valueBoolean": True}]}
+    assert any(i.rule == "extension.modifier" for i in v.validate(patient) if i.is_error) is error

@@ -144,6 +144,16 @@ def check_reference(run: RunContext, val: dict[str, Any], elem: Elem, targets: t
     ref = val.get("reference")
     if not isinstance(ref, str):
         return
+    if any(c.isspace() for c in ref):
+        sink.append(issue("error", "structure", loc, f"The reference '{ref}' is not a valid reference (it contains "
+                          "white space)", "reference.invalid"))
+        return
+    named = type_of_reference(ref)
+    if named and "/" in ref and named not in run.v.resource_types():
+        sink.append(issue("error", "structure", loc, f"The resource type {named} in the reference {ref} is not "
+                          "valid (hint: a literal reference is [base/]Type/id with an R4 resource type)",
+                          "reference.resource-type"))
+        return
     hit = resolve(run, ref)
     if hit is None:
         if ref.startswith("#"):

@@ -54,6 +54,14 @@ if TYPE_CHECKING:  # pragma: no cover
 
 _RESOURCE_TYPES_ABSTRACT = frozenset({"Resource", "DomainResource"})
 _RESOURCE_TYPE_KEY = frozenset({"resourceType"})
+def _choice_of(container: Elem, key: str) -> Elem | None:
+    """The choice child `key` names with a type suffix (valueString -> value[x]), when it is not a known key."""
+    for child in container.children.values():
+        if child.is_choice and key.startswith(child.name) and key[len(child.name):len(child.name) + 1].isupper():
+            return child
+    return None
+
+
 _HTML_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(\s[^<>]*)?/?>")
 
 
@@ -265,6 +273,8 @@ class Run:
         if not lay.required_plain <= keys or lay.required_other:
             for child, child_keys in lay.required:
                 if keys.isdisjoint(child_keys):
+                    if child.is_choice and any(_choice_of(container, k) is child for k in keys):
+                        continue  # present with a type it may not have: that error is the cause
                     self._cardinality(child, 0, loc, sink)
                     for sl in child.slices:  # an absent sliced element: each required slice is missing too
                         if sl.min > 0:
@@ -335,6 +345,19 @@ class Run:
             else:
                 m = km.get(key)
                 if m is None:
+                    choice = _choice_of(container, key)
+                    if choice is not None:  # a type the (profiled) choice does not allow: say so, where it is
+                        allowed = ", ".join(t.code for t in choice.types)
+                        found = key[len(choice.name):]
+                        if len(choice.types) == 1:  # one type allowed: the element is that, with the wrong type
+                            sink.append(issue("error", "structure", f"{loc}.{key}", f"The definition of {choice.id} "
+                                              f"{'in ' + choice.sd_url + ' ' if choice.sd_url else ''}allows for the "
+                                              f"type {allowed} but found type {found}", choice.id, choice.sd_url))
+                        else:  # as the reference validator: which element it is cannot be told, report on the parent
+                            sink.append(issue("error", "structure", loc, f"The type of element {key} is not known - "
+                                              f"it could not be determined from the information available. Valid "
+                                              f"types at this point are {allowed}", choice.id, choice.sd_url))
+                        continue
                     sink.append(issue("error", "structure", loc, f"Unrecognized property {key!r} in "
                                        f"{container.path}{self._suggest(container, key)}",
                                        "structure.unknown-element"))

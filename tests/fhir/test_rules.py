@@ -170,3 +170,28 @@ def test_modifier_extensions_only_as_modifier_extension(modifier, where, error):
     v = Validator(resources=[ext], include_user_packages=False)
     patient = {"resourceType": "Patient", where: [{"url": url, "valueBoolean": True}]}
     assert any(i.rule == "extension.modifier" for i in v.validate(patient) if i.is_error) is error
+
+
+def test_choice_type_a_profile_excludes_is_one_error_at_the_element():
+    from conformance.fhir import Validator
+
+    profile = {
+        "resourceType": "StructureDefinition", "url": "http://example.org/fhir/StructureDefinition/obs-q",
+        "name": "ObsQ", "status": "draft", "fhirVersion": "4.0.1", "kind": "resource", "abstract": False,
+        "type": "Observation", "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Observation",
+        "derivation": "constraint", "differential": {"element": [
+            {"id": "Observation.value[x]", "path": "Observation.value[x]", "min": 1, "type": [{"code": "Quantity"}]}]}}
+    v = Validator(resources=[profile], include_user_packages=False)
+    obs = {"resourceType": "Observation", "status": "final", "code": {"text": "x"}, "valueString": "12",
+           "meta": {"profile": [profile["url"]]}}
+    assert [(i.location, i.rule) for i in v.validate(obs) if i.is_error] == [
+        ("Observation.valueString", "Observation.value[x]")]  # no 'unknown property', no 'value[x] missing'
+
+
+@pytest.mark.parametrize(("ref", "rule"), [("ht tp://x.org/Patient/1", "reference.invalid"),
+                                           ("https://x.org/Chicken/1", "reference.resource-type"),
+                                           ("https://x.org/Patient/1", None)])
+def test_reference_syntax(validator, ref, rule):
+    obs = {"resourceType": "Observation", "status": "final", "code": {"text": "x"}, "subject": {"reference": ref}}
+    found = [i.rule for i in validator.validate(obs) if i.is_error]
+    assert found == ([rule] if rule else [])

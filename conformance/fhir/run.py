@@ -481,10 +481,13 @@ class Run:
             self._object(val, root, root, tcode, loc, sink)
         if plan.fixed_pattern:
             self._fixed_pattern(val, elem, loc, sink)
-        if plan.binding:
-            self._binding(val, elem, tcode, loc, sink)
+        unknown_code = False
         if plan.codes_known:
+            n = len(sink)
             self._codes_known(val, tcode, loc, sink)
+            unknown_code = any(i.rule == "terminology.unknown-code" for i in sink[n:])
+        if plan.binding and not unknown_code:  # a code its own system does not have: the binding error follows
+            self._binding(val, elem, tcode, loc, sink)
         if plan.attachment:
             attachment_size(val, loc, sink)
         elif plan.quantity_bounds:

@@ -33,6 +33,28 @@ def test_planted_defect_first_error_is_the_cause_and_nothing_cascades(validator,
     assert len(errors) == 1, [f"{i.location} {i.rule}" for i in errors]  # no 'does not conform' on references
 
 
+def _entry(bundle: dict, resource_type: str) -> int:
+    return next(i for i, e in enumerate(bundle["entry"]) if e["resource"]["resourceType"] == resource_type)
+
+
+@pytest.mark.parametrize(("resource_type", "defect", "where", "rule"), [
+    ("Composition", lambda r: r.update(status="done"), "resource.status", "Composition.status"),
+    ("Condition", lambda r: r["clinicalStatus"]["coding"][0].update(code="gone"),
+     "resource.clinicalStatus.coding[0]", "terminology.unknown-code"),
+    ("AllergyIntolerance", lambda r: r.update(severity="high"), "resource", "structure.unknown-element"),
+    ("MedicationStatement", lambda r: r.update(subject={"reference": "urn:uuid:00000000-0000-0000-0000-000000000001"}),
+     "resource.subject.reference", "reference.unresolved"),
+    ("Patient", lambda r: r["telecom"][0].update(system="pager2"), "resource.telecom[0].system", "ContactPoint.system"),
+])
+def test_planted_defects_across_the_document_give_one_error_at_the_cause(validator, resource_type, defect, where,
+                                                                          rule):
+    b = copy.deepcopy(load(BUNDLE))
+    i = _entry(b, resource_type)
+    defect(b["entry"][i]["resource"])
+    errors = [(e.location, e.rule) for e in validator.validate(b) if e.is_error]
+    assert errors == [(f"Bundle.entry[{i}].{where}", rule)]
+
+
 def test_json_issues_carry_line_and_column(validator):
     b = load(BUNDLE)
     pi = _patient_index(b)

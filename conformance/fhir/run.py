@@ -54,6 +54,12 @@ if TYPE_CHECKING:  # pragma: no cover
 
 _RESOURCE_TYPES_ABSTRACT = frozenset({"Resource", "DomainResource"})
 _RESOURCE_TYPE_KEY = frozenset({"resourceType"})
+def _has_alternative(ext: Any, alternatives: tuple[str, ...]) -> bool:
+    """Does a primitive's `_x` object carry one of the extensions allowed in place of its value?"""
+    return isinstance(ext, dict) and any(isinstance(e, dict) and e.get("url") in alternatives
+                                         for e in ext.get("extension") or ())
+
+
 def _choice_of(container: Elem, key: str) -> Elem | None:
     """The choice child `key` names with a type suffix (valueString -> value[x]), when it is not a known key."""
     for child in container.children.values():
@@ -563,6 +569,10 @@ class Run:
                                    elem.id, elem.sd_url))
             if plan.min_max:
                 self._min_max(val, elem, loc, sink)
+        if val is None and elem.value_required is not None and not _has_alternative(ext, elem.value_required):
+            sink.append(issue("error", "required", loc, f"The element definition ``{elem.path}`` in the profile "
+                              f"'{elem.sd_url}' requires that a value be present in this element (an extension "
+                              "such as data-absent-reason does not stand in for it here)", elem.id, elem.sd_url))
         if ext is not None:
             if not isinstance(ext, dict):
                 sink.append(issue("error", "structure", loc, f"the _ object of a primitive must be a JSON object, "

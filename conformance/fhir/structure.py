@@ -64,6 +64,9 @@ class Elem:
     min_value: tuple[str, Any] | None = None
     max_value: tuple[str, Any] | None = None
     is_modifier: bool = False
+    # ElementDefinition.mustHaveValue (R5, used in R4 through its extension): None, or the extension URLs
+    # (valueAlternatives) that may stand in for the missing value of a primitive
+    value_required: tuple[str, ...] | None = None
     short: str = ""
     base_path: str = ""
     children: dict[str, Elem] = field(default_factory=dict)
@@ -223,6 +226,7 @@ def make_elem(sd_url: str, el: dict[str, Any], eid: str) -> Elem:
         min_value=_prefixed(el, "minValue"),
         max_value=_prefixed(el, "maxValue"),
         is_modifier=bool(el.get("isModifier", False)),
+        value_required=_value_required(el),
         short=el.get("short", ""),
         base_path=base.get("path", path),
     )
@@ -326,3 +330,22 @@ ERRATA = {
 def _best_practice(constraint: dict[str, Any]) -> bool:
     return any(isinstance(e, dict) and e.get("url") == _BEST_PRACTICE and e.get("valueBoolean") is True
                for e in constraint.get("extension") or ())
+
+
+def _value_required(el: dict[str, Any]) -> tuple[str, ...] | None:
+    """None, or the valueAlternatives of an element whose definition says a primitive must have a value
+    (the R5 mustHaveValue, carried in R4 by its extension)."""
+    must = False
+    alternatives: list[str] = []
+    for e in el.get("extension") or ():
+        if not isinstance(e, dict) or not isinstance(e.get("url"), str):
+            continue
+        tail = e["url"].rsplit("-", 1)[-1].rsplit("/", 1)[-1]
+        if tail.endswith("mustHaveValue") and e.get("valueBoolean") is True:
+            must = True
+        elif tail.endswith("valueAlternatives") and isinstance(e.get("valueCanonical"), str):
+            alternatives.append(e["valueCanonical"])
+    if el.get("mustHaveValue") is True:
+        must = True
+    alternatives += [a for a in el.get("valueAlternatives") or () if isinstance(a, str)]
+    return tuple(alternatives) if must else None

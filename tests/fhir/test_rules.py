@@ -195,3 +195,26 @@ def test_reference_syntax(validator, ref, rule):
     obs = {"resourceType": "Observation", "status": "final", "code": {"text": "x"}, "subject": {"reference": ref}}
     found = [i.rule for i in validator.validate(obs) if i.is_error]
     assert found == ([rule] if rule else [])
+
+
+@pytest.mark.parametrize(("alternatives", "error"), [((), True),
+                                                     (("http://hl7.org/fhir/StructureDefinition/data-absent-reason",),
+                                                      False)])
+def test_must_have_value(alternatives, error):
+    from conformance.fhir import Validator
+
+    el = {"id": "Patient.active", "path": "Patient.active", "min": 1, "extension": [
+        {"url": "http://hl7.org/fhir/5.0/StructureDefinition/extension-ElementDefinition.mustHaveValue",
+         "valueBoolean": True}]}
+    el["extension"] += [{"url": "http://hl7.org/fhir/5.0/StructureDefinition/extension-ElementDefinition.valueAlternatives",
+                         "valueCanonical": a} for a in alternatives]
+    profile = {
+        "resourceType": "StructureDefinition", "url": "http://example.org/fhir/StructureDefinition/pat-v",
+        "name": "PatV", "status": "draft", "fhirVersion": "4.0.1", "kind": "resource", "abstract": False,
+        "type": "Patient", "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Patient",
+        "derivation": "constraint", "differential": {"element": [el]}}
+    v = Validator(resources=[profile], include_user_packages=False)
+    patient = {"resourceType": "Patient", "meta": {"profile": [profile["url"]]}, "_active": {"extension": [
+        {"url": "http://hl7.org/fhir/StructureDefinition/data-absent-reason", "valueCode": "unknown"}]}}
+    assert any(i.rule == "Patient.active" and i.location == "Patient.active" for i in v.validate(patient)
+               if i.is_error) is error

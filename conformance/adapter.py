@@ -29,14 +29,7 @@ from conformance.errors import ConformanceError, UsageError
 ENTRY_POINT_GROUP = "conformance.adapters"
 
 #: The six EHDS priority categories (Art 14(1)), as used in profiles and the contract.
-PRIORITY_CATEGORIES: tuple[str, ...] = (
-    "patient-summary",
-    "eprescription",
-    "edispensation",
-    "laboratory",
-    "imaging",
-    "discharge",
-)
+from conformance.categories import PRIORITY_CATEGORIES  # noqa: E402,F401  (re-exported)
 
 
 class Capability(str, enum.Enum):
@@ -269,11 +262,12 @@ def resolve_factory(name_or_path: str) -> AdapterFactory:
     if name_or_path in registered:
         return registered[name_or_path].load()
     if ":" not in name_or_path:
-        import difflib
 
         names = sorted(registered)
-        close = difflib.get_close_matches(name_or_path, names, n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
+        from conformance.suggest import did_you_mean
+
+        close = did_you_mean(name_or_path, names)
+        hint = f" Did you mean {close!r}?" if close else ""
         raise UsageError(
             f"unknown adapter {name_or_path!r}.{hint} Available: {', '.join(names) or '(none)'}; "
             "or give one as 'module:factory'."

@@ -111,6 +111,8 @@ class Profile:
     path: str = ""
     sha256: str = ""
     fhir_packages: tuple[str, ...] = ()
+    #: applicability rules (profile `scope:`, parents' rules included): {"mandatory": [...], "exclusions": [...]}
+    scope: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def requirement(self, rid: str) -> Requirement:
         for r in self.requirements:
@@ -145,7 +147,8 @@ class CheckOutcome:
     duration: float = 0.0
     message: str = ""
     evidence: list[dict[str, Any]] = field(default_factory=list)
-    seed: str = ""
+    #: the check's procedure (its docstring): what it does, observes, and why that decides the requirement
+    description: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -156,7 +159,7 @@ class CheckOutcome:
             "duration": round(self.duration, 4),
             "message": self.message,
             "evidence": self.evidence,
-            **({"seed": self.seed} if self.seed else {}),
+            **({"description": self.description} if self.description else {}),
         }
 
     @classmethod
@@ -169,7 +172,7 @@ class CheckOutcome:
             duration=float(data.get("duration", 0.0)),
             message=data.get("message", ""),
             evidence=list(data.get("evidence", [])),
-            seed=data.get("seed", ""),
+            description=data.get("description", ""),
         )
 
 
@@ -195,6 +198,19 @@ class RunResult:
     seed: str = ""
     settings: dict[str, Any] = field(default_factory=dict)  # hypothesis profile, explore, workers
     packages: list[dict[str, Any]] = field(default_factory=list)  # FHIR packages: name, version, sha256
+    #: what narrowed the run (-k, --requirement, --category, collect-only); empty for a full run
+    selection: dict[str, Any] = field(default_factory=dict)
+    #: the declared scope, what the profile's rules excluded and where the declaration came from
+    scope: dict[str, Any] = field(default_factory=dict)
+    strict: bool = False
+
+    def conclusion(self) -> Any:
+        """The run's conclusion (see :mod:`conformance.conclusion`, the one place it is computed)."""
+        from conformance.conclusion import conclude
+
+        rows = [{"id": r.requirement.id, "level": r.requirement.level.value, "verdict": r.verdict.value,
+                 "reason": r.reason} for r in self.requirements]
+        return conclude(rows, selection=self.selection, strict=self.strict)
 
     def summary(self) -> dict[str, dict[str, int]]:
         """Counts of verdicts by category and by level."""

@@ -40,7 +40,7 @@ class RunContext(Protocol):
     settings: Settings
     bundles: list[Any]
     resources: list[tuple[dict[str, Any], str]]
-    hosts: list[tuple[Elem, str]]
+    hosts: list[tuple[Elem, str, Any]]
 
     def conforms(self, res: dict[str, Any], url: str, loc: str) -> bool: ...
 

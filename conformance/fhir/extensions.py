@@ -96,10 +96,11 @@ def check_sub_extensions(cs: CompiledStructure, val: dict[str, Any], loc: str, s
 
 
 def check_extension_context(run: RunContext, cs: CompiledStructure, loc: str, sink: list[ValidationIssue]) -> None:
-    """The element holding the extension must be one of the definition's contexts."""
+    """The element holding the extension must be one of the definition's contexts. A FHIRPath context is
+    evaluated on the resource: the holder must be among its results (undecidable expressions allow)."""
     if not cs.context or not run.hosts:
         return
-    host, host_type = run.hosts[-1]  # the object holding the extension
+    host, host_type, host_obj = run.hosts[-1]  # the object holding the extension
     candidates = {host.path, host.base_path, host_type, "Element", "Base"}
     if "." not in host.path:
         candidates |= {"Resource", "DomainResource"} if host.sd_url and run._is_resource_type(host_type) else set()
@@ -108,7 +109,9 @@ def check_extension_context(run: RunContext, cs: CompiledStructure, loc: str, si
     for ctype, expr in cs.context:
         e = expr.strip()
         if ctype == "fhirpath":
-            return  # FHIRPath contexts are not evaluated here; never reject on them
+            if _fhirpath_context_allows(run, e, host_obj):
+                return
+            continue
         if e in candidates:
             return
         if ctype == "extension" and host_type == "Extension":
@@ -120,3 +123,17 @@ def check_extension_context(run: RunContext, cs: CompiledStructure, loc: str, si
     host_loc = loc.rsplit(".", 1)[0] if "." in loc else loc
     sink.append(issue("error", "structure", host_loc, f"the extension {cs.url} is not allowed at {where} (allowed "
                       f"contexts: {allowed})", "extension.context", cs.url))
+
+
+def _fhirpath_context_allows(run: RunContext, expression: str, host_obj: Any) -> bool:
+    """Is the object holding the extension among the results of a FHIRPath context on its resource?"""
+    if not run.resources:
+        return True
+    resource = run.resources[-1][0]
+    try:
+        import fhirpathpy
+
+        found = fhirpathpy.evaluate(resource, expression)
+    except Exception:  # noqa: BLE001 - an expression the engine cannot run: never reject on it
+        return True
+    return any(r is host_obj or r == host_obj for r in found)

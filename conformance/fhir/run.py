@@ -83,7 +83,7 @@ class Run:
         self.resources: list[tuple[dict[str, Any], str]] = []  # (resource, loc) stack
         self.conform_memo: dict[tuple[int, str], bool] = {}
         self.active: set[tuple[int, str]] = set()
-        self.hosts: list[tuple[Elem, str]] = []
+        self.hosts: list[tuple[Elem, str, Any]] = []  # (element, type, object) of objects holding extensions
         self.element_ids: list[dict[str, str]] = []  # per resource being walked: element id -> first location  # (element, type) of the objects being walked, for extension contexts
 
     # -- results -------------------------------------------------------------------------------
@@ -238,7 +238,7 @@ class Run:
             self._element_id(obj["id"], loc, sink)
         hosting = "extension" in obj or "modifierExtension" in obj
         if hosting:
-            self.hosts.append((host or elem, type_code))  # popped below (errors end the run)
+            self.hosts.append((host or elem, type_code, obj))  # popped below (errors end the run)
         lay = container._layout or container.layout()
         keys = obj.keys()
         regular = keys <= lay.keymap.keys() or (is_resource and keys - _RESOURCE_TYPE_KEY <= lay.keymap.keys())

@@ -218,3 +218,38 @@ def test_must_have_value(alternatives, error):
         {"url": "http://hl7.org/fhir/StructureDefinition/data-absent-reason", "valueCode": "unknown"}]}}
     assert any(i.rule == "Patient.active" and i.location == "Patient.active" for i in v.validate(patient)
                if i.is_error) is error
+
+
+@pytest.mark.parametrize(("resource", "location"), [
+    ({"resourceType": "Patient", "address": [{"use": "home", "extension": "EXT"}]}, None),
+    ({"resourceType": "Patient", "address": [{"use": "work", "extension": "EXT"}]}, "Patient.address[0]"),
+    ({"resourceType": "Patient", "name": [{"family": "A", "extension": "EXT"}]}, None),
+    ({"resourceType": "Organization", "name": "O", "extension": "EXT"}, "Organization"),
+])
+def test_extension_context_including_fhirpath_contexts(resource, location):
+    from conformance.fhir import Validator
+
+    url = "http://example.org/fhir/StructureDefinition/ext-ctxt"
+    ext = {"resourceType": "StructureDefinition", "url": url, "name": "ExtCtxt", "status": "draft",
+           "fhirVersion": "4.0.1", "kind": "complex-type", "abstract": False, "type": "Extension",
+           "context": [{"type": "element", "expression": "Patient.name"},
+                       {"type": "fhirpath", "expression": "Patient.address.where(use = 'home')"}],
+           "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Extension", "derivation": "constraint",
+           "differential": {"element": [{"id": "Extension.url", "path": "Extension.url", "fixedUri": url},
+                                        {"id": "Extension.value[x]", "path": "Extension.value[x]",
+                                         "type": [{"code": "boolean"}]}]}}
+    v = Validator(resources=[ext], include_user_packages=False)
+
+    def put(node):
+        if isinstance(node, dict):
+            for k, val in list(node.items()):
+                if val == "EXT":
+                    node[k] = [{"url": url, "valueBoolean": True}]
+                else:
+                    put(val)
+        elif isinstance(node, list):
+            for x in node:
+                put(x)
+    put(resource)
+    found = [i.location for i in v.validate(resource) if i.rule == "extension.context"]
+    assert found == ([location] if location else [])

@@ -182,7 +182,11 @@ def _matcher(run: _Run, sl: Elem, base: Elem) -> list[tuple[str, str, Any]]:
                             ty = run._profile_type(tp) or tp.rsplit("/", 1)[-1]
                             codes.add(ty)
                 else:
-                    for t in d.types:
+                    # a choice constrained through renamed elements (contentString -> content[x]:contentString):
+                    # the types those type slices allow are the element's types here
+                    typed = [sl for sl in d.slices if d.is_choice and sl.slice_name
+                             and sl.slice_name.startswith(d.name) and sl.slice_name[len(d.name):][:1].isupper()]
+                    for t in (t for sl in typed for t in sl.types) if typed else d.types:
                         codes.add(t.code)
                         for p in t.profiles:  # a Resource element constrained by profile: its type
                             ty = run._profile_type(p)

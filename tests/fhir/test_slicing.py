@@ -105,3 +105,28 @@ def test_required_slice_is_missing_when_the_sliced_element_is_absent():
     del obs["component"]
     assert [(i.location, i.rule) for i in v.validate(obs) if i.is_error] == [
         ("Observation", "Observation.component:systolic")]
+
+
+@pytest.mark.parametrize(("payload", "errors"), [
+    ([{"contentString": "s"}, {"contentAttachment": {"title": "a"}}], 0),
+    ([{"contentString": "s"}, {"contentString": "t"}], 1),  # slice 'string' is 0..1
+])
+def test_type_discriminator_on_a_choice_constrained_by_renamed_elements(payload, errors):
+    url = "http://example.org/fhir/StructureDefinition/comm-slices"
+    profile = {
+        "resourceType": "StructureDefinition", "url": url, "name": "CommSlices", "status": "draft",
+        "fhirVersion": "4.0.1", "kind": "resource", "abstract": False, "type": "Communication",
+        "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Communication", "derivation": "constraint",
+        "differential": {"element": [
+            {"id": "Communication.payload", "path": "Communication.payload",
+             "slicing": {"discriminator": [{"type": "type", "path": "content"}], "rules": "closed"}},
+            {"id": "Communication.payload:string", "path": "Communication.payload", "sliceName": "string", "max": "1"},
+            {"id": "Communication.payload:string.contentString", "path": "Communication.payload.contentString",
+             "min": 1, "type": [{"code": "string"}]},
+            {"id": "Communication.payload:attachment", "path": "Communication.payload", "sliceName": "attachment",
+             "max": "20"},
+            {"id": "Communication.payload:attachment.contentAttachment",
+             "path": "Communication.payload.contentAttachment", "min": 1, "type": [{"code": "Attachment"}]}]}}
+    v = Validator(resources=[profile], include_user_packages=False)
+    comm = {"resourceType": "Communication", "status": "completed", "payload": payload}
+    assert len([i for i in v.validate(comm, profiles=[url]) if i.is_error]) == errors

@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 
 from conformance.fhir.packages import Package, PackageInfo, cache_dir
-from conformance.fhir.snapshot import generate_snapshot
+from conformance.fhir.snapshot import GENERATOR_VERSION, generate_snapshot
 
 CORE_SD = "http://hl7.org/fhir/StructureDefinition/"
 
@@ -131,7 +131,7 @@ class Definitions:
         base = self.snapshot(base_url) if base_url else None
         digest = hashlib.sha256(orjson.dumps(sd, option=orjson.OPT_SORT_KEYS)
                                 + orjson.dumps(base or {}, option=orjson.OPT_SORT_KEYS)).hexdigest()
-        cache_file = cache_dir() / f"snapshot-{digest}.pickle"
+        cache_file = cache_dir() / f"snapshot-{GENERATOR_VERSION}-{digest}.pickle"
         if cache_file.is_file():
             try:
                 with cache_file.open("rb") as fh:

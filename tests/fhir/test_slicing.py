@@ -130,3 +130,17 @@ def test_type_discriminator_on_a_choice_constrained_by_renamed_elements(payload,
     v = Validator(resources=[profile], include_user_packages=False)
     comm = {"resourceType": "Communication", "status": "completed", "payload": payload}
     assert len([i for i in v.validate(comm, profiles=[url]) if i.is_error]) == errors
+
+
+def test_differential_without_ids_puts_elements_in_the_slice_above_them():
+    profile = _profile()
+    profile["url"] = PROFILE + "-no-ids"
+    for el in profile["differential"]["element"]:
+        el.pop("id")  # older profiles: path + sliceName only; 'component.value[x]' belongs to slice systolic
+    v = Validator(resources=[profile], include_user_packages=False)
+    obs = _obs(_component("8480-6", value=False))
+    obs["meta"]["profile"] = [profile["url"]]
+    assert [i.rule for i in v.validate(obs) if i.is_error] == ["Observation.component:systolic.value[x]"]
+    other = _obs(_component("8462-4", value=False))  # not systolic: its value stays optional
+    other["meta"]["profile"] = [profile["url"]]
+    assert not [i for i in v.validate(other) if i.is_error]

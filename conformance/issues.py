@@ -31,13 +31,15 @@ class ValidationIssue:
     message: str
     rule: str
     source: str = ""  # e.g. the profile canonical URL or schema file that owns the rule
+    line: int = 0  # 1-based position in the input document when known (0: unknown)
+    column: int = 0
 
     @property
     def is_error(self) -> bool:
         return self.severity in ("fatal", "error")
 
     def to_json(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v != ""}
+        return {k: v for k, v in asdict(self).items() if v != "" and not (k in ("line", "column") and not v)}
 
     def to_operation_outcome_issue(self) -> dict[str, Any]:
         issue: dict[str, Any] = {
@@ -49,6 +51,10 @@ class ValidationIssue:
         issue["extension"] = [
             {"url": "https://ehds-conformance.invalid/fhir/StructureDefinition/issue-rule", "valueString": self.rule}
         ]
+        if self.line:
+            issue["extension"] += [
+                {"url": "http://hl7.org/fhir/StructureDefinition/operationoutcome-issue-line", "valueInteger": self.line},
+                {"url": "http://hl7.org/fhir/StructureDefinition/operationoutcome-issue-col", "valueInteger": self.column}]
         return issue
 
 

@@ -1,10 +1,12 @@
 """`conformance validate FILE...`: validate FHIR R4 JSON (and CDA XML) documents offline.
 
 The format is detected from the content: a JSON object is FHIR JSON; an XML document whose
-root is in the FHIR namespace is FHIR XML (not supported: convert it to JSON first); a
-`ClinicalDocument` root in urn:hl7-org:v3 is CDA and goes to `conformance.cda`. Text output
-by default, OperationOutcome JSON with `--format json`. Exit 0: no errors, 1: errors,
-2: bad input (unreadable file, not JSON/XML, unknown profile or package).
+root is in the FHIR namespace is FHIR XML (read by `conformance.fhir.xmlreader` into the same
+model); a `ClinicalDocument` root in urn:hl7-org:v3 is CDA and goes to `conformance.cda`. Text
+output by default, OperationOutcome JSON with `--format json`; every FHIR issue carries its
+line:column. Exit 0: no errors, 1: errors, 2: bad input (unreadable file, not JSON/XML, hostile
+XML, unknown profile or package) -- the same whether stdout is a terminal, a file or a pipe that
+closes early (`| head`).
 """
 
 from __future__ import annotations
@@ -38,6 +40,26 @@ def register(subparsers: Any) -> None:
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     p.add_argument("--verbose", "-v", action="store_true", help="also list information issues (e.g. 'not checked "
                    "offline')")
+    p.add_argument("--max-issues", type=int, default=0, metavar="N",
+                   help="list at most N issues per file, the most severe first (default: all)")
+    g = p.add_argument_group("FHIR validator settings (as the HL7 validator's switches)")
+    g.add_argument("--extension-domain", action="append", default=[], metavar="URL",
+                   help="allow unknown extensions whose URL starts with this prefix (warning, not error); "
+                        "repeatable")
+    g.add_argument("--any-extension", action="store_true", help="allow every unknown extension")
+    g.add_argument("--no-example-urls", action="store_true",
+                   help="refuse example.org / acme.com URLs (by default unknown extensions from them are warnings)")
+    g.add_argument("--assume-valid-rest-references", action="store_true",
+                   help="check the type an unresolved RESTful reference names (Patient/123) against the allowed "
+                        "targets")
+    g.add_argument("--no-html-in-markdown", action="store_true", help="a markdown value with HTML tags is an error")
+    g.add_argument("--best-practice", choices=("ignore", "hint", "warning", "error"), default="warning",
+                   help="severity of best-practice invariants such as dom-6 (default: warning)")
+    g.add_argument("--display-issues-are-warnings", action="store_true",
+                   help="a display that does not match the local code system is a warning, not an error")
+    g.add_argument("--allow-comments", action="store_true", help="accept fhir_comments properties in JSON")
+    g.add_argument("--no-check-contained", action="store_true",
+                   help="do not validate contained resources against the profiles their element names")
     p.add_argument("--schema", default=None, help="CDA only: XML schema to use (see conformance.cda)")
     p.add_argument("--schematron", default=None, help="CDA only: Schematron to use (see conformance.cda)")
     p.set_defaults(func=run)
@@ -65,6 +87,12 @@ def detect_format(data: bytes) -> str:
     if head[:1] == b"<":
         from lxml import etree
 
+        from conformance.cda.safexml import UnsafeXml, refuse_dtd
+
+        try:
+            refuse_dtd(head)
+        except UnsafeXml:
+            return "hostile-xml"
         try:
             for _event, el in etree.iterparse(_BytesReader(head), events=("start",), resolve_entities=False,
                                                no_network=True, load_dtd=False):
@@ -76,7 +104,9 @@ def detect_format(data: bytes) -> str:
                     return "cda"
                 return "xml"
         except etree.XMLSyntaxError:
-            return "bad-xml"
+            # not well-formed: still FHIR XML when the FHIR namespace is declared up front (the reader says where)
+            return "fhir-xml" if FHIR_NS.encode() in head[:4096] and CDA_NS.encode() not in head[:4096] \
+                else "bad-xml"
     return "unknown"
 
 
@@ -100,6 +130,22 @@ def _json_error(name: str, data: bytes, exc: orjson.JSONDecodeError) -> UsageErr
                       "  hint: FHIR JSON files hold one resource object, e.g. {\"resourceType\": \"Bundle\", ...}")
 
 
+def settings_from(args: argparse.Namespace) -> Any:
+    """The FHIR validator settings the command line asks for."""
+    from conformance.fhir.settings import Settings
+
+    return Settings(extension_domains=tuple(getattr(args, "extension_domain", ()) or ()),
+                    any_extension=bool(getattr(args, "any_extension", False)),
+                    allow_examples=not getattr(args, "no_example_urls", False),
+                    no_html_in_markdown=bool(getattr(args, "no_html_in_markdown", False)),
+                    assume_valid_rest_references=bool(getattr(args, "assume_valid_rest_references", False)),
+                    check_contained=not getattr(args, "no_check_contained", False),
+                    best_practice=getattr(args, "best_practice", "warning") or "warning",
+                    display_severity="warning" if getattr(args, "display_issues_are_warnings", False) else "error",
+                    allow_comments=bool(getattr(args, "allow_comments", False)),
+                    max_issues=int(getattr(args, "max_issues", 0) or 0))
+
+
 def validate_file(name: str, data: bytes, args: argparse.Namespace, validator: Any) -> list[ValidationIssue]:
     kind = detect_format(data)
     if kind == "fhir-json":
@@ -110,11 +156,22 @@ def validate_file(name: str, data: bytes, args: argparse.Namespace, validator: A
         if not isinstance(obj, dict) or not isinstance(obj.get("resourceType"), str):
             raise UsageError(f"{name}: JSON is not a FHIR resource (no \"resourceType\")\n"
                              "  hint: pass one resource per file (a Bundle for documents)")
-        return validator.validate(obj, profiles=args.profile)
+        return validator.validate_json(data, profiles=args.profile, settings=settings_from(args))
+    if kind == "hostile-xml":
+        from conformance.cda.safexml import UnsafeXml, refuse_dtd
+
+        try:
+            refuse_dtd(data)
+        except UnsafeXml as exc:  # as for CDA: one fatal finding, before any parser runs
+            return [ValidationIssue("fatal", exc.code, "", f"refused: {exc.message}", "xml.unsafe",
+                                    "conformance.cda.safexml", exc.line or 0, 1 if exc.line else 0)]
     if kind == "fhir-xml":
-        raise UsageError(f"{name}: FHIR XML is not supported by the offline validator (root element in "
-                         f"{FHIR_NS})\n  hint: convert it to FHIR JSON first (any FHIR server or the HL7 "
-                         "validator's -output can do that), then validate the JSON")
+        from conformance.fhir.xmlreader import FhirXmlError, validate_xml
+
+        try:
+            return validate_xml(validator, data, profiles=args.profile, settings=settings_from(args))
+        except FhirXmlError as exc:
+            raise UsageError(f"{name}{exc.where}: {exc}") from None
     if kind == "cda":
         try:
             from conformance.cda import validate_document  # lazily: CDA support is a separate module
@@ -150,7 +207,8 @@ def _text(name: str, issues: list[ValidationIssue], verbose: bool) -> str:
     for i in issues:
         if i.severity == "information" and not verbose:
             continue
-        lines.append(f"  {i.severity:<11} {i.location or '-'}\n      {i.message}  [{i.rule}]")
+        at = f" ({i.line}:{i.column})" if getattr(i, "line", 0) else ""
+        lines.append(f"  {i.severity:<11} {i.location or '-'}{at}\n      {i.message}  [{i.rule}]")
     if counts["information"] and not verbose:
         lines.append(f"  ({counts['information']} information issue(s) hidden; --verbose shows them)")
     return "\n".join(lines)
@@ -161,18 +219,26 @@ def run(args: argparse.Namespace) -> int:
     validator = None
     results: list[tuple[str, list[ValidationIssue]]] = []
     for name, data in inputs:
-        if validator is None and detect_format(data) == "fhir-json":
+        if validator is None and detect_format(data) in ("fhir-json", "fhir-xml"):
             validator = _make_validator(args)
         results.append((name, validate_file(name, data, args, validator)))
-    if args.format == "json":
-        if len(results) == 1:
-            out: Any = operation_outcome(results[0][1])
+    code = 1 if any(has_errors(issues) for _n, issues in results) else 0  # decided before any output
+    try:
+        if args.format == "json":
+            if len(results) == 1:
+                out: Any = operation_outcome(results[0][1])
+            else:
+                out = {"resourceType": "Bundle", "type": "collection", "entry": [
+                    {"fullUrl": Path(name).resolve().as_uri() if name != "-" else "urn:stdin",
+                     "resource": operation_outcome(issues)} for name, issues in results]}
+            sys.stdout.write(orjson.dumps(out, option=orjson.OPT_INDENT_2).decode() + "\n")
         else:
-            out = {"resourceType": "Bundle", "type": "collection", "entry": [
-                {"fullUrl": Path(name).resolve().as_uri() if name != "-" else "urn:stdin",
-                 "resource": operation_outcome(issues)} for name, issues in results]}
-        sys.stdout.write(orjson.dumps(out, option=orjson.OPT_INDENT_2).decode() + "\n")
-    else:
-        for name, issues in results:
-            print(_text(name, issues, args.verbose))
-    return 1 if any(has_errors(issues) for _n, issues in results) else 0
+            for name, issues in results:
+                print(_text(name, issues, args.verbose))
+        sys.stdout.flush()
+    except BrokenPipeError:  # `conformance validate x.json | head`: the verdict stands, the rest of the text is dropped
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    return code

@@ -17,8 +17,8 @@ from conformance.fhir.minipath import compile_minipath
 from conformance.fhir.native import GUARDED, dom_3_unmatched, native_for
 
 if TYPE_CHECKING:  # pragma: no cover
+    from conformance.fhir.contract import RunContext as _Run
     from conformance.fhir.structure import Constraint, Elem
-    from conformance.fhir.validator import _Run
 
 Evaluator = Callable[["_Run", "Constraint", Any, "Elem", str, bool, bool], bool]
 
@@ -71,3 +71,22 @@ def evaluator_for(key: str, expression: str) -> Evaluator | None:
     if pred is not None:
         return _mini(pred)
     return _fhirpath
+
+
+def checks_of(elem: Elem, container: Elem) -> tuple[tuple[Constraint, Any], ...]:
+    """(constraint, evaluator) pairs to run on a value of `elem` walked with `container`
+    (ele-1 excluded: the walker checks it structurally; walker-reported rules dropped). Cached on the
+    element per container, so the per-node cost of an element without invariants is one dict lookup."""
+    cache = elem._checks
+    if cache is None:
+        cache = elem._checks = {}
+    key = id(container)
+    hit = cache.get(key)
+    if hit is None:
+        cons = tuple(c for c in elem.constraints if c.key != "ele-1")
+        if container is not elem and container.constraints:
+            keys = {c.key for c in elem.constraints}
+            cons += tuple(c for c in container.constraints if c.key not in keys and c.key != "ele-1")
+        pairs = ((c, evaluator_for(c.key, c.expression)) for c in cons)
+        hit = cache[key] = tuple((c, fn) for c, fn in pairs if fn is not None)
+    return hit

@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 
 from conformance.fhir.packages import Package, PackageInfo, cache_dir
+from conformance.fhir.snapshot import GENERATOR_VERSION, generate_snapshot
 
 CORE_SD = "http://hl7.org/fhir/StructureDefinition/"
 
@@ -125,13 +126,12 @@ class Definitions:
         return sd
 
     def _generated_snapshot(self, sd: dict[str, Any]) -> dict[str, Any]:
-        from conformance.fhir.snapshot import generate_snapshot
 
         base_url = sd.get("baseDefinition")
         base = self.snapshot(base_url) if base_url else None
         digest = hashlib.sha256(orjson.dumps(sd, option=orjson.OPT_SORT_KEYS)
                                 + orjson.dumps(base or {}, option=orjson.OPT_SORT_KEYS)).hexdigest()
-        cache_file = cache_dir() / f"snapshot-{digest}.pickle"
+        cache_file = cache_dir() / f"snapshot-{GENERATOR_VERSION}-{digest}.pickle"
         if cache_file.is_file():
             try:
                 with cache_file.open("rb") as fh:

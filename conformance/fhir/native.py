@@ -54,6 +54,8 @@ def _references(node: Any, out: set[str], skip: Any = None) -> None:
     elif isinstance(node, list):
         for v in node:
             _references(v, out, skip)
+    elif isinstance(node, str) and node.startswith("#"):  # a top-level canonical: QuestionnaireResponse.questionnaire
+        out.add(node)
 
 
 def dom_3(node: Node, ctx: Any) -> bool:

@@ -26,9 +26,12 @@ import orjson
 from conformance.errors import UsageError
 
 #: resource types a validator looks up by canonical URL
-CONFORMANCE_TYPES = frozenset({"StructureDefinition", "ValueSet", "CodeSystem", "NamingSystem", "ConceptMap"})
+CONFORMANCE_TYPES = frozenset({"StructureDefinition", "ValueSet", "CodeSystem", "NamingSystem", "ConceptMap",
+                               # what validation also looks up by canonical: a QuestionnaireResponse's
+                               # Questionnaire, a MeasureReport's Measure, an IG's global profiles
+                               "Questionnaire", "Measure", "ImplementationGuide"})
 
-_CACHE_FORMAT = 3  # bump when the pickled shape changes
+_CACHE_FORMAT = 4  # bump when the pickled shape (or what is kept) changes
 
 
 def cache_dir() -> Path:

@@ -19,12 +19,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from conformance.fhir.checks import evaluator_for
+from conformance.fhir.checks import checks_of, evaluator_for
 from conformance.fhir.primitives import PRIMITIVE_TYPES, QUICK_VALID
 from conformance.fhir.structure import Constraint, Elem
 
 if TYPE_CHECKING:  # pragma: no cover
-    from conformance.fhir.validator import _Run
+    from conformance.fhir.contract import RunContext as _Run
 
 _RESOURCE_TYPES_ABSTRACT = frozenset({"Resource", "DomainResource"})
 _CODED = frozenset({"code", "Coding", "CodeableConcept", "Quantity", "string", "uri"})
@@ -71,8 +71,8 @@ def _build(run: _Run, elem: Elem, tcode: str) -> Plan:
         plan = Plan(PRIMITIVE, quick_valid=QUICK_VALID[tcode], max_length=elem.max_length,
                     min_max=elem.min_value is not None or elem.max_value is not None,
                     primitive_binding=elem.binding is not None and tcode in ("code", "string", "uri"),
-                    checks=elem.checks(elem) if elem.constraints else (), fixed_pattern=fixed_pattern)
-        plan.trivial = (tcode != "xhtml" and plan.max_length is None and not plan.min_max and not plan.fixed_pattern
+                    checks=checks_of(elem, elem) if elem.constraints else (), fixed_pattern=fixed_pattern)
+        plan.trivial = (tcode not in ("xhtml", "markdown") and plan.max_length is None and not plan.min_max and not plan.fixed_pattern
                         and not plan.primitive_binding and not plan.checks)
         return plan
     if tcode in _RESOURCE_TYPES_ABSTRACT or (tcode and tcode[0].isupper() and run._is_resource_type(tcode)):
@@ -88,7 +88,7 @@ def _build(run: _Run, elem: Elem, tcode: str) -> Plan:
     return Plan(
         COMPLEX,
         container=container,
-        checks=elem.checks(container) + _datatype_checks(run, elem, container, tcode, roots),
+        checks=checks_of(elem, container) + _datatype_checks(run, elem, container, tcode, roots),
         type_profile_roots=tuple(roots),
         binding=elem.binding is not None and tcode in _CODED,
         codes_known=tcode in ("Coding", "CodeableConcept"),

@@ -27,7 +27,9 @@ REGEX: dict[str, re.Pattern[str]] = {
     "time": re.compile(_TIME),
     "oid": re.compile(r"urn:oid:[0-2](\.(0|[1-9][0-9]*))+"),
     "uuid": re.compile(r"urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"),
-    "uri": re.compile(r"\S*"),
+    # a uri is any string without white space, except that a urn:uuid: / urn:oid: must be a valid one
+    "uri": re.compile(r"(?!urn:uuid:)(?!urn:oid:)\S*|urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+                      r"(#\S*)?|urn:oid:[0-2](\.(0|[1-9][0-9]*))+"),
     "url": re.compile(r"\S*"),
     "canonical": re.compile(r"\S*"),
     "base64Binary": re.compile(r"(\s*([0-9a-zA-Z\+/=]){4}\s*)+"),
@@ -98,6 +100,7 @@ def check_primitive(type_code: str, value: Any) -> str | None:
 
 
 _HINTS: dict[str, str] = {
+    "uri": " (a urn:uuid: needs a valid lower-case UUID -- UUIDs must be valid and lowercase --, a urn:oid: a valid OID)",
     "date": " (expected YYYY, YYYY-MM or YYYY-MM-DD)",
     "dateTime": " (expected YYYY, YYYY-MM, YYYY-MM-DD or YYYY-MM-DDThh:mm:ss+zz:zz; a time needs a time zone)",
     "instant": " (expected YYYY-MM-DDThh:mm:ss(.sss)+zz:zz with a time zone)",

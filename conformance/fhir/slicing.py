@@ -14,9 +14,10 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from conformance.fhir.structure import Elem
+from conformance.fhir.values import equal, matches_pattern
 
 if TYPE_CHECKING:  # pragma: no cover
-    from conformance.fhir.validator import _Run
+    from conformance.fhir.contract import RunContext as _Run
 
 _SEG = re.compile(r"(?:[^.(]+(?:\([^)]*\))?)")
 _MISSING = object()
@@ -181,7 +182,11 @@ def _matcher(run: _Run, sl: Elem, base: Elem) -> list[tuple[str, str, Any]]:
                             ty = run._profile_type(tp) or tp.rsplit("/", 1)[-1]
                             codes.add(ty)
                 else:
-                    for t in d.types:
+                    # a choice constrained through renamed elements (contentString -> content[x]:contentString):
+                    # the types those type slices allow are the element's types here
+                    typed = [sl for sl in d.slices if d.is_choice and sl.slice_name
+                             and sl.slice_name.startswith(d.name) and sl.slice_name[len(d.name):][:1].isupper()]
+                    for t in (t for sl in typed for t in sl.types) if typed else d.types:
                         codes.add(t.code)
                         for p in t.profiles:  # a Resource element constrained by profile: its type
                             ty = run._profile_type(p)
@@ -271,12 +276,10 @@ def slice_matches(run: _Run, sl: Elem, base: Elem, val: Any, tcode: str, loc: st
 
 
 def _check_expected(run: _Run, kind: str, expected: Any, value: Any) -> bool:
-    from conformance.fhir.validator import _equal, _matches_pattern
-
     if kind == "fixed":
-        return _equal(value, expected)
+        return equal(value, expected)
     if kind == "pattern":
-        return _matches_pattern(value, expected)
+        return matches_pattern(value, expected)
     if kind == "binding":
         res = run._member_of(value, expected)
         return bool(res)

@@ -13,14 +13,21 @@ differential states replaces the base value (cardinality, types, fixed/pattern, 
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from conformance.errors import ProfileError
 
-if TYPE_CHECKING:  # pragma: no cover
-    from conformance.fhir.context import Definitions
+
+class Definitions(Protocol):
+    """What snapshot generation needs of the definitions (`context.Definitions` provides it; typed here so
+    `context` may import this module without a circle)."""
+
+    def snapshot(self, url: str) -> dict[str, Any] | None: ...
 
 _NO_MERGE = {"id", "path"}
+
+#: part of the cache key of generated snapshots: bump when the generator's output changes
+GENERATOR_VERSION = 2
 
 
 class SnapshotError(ProfileError):
@@ -190,8 +197,21 @@ class _Builder:
     def build(self) -> list[dict[str, Any]]:
         own_type = self.sd.get("type")
         diffs = (self.sd.get("differential") or {}).get("element") or []
+        slice_context: list[tuple[str, str]] = []  # (path, id) of the slices the following id-less elements are in
         for d in diffs:
             did = _diff_id(d)
+            if not d.get("id"):
+                # an element without id belongs to the latest slice above it on its path (older profiles
+                # list `Bundle.entry` sliceName X, then `Bundle.entry.resource` meaning Bundle.entry:X.resource)
+                path = d.get("path", "")
+                slice_context = [(p, i) for p, i in slice_context if path.startswith(p + ".") or
+                                 (path == p and d.get("sliceName"))]
+                for p, i in reversed(slice_context):
+                    if path.startswith(p + "."):
+                        did = i + path[len(p):]
+                        break
+                if d.get("sliceName"):
+                    slice_context = [(p, i) for p, i in slice_context if p != path] + [(path, did)]
             if own_type and not (did == own_type or did.startswith((own_type + ".", own_type + ":"))):
                 root = self.elements[0]["id"]
                 if did.split(".")[0] != root:

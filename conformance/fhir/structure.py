@@ -30,6 +30,7 @@ class Constraint:
     human: str
     expression: str
     source: str
+    best_practice: bool = False  # marked with the elementdefinition-bestpractice extension (e.g. dom-6)
 
 
 @dataclass(slots=True)
@@ -63,6 +64,9 @@ class Elem:
     min_value: tuple[str, Any] | None = None
     max_value: tuple[str, Any] | None = None
     is_modifier: bool = False
+    # ElementDefinition.mustHaveValue (R5, used in R4 through its extension): None, or the extension URLs
+    # (valueAlternatives) that may stand in for the missing value of a primitive
+    value_required: tuple[str, ...] | None = None
     short: str = ""
     base_path: str = ""
     children: dict[str, Elem] = field(default_factory=dict)
@@ -81,28 +85,10 @@ class Elem:
         """Children with min > 0 (checked even when absent)."""
         r = self._required
         if r is None:
-            r = self._required = tuple(c for c in self.children.values() if c.min > 0)
+            # a child with min > 0, or a sliced child one of whose slices is required (absent, the slice is missing)
+            r = self._required = tuple(c for c in self.children.values()
+                                       if c.min > 0 or any(sl.min > 0 for sl in c.slices))
         return r
-
-    def checks(self, container: Elem) -> tuple[tuple[Constraint, Any], ...]:
-        """(constraint, evaluator) pairs to run on a value of this element walked with `container`
-        (ele-1 excluded: the walker checks it structurally; walker-reported rules dropped). Cached per
-        container, so the per-node cost of an element without invariants is one dict lookup."""
-        cache = self._checks
-        if cache is None:
-            cache = self._checks = {}
-        key = id(container)
-        hit = cache.get(key)
-        if hit is None:
-            from conformance.fhir.checks import evaluator_for
-
-            cons = tuple(c for c in self.constraints if c.key != "ele-1")
-            if container is not self and container.constraints:
-                keys = {c.key for c in self.constraints}
-                cons += tuple(c for c in container.constraints if c.key not in keys and c.key != "ele-1")
-            pairs = ((c, evaluator_for(c.key, c.expression)) for c in cons)
-            hit = cache[key] = tuple((c, fn) for c, fn in pairs if fn is not None)
-        return hit
 
     def layout(self) -> Layout:
         """The JSON-side facts about this element's children that the walker's fast path tests per object."""
@@ -224,8 +210,9 @@ def make_elem(sd_url: str, el: dict[str, Any], eid: str) -> Elem:
         pattern=_prefixed(el, "pattern"),
         binding=(binding.get("strength", "example"), binding.get("valueSet")) if binding else None,
         constraints=tuple(
-            Constraint(c.get("key", "?"), c.get("severity", "error"), c.get("human", ""), c.get("expression", ""),
-                       c.get("source", sd_url))
+            Constraint(c.get("key", "?"), c.get("severity", "error"), c.get("human", ""),
+                       ERRATA.get((c.get("key", "?"), c.get("expression", "")), c.get("expression", "")),
+                       c.get("source", sd_url), _best_practice(c))
             for c in el.get("constraint") or () if c.get("expression")
         ),
         slicing=Slicing(
@@ -239,6 +226,7 @@ def make_elem(sd_url: str, el: dict[str, Any], eid: str) -> Elem:
         min_value=_prefixed(el, "minValue"),
         max_value=_prefixed(el, "maxValue"),
         is_modifier=bool(el.get("isModifier", False)),
+        value_required=_value_required(el),
         short=el.get("short", ""),
         base_path=base.get("path", path),
     )
@@ -326,3 +314,38 @@ def compile_structure(sd: dict[str, Any]) -> CompiledStructure:
 
 def is_primitive(code: str) -> bool:
     return code in PRIMITIVE_TYPES
+
+
+_BEST_PRACTICE = "http://hl7.org/fhir/StructureDefinition/elementdefinition-bestpractice"
+
+#: R4 4.0.1 invariants whose expression contradicts their own human text, as published in the R4 technical
+#: errata and as the reference validator evaluates them: (key, published expression) -> corrected expression.
+ERRATA = {
+    # que-12 "If there are more than one enableWhen, enableBehavior must be specified": 4.0.1 says > 2
+    ("que-12", "enableWhen.count() > 2 implies enableBehavior.exists()"):
+        "enableWhen.count() > 1 implies enableBehavior.exists()",
+}
+
+
+def _best_practice(constraint: dict[str, Any]) -> bool:
+    return any(isinstance(e, dict) and e.get("url") == _BEST_PRACTICE and e.get("valueBoolean") is True
+               for e in constraint.get("extension") or ())
+
+
+def _value_required(el: dict[str, Any]) -> tuple[str, ...] | None:
+    """None, or the valueAlternatives of an element whose definition says a primitive must have a value
+    (the R5 mustHaveValue, carried in R4 by its extension)."""
+    must = False
+    alternatives: list[str] = []
+    for e in el.get("extension") or ():
+        if not isinstance(e, dict) or not isinstance(e.get("url"), str):
+            continue
+        tail = e["url"].rsplit("-", 1)[-1].rsplit("/", 1)[-1]
+        if tail.endswith("mustHaveValue") and e.get("valueBoolean") is True:
+            must = True
+        elif tail.endswith("valueAlternatives") and isinstance(e.get("valueCanonical"), str):
+            alternatives.append(e["valueCanonical"])
+    if el.get("mustHaveValue") is True:
+        must = True
+    alternatives += [a for a in el.get("valueAlternatives") or () if isinstance(a, str)]
+    return tuple(alternatives) if must else None

@@ -44,6 +44,8 @@ class Terminology:
         self._cs: dict[str, _CodeSystemIndex | None] = {}
         self._active: set[str] = set()
         self._implicit: dict[str, str] | None = None
+        #: per (system, code, display): (unknown-code problem, wrong-display message), filled by bindings.py
+        self.coding_memo: dict[tuple[str, str, str | None], tuple[str | None, str | None]] = {}
 
     # -- code systems --------------------------------------------------------------------------
     def code_system(self, url: str) -> _CodeSystemIndex | None:
@@ -209,3 +211,22 @@ class Terminology:
             return None
         c = cs.codes.get(code)
         return c.get("display") if c else None
+
+    def check_display(self, system: str, code: str, display: str) -> str | None:
+        """If `system` is a local CodeSystem that gives `code` a display (or designations) and `display` is
+        none of them, the message (as the reference validator words it); else None. Case and runs of
+        white space are ignored, as the reference validator does."""
+        cs = self.code_system(system)
+        if cs is None:
+            return None
+        c = cs.codes.get(code)
+        if not c or not isinstance(c.get("display"), str):
+            return None
+        valid = [c["display"]] + [d["value"] for d in c.get("designation") or () if isinstance(d, dict)
+                                  and isinstance(d.get("value"), str)]
+        norm = " ".join(display.split()).lower()
+        if any(" ".join(v.split()).lower() == norm for v in valid):
+            return None
+        shown = " or ".join(f"'{v}'" for v in valid[:4])
+        return (f"Wrong Display Name '{display}' for {system}#{code}. Valid display is {shown} "
+                "(hint: use the code system's display, or leave display out)")

@@ -1,7 +1,7 @@
 """Agreement with the HL7 Java reference validator on the fhir-test-cases suite (R4 subset).
 
-Runs the cases that need neither a terminology server nor packages we do not ship (JSON inputs,
-modules about StructureDefinition validation), and compares with the Java validator's outcome:
+Runs the cases that need neither a terminology server nor packages we do not ship (JSON and XML
+inputs, supporting files in either format), and compares with the Java validator's outcome:
 - verdict: both say valid (0 errors) or both say invalid;
 - location: for invalid cases, at least one expected error is reported at the same location.
 
@@ -27,10 +27,6 @@ EXCLUDED_MODULES = {
     "matchetype": "Java test-harness pattern matching, not validation",
     "json5": "JSON5 leniency of the Java parser",
     "logical": "logical-model instances (needs the 'logical' option)",
-    "questionnaire": "QuestionnaireResponse-vs-Questionnaire rules (not implemented)",
-    "measure": "MeasureReport-vs-Measure rules (not implemented)",
-    "api": "SearchParameter expression checks (not implemented)",
-    "sd": "StructureDefinition authoring rules (not implemented)",
     "security": "security-checks mode (not implemented)",
     "dsig": "digital signatures (not implemented)",
 }
@@ -40,7 +36,7 @@ EXCLUDED_MODULES = {
 class CaseResult:
     name: str
     step: str  # "base" or "profile"
-    module: str
+    module: str  # the rule family (the suite's module)
     expected_errors: int
     expected_locations: list[str]
     errors: int
@@ -49,6 +45,7 @@ class CaseResult:
     location_ok: bool
     note: str = ""
     messages: list[str] = field(default_factory=list)
+    fmt: str = "json"  # the input's format: json or xml
 
     @property
     def agrees(self) -> bool:
@@ -58,6 +55,7 @@ class CaseResult:
 def normalise(path: str) -> str:
     """Java and our locations in one form: no comments, choice names merged, no resource type casts."""
     p = re.sub(r"/\*.*?\*/", "", path)
+    p = re.sub(r"\[url='[^']*'\]", "", p)  # Java's extension filter: extension[0][url='x'] is extension[0]
     p = re.sub(r"\.resource\.ofType\(\w+\)", ".resource", p)
     p = re.sub(r"\.contained\[(\d+)\]\.ofType\(\w+\)", r".contained[\1]", p)
     p = re.sub(r"\.(\w+)\.ofType\((\w)(\w*)\)", lambda m: f".{m.group(1)}{m.group(2).upper()}{m.group(3)}", p)
@@ -79,7 +77,7 @@ def expectations() -> list[dict[str, Any]]:
 def selected_cases() -> list[dict[str, Any]]:
     out = []
     for e in expectations():
-        if e["flags"] or not e["file"].endswith(".json") or e["module"] in EXCLUDED_MODULES:
+        if e["flags"] or not e["file"].endswith((".json", ".xml")) or e["module"] in EXCLUDED_MODULES:
             continue
         if not (e.get("expected_base") or {}).get("available"):
             continue
@@ -91,12 +89,21 @@ def _load_json(rel: str) -> Any:
     return orjson.loads((VALIDATOR_DIR / rel).read_bytes())
 
 
+def _load_resource(rel: str) -> Any:
+    """A supporting conformance resource, JSON or XML (read with our FHIR XML reader)."""
+    if rel.endswith(".xml"):
+        from conformance.fhir.xmlreader import parse_fhir_xml
+
+        return parse_fhir_xml((VALIDATOR_DIR / rel).read_bytes(), _shared_validator()).resource
+    return _load_json(rel)
+
+
 def _errors(issues: list[Any]) -> list[Any]:
     return [i for i in issues if i.severity in ("error", "fatal")]
 
 
-def _compare(name: str, step: str, module: str, expected: dict[str, Any], issues: list[Any], note: str = "") \
-        -> CaseResult:
+def _compare(name: str, step: str, module: str, expected: dict[str, Any], issues: list[Any], note: str = "", *,
+             fmt: str = "json") -> CaseResult:
     exp_msgs = [m for m in expected.get("messages") or [] if m["severity"] in ("error", "fatal")]
     exp_locs = sorted({normalise(x) for m in exp_msgs for x in m.get("expression") or []})
     ours = _errors(issues)
@@ -105,7 +112,7 @@ def _compare(name: str, step: str, module: str, expected: dict[str, Any], issues
     verdict_ok = (n_exp == 0) == (len(ours) == 0)
     location_ok = bool(set(exp_locs) & set(our_locs)) or (n_exp > 0 and not exp_locs and bool(ours))
     return CaseResult(name, step, module, n_exp, exp_locs, len(ours), our_locs, verdict_ok, location_ok, note,
-                      [f"{i.location}: {i.message} [{i.rule}]" for i in ours])
+                      [f"{i.location}: {i.message} [{i.rule}]" for i in ours], fmt)
 
 
 @cache
@@ -115,45 +122,70 @@ def _shared_validator() -> Any:
     return Validator()
 
 
+def _validate(v: Any, rel: str, profiles: list[str]) -> list[Any]:
+    """Validate one test input as the CLI would: JSON or XML by its content; unreadable input is one fatal issue."""
+    from conformance.issues import ValidationIssue
+
+    data = (VALIDATOR_DIR / rel).read_bytes()
+    if rel.endswith(".xml"):
+        from conformance.fhir.xmlreader import FhirXmlError, validate_xml
+
+        try:
+            return validate_xml(v, data, profiles=profiles)
+        except FhirXmlError as exc:
+            return [ValidationIssue("fatal", exc.code, "", str(exc), "xml.unreadable")]
+    try:
+        return v.validate_json(data, profiles=profiles)
+    except orjson.JSONDecodeError as exc:  # the CLI reports this as unreadable input: an 'invalid' verdict
+        return [ValidationIssue("fatal", "structure", "$", f"not valid JSON: {exc}", "json.syntax")]
+
+
+def settings_for(t: dict[str, Any]) -> Any:
+    """The validator settings a test case asks for, with the reference harness's defaults (examples allowed)."""
+    from conformance.fhir.settings import Settings
+
+    domains = t.get("allowed-extension-domain") or t.get("allowed-extension-domains") or ()
+    profile_step = t.get("profile") if isinstance(t.get("profile"), dict) else {}
+    return Settings(allow_examples=bool(t.get("examples", True)),
+                    assume_valid_rest_references=bool(t.get("assumeValidRestReferences")
+                                                      or profile_step.get("assumeValidRestReferences")),
+                    extension_domains=(domains,) if isinstance(domains, str) else tuple(domains),
+                    no_html_in_markdown=bool(t.get("noHtmlInMarkdown", False)))
+
+
+_DEFAULT = settings_for({})
+
+
 def run_case(e: dict[str, Any]) -> list[CaseResult]:
     from conformance.fhir import Validator
 
     t = manifest()[e["name"]]
+    settings = settings_for(t)
+    fmt = "xml" if t["file"].endswith(".xml") else "json"
     supporting = list(t.get("supporting", [])) + list(t.get("profiles", []))
     profile_step = t.get("profile") if isinstance(t.get("profile"), dict) else None
     if profile_step:
         supporting += list(profile_step.get("supporting", []))
-    resources = [_load_json(s) for s in supporting if s.endswith(".json")]
-    if any(not s.endswith(".json") for s in supporting):
-        return [CaseResult(e["name"], "base", e["module"], 0, [], 0, [], False, False, "XML supporting file")]
-    v = Validator(resources=resources) if resources or profile_step else _shared_validator()
+    resources = [_load_resource(s) for s in supporting]
+    v = Validator(resources=resources, settings=settings) if resources or profile_step or settings != _DEFAULT \
+        else _shared_validator()
     results = []
     try:
-        resource = orjson.loads((VALIDATOR_DIR / t["file"]).read_bytes().removeprefix(b"\xef\xbb\xbf"))
-    except orjson.JSONDecodeError as exc:  # the CLI reports this as unreadable input: an 'invalid' verdict
-        from conformance.issues import ValidationIssue
-
-        issues = [ValidationIssue("fatal", "structure", "$", f"not valid JSON: {exc}", "json.syntax")]
-        return [_compare(e["name"], "base", e["module"], e["expected_base"], issues)]
-    try:
-        issues = v.validate(resource)
+        issues = _validate(v, t["file"], [])
     except Exception as exc:  # noqa: BLE001 - a crash is a disagreement, recorded with its reason
-        issues = []
-        note = f"crash: {type(exc).__name__}: {exc}"
         results.append(CaseResult(e["name"], "base", e["module"], e["expected_base"]["errors"], [], -1, [], False,
-                                  False, note))
+                                  False, f"crash: {type(exc).__name__}: {exc}", fmt=fmt))
     else:
-        results.append(_compare(e["name"], "base", e["module"], e["expected_base"], issues))
-    if profile_step and e.get("expected_profile") and e["expected_profile"].get("available") \
-            and profile_step["source"].endswith(".json"):
-        sd = _load_json(profile_step["source"])
-        v.add_resource(sd)
+        results.append(_compare(e["name"], "base", e["module"], e["expected_base"], issues, fmt=fmt))
+    if profile_step and e.get("expected_profile") and e["expected_profile"].get("available"):
         try:
-            issues = v.validate(resource, profiles=[sd["url"]])
-            results.append(_compare(e["name"], "profile", e["module"], e["expected_profile"], issues))
+            sd = _load_resource(profile_step["source"])
+            v.add_resource(sd)
+            issues = _validate(v, t["file"], [sd["url"]])
+            results.append(_compare(e["name"], "profile", e["module"], e["expected_profile"], issues, fmt=fmt))
         except Exception as exc:  # noqa: BLE001
             results.append(CaseResult(e["name"], "profile", e["module"], e["expected_profile"]["errors"], [], -1,
-                                      [], False, False, f"crash: {type(exc).__name__}: {exc}"))
+                                      [], False, False, f"crash: {type(exc).__name__}: {exc}", fmt=fmt))
     return results
 
 
@@ -172,19 +204,35 @@ def summary(results: list[CaseResult]) -> dict[str, Any]:
             "verdict_agreement": verdict / n if n else 0.0}
 
 
+def breakdown(results: list[CaseResult]) -> dict[str, dict[str, Any]]:
+    """The summary per input format, per step (base / profile) and per rule family (module)."""
+    groups: dict[str, list[CaseResult]] = {}
+    for r in results:
+        for key in (f"format {r.fmt}", f"step {r.step}", f"family {r.module}"):
+            groups.setdefault(key, []).append(r)
+    return {k: summary(v) for k, v in sorted(groups.items())}
+
+
+def report(results: list[CaseResult]) -> str:
+    s = summary(results)
+    lines = [f"agreement with the HL7 Java validator: {s['agree']}/{s['cases']} = {s['agreement']:.1%} "
+             f"(verdict only: {s['verdict_agreement']:.1%})"]
+    for k, g in breakdown(results).items():
+        lines.append(f"  {k:<24} {g['agree']:>4}/{g['cases']:<4} {g['agreement']:6.1%}")
+    return "\n".join(lines)
+
+
 def main() -> int:
     results = run_all()
     verbose = "-v" in sys.argv
     for r in results:
         mark = "ok  " if r.agrees else "DIFF"
-        print(f"{mark} {r.module!s:<11} {r.name}[{r.step}] expected {r.expected_errors} error(s) at {r.expected_locations}"
+        print(f"{mark} {r.fmt:<4} {r.module!s:<13} {r.name}[{r.step}] expected {r.expected_errors} error(s) at {r.expected_locations}"
               f" / found {r.errors} at {r.locations} {r.note}")
         if verbose and not r.agrees:
             for m in r.messages[:6]:
                 print(f"       {m[:200]}")
-    s = summary(results)
-    print(f"\nagreement with the HL7 Java validator: {s['agree']}/{s['cases']} = {s['agreement']:.1%} "
-          f"(verdict only: {s['verdict_agreement']:.1%})")
+    print("\n" + report(results))
     return 0
 
 

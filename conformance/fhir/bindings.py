@@ -1,0 +1,115 @@
+"""Terminology rules on coded values: bindings (required / extensible / preferred), codes unknown to a
+code system we ship, and `memberOf` for FHIRPath and slice discriminators.
+
+Offline: value sets come from the loaded packages; one that cannot be expanded here (SNOMED CT
+filters, an unloaded value set) is reported as such, never passed silently.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from conformance.fhir.terminology import NotExpandable
+from conformance.fhir.values import as_list, hashable, issue
+
+if TYPE_CHECKING:  # pragma: no cover
+    from conformance.fhir.contract import RunContext
+    from conformance.fhir.structure import Elem
+    from conformance.issues import ValidationIssue
+
+_SEVERITY = {"required": "error", "extensible": "warning", "preferred": "information"}
+
+
+def check_binding(run: RunContext, val: Any, elem: Elem, tcode: str, loc: str, sink: list[ValidationIssue]) -> None:
+    """The codes of `val` against `elem`'s binding, with the severity the binding strength gives."""
+    strength, vs_url = elem.binding  # type: ignore[misc]
+    if strength not in _SEVERITY or not vs_url:
+        return
+    codes: list[tuple[str | None, str]] = []
+    if tcode in ("code", "string", "uri"):
+        if isinstance(val, str):
+            codes = [(None, val)]
+    elif tcode == "Coding":
+        if isinstance(val.get("code"), str):
+            codes = [(val.get("system"), val["code"])]
+    elif tcode == "CodeableConcept":
+        for c in as_list(val.get("coding")):
+            if isinstance(c, dict) and isinstance(c.get("code"), str):
+                codes.append((c.get("system"), c["code"]))
+    elif tcode == "Quantity":
+        if isinstance(val.get("code"), str):
+            codes = [(val.get("system"), val["code"])]
+        else:
+            return
+    vs_name = vs_url.partition("|")[0]
+    if not codes:
+        if strength == "required" and tcode == "CodeableConcept":
+            sink.append(issue("error", "code-invalid", loc, f"No code provided, and a code is required from the "
+                              f"value set {vs_name}", elem.id, elem.sd_url))
+        return
+    exp = run.v.terminology.expand(vs_url)
+    if isinstance(exp, NotExpandable):
+        if run.v.defs.get(vs_url) is None and strength == "required":
+            sink.append(issue("warning", "not-found", loc, f"ValueSet {vs_name} is not in the loaded packages, so "
+                              "the required binding was not checked", elem.id, elem.sd_url))
+        elif strength in ("required", "extensible"):
+            sink.append(issue("information", "informational", loc, f"{strength} binding to {vs_name} not "
+                              f"checked offline: {exp.reason}", "terminology.not-checked-offline", elem.sd_url))
+        return
+    for system, code in codes:
+        if (isinstance(system, str) and (system, code) in exp.codes) if system is not None \
+                else code in exp.bare_codes:
+            return
+    shown = ", ".join(f"{s}#{c}" if s else c for s, c in codes)
+    sink.append(issue(_SEVERITY[strength], "code-invalid", loc, f"the code {shown} is not in the {strength} value set "
+                      f"{vs_name}" + (" (hint: the code must come from this value set)" if strength == "required"
+                                      else ""), elem.id, elem.sd_url))
+
+
+def check_codes_known(run: RunContext, val: dict[str, Any], tcode: str, loc: str,
+                      sink: list[ValidationIssue]) -> None:
+    """Each Coding whose system we ship must use a code of that system, and a display it knows."""
+    codings = [val] if tcode == "Coding" else [c for c in as_list(val.get("coding")) if isinstance(c, dict)]
+    memo = run.v.terminology.coding_memo  # (system, code, display) -> (unknown-code problem, wrong display)
+    for i, c in enumerate(codings):
+        code, system = c.get("code"), c.get("system")
+        if isinstance(system, str) and system and ":" not in system:
+            where = loc if tcode == "Coding" else f"{loc}.coding[{i}]"
+            sink.append(issue("error", "invalid", f"{where}.system", "Coding.system must be an absolute reference, not "
+                              f"a local reference ({system!r}; hint: use the code system's canonical URL)",
+                              "terminology.system-absolute"))
+            continue
+        if isinstance(code, str) and isinstance(system, str):
+            display = c.get("display")
+            key = (system, code, display if isinstance(display, str) else None)
+            found = memo.get(key)
+            if found is None:
+                problem = run.v.terminology.check_code(system, code)
+                wrong = None if problem or key[2] is None else run.v.terminology.check_display(system, code, key[2])
+                found = memo[key] = (problem, wrong)
+            if found == (None, None):
+                continue
+            problem, wrong = found
+            where = loc if tcode == "Coding" else f"{loc}.coding[{i}]"
+            if problem:
+                sink.append(issue("error", "code-invalid", where, problem, "terminology.unknown-code"))
+                continue
+            sink.append(issue(run.settings.display_severity, "invalid", f"{where}.display", wrong,
+                              "terminology.display"))
+
+
+def member_of(run: RunContext, value: Any, vs: str) -> bool | None:
+    """Is the code / Coding / CodeableConcept in value set `vs`? None when it cannot be told offline."""
+    exp = run.v.terminology.expand(vs)
+    if isinstance(exp, NotExpandable):
+        return None
+    if isinstance(value, str):
+        return value in exp.bare_codes
+    if isinstance(value, dict):
+        codings = as_list(value.get("coding")) if "coding" in value else [value]
+        for c in codings:
+            if isinstance(c, dict) and hashable(c.get("system")) and hashable(c.get("code")) \
+                    and (c.get("system"), c.get("code")) in exp.codes:
+                return True
+        return False
+    return None

@@ -1,0 +1,96 @@
+"""Bundle-level rules the element walk cannot see: fullUrl presence and form, fullUrl/id agreement,
+unique link relations. (References between entries are `references.py`; bdl-* invariants run as
+invariants.)
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from conformance.fhir.values import issue
+
+if TYPE_CHECKING:  # pragma: no cover
+    from conformance.issues import ValidationIssue
+
+
+def check_bundle(bundle: dict[str, Any], loc: str, sink: list[ValidationIssue],
+                 resource_types: frozenset[str] | set[str] = frozenset()) -> None:
+    """`resource_types`: the R4 resource type names (a fullUrl `.../Type/id` is RESTful only with one of them)."""
+    entries = bundle.get("entry") if isinstance(bundle.get("entry"), list) else []
+    if bundle.get("type") in ("document", "message"):
+        for i, e in enumerate(entries):
+            if isinstance(e, dict) and "resource" in e and "fullUrl" not in e:
+                sink.append(issue("error", "required", f"{loc}.entry[{i}]", "every entry of a "
+                                   f"{bundle.get('type')} Bundle needs a fullUrl", "bundle.fullurl"))
+    links = bundle.get("link") if isinstance(bundle.get("link"), list) else []
+    seen_rel: set[str] = set()
+    for i, link in enumerate(links):
+        rel = link.get("relation") if isinstance(link, dict) else None
+        if isinstance(rel, str):
+            if rel in seen_rel:
+                sink.append(issue("error", "invalid", f"{loc}.link[{i}]", f"The link relationship type {rel!r} "
+                                   "can only occur once", "bundle.link-unique"))
+            seen_rel.add(rel)
+    for i, e in enumerate(entries):
+        if not isinstance(e, dict):
+            continue
+        fu, res = e.get("fullUrl"), e.get("resource")
+        if isinstance(fu, str) and fu and ":" not in fu:
+            sink.append(issue("error", "invalid", f"{loc}.entry[{i}]", f"The fullUrl must be an absolute URL "
+                               f"(not {fu!r})", "bundle.fullurl-absolute"))
+        if isinstance(fu, str) and isinstance(res, dict) and isinstance(res.get("id"), str) \
+                and "://" in fu and not fu.startswith("urn:"):
+            rt, rid = res.get("resourceType"), res["id"]
+            parts = fu.split("/_history/")[0].rstrip("/").split("/")
+            restful = len(parts) >= 2 and parts[-2] in resource_types  # base/Type/id: it must name this resource
+            if restful and not (fu.endswith(f"/{rt}/{rid}") or f"/{rt}/{rid}/_history/" in fu):
+                sink.append(issue("error", "invalid", f"{loc}.entry[{i}]", f"the fullUrl {fu} does not match "
+                                   f"the resource id {rt}/{rid}", "bundle.fullurl-id"))
+        elif isinstance(fu, str) and isinstance(res, dict) and "id" not in res and "://" in fu \
+                and not fu.startswith("urn:"):
+            parts = fu.split("/_history/")[0].rstrip("/").split("/")
+            if len(parts) >= 2 and parts[-2] in resource_types:
+                sink.append(issue("error", "invalid", f"{loc}.entry[{i}]", f"The fullUrl '{fu}' looks like a "
+                                  "RESTful server URL, but the resource has no id (hint: give the resource the id "
+                                  "the fullUrl ends with)", "bundle.fullurl-no-id"))
+        search = e.get("search") if isinstance(e.get("search"), dict) else {}
+        if bundle.get("type") == "searchset" and isinstance(res, dict) and not res.get("id") \
+                and search.get("mode") == "match":  # a match is a resource on the server: it has an id
+            sink.append(issue("error", "required", f"{loc}.entry[{i}].resource", "Search results must have ids",
+                              "bundle.search-id"))
+
+
+def check_reachable(bundle: dict[str, Any], index: Any, loc: str, sink: list[ValidationIssue]) -> None:
+    """Every entry of a document (message) Bundle is reachable from its first entry, the Composition
+    (MessageHeader), by following references forward or backward -- as the reference validator checks.
+    `index` is the Bundle's `references.BundleIndex`, whose `links` the reference rule filled during the walk."""
+    kind = bundle.get("type")
+    entries = bundle.get("entry") if isinstance(bundle.get("entry"), list) else []
+    if kind not in ("document", "message") or len(entries) < 2:
+        return
+    resources = [e.get("resource") if isinstance(e, dict) else None for e in entries]
+    if not isinstance(resources[0], dict):
+        return
+    position = {id(r): i for i, r in enumerate(resources) if isinstance(r, dict)}
+    links: dict[int, set[int]] = {i: set() for i in range(len(entries))}
+    for a, b in index.links:  # recorded by the reference rule while the entries were walked
+        i, j = position.get(a), position.get(b)
+        if i is not None and j is not None:
+            links[i].add(j)
+            links[j].add(i)
+    seen = {0}
+    todo = [0]
+    while todo:
+        for j in links[todo.pop()]:
+            if j not in seen:
+                seen.add(j)
+                todo.append(j)
+    root = "Composition" if kind == "document" else "MessageHeader"
+    for i, e in enumerate(entries):
+        if i not in seen and isinstance(resources[i], dict):
+            name = e.get("fullUrl") or f"{resources[i].get('resourceType')}/{resources[i].get('id')}"
+            sink.append(issue("error" if kind == "document" else "warning", "informational", f"{loc}.entry[{i}]",
+                              f"Entry '{name}' isn't reachable by traversing links (forward or backward) from the "
+                              f"{root} (hint: reference it from the {root} or from an entry that is)",
+                              "bundle.entry-orphan"))
+

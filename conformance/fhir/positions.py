@@ -1,0 +1,135 @@
+"""Where things are in the input: line:column for issue locations, and document order for sorting.
+
+`json_positions` scans FHIR JSON text once (only when there are issues to place) and maps every
+property and array item to the line:column where it starts, keyed by the same FHIRPath-style
+path the validator reports (`.entry[3].resource.code`, the root resource type left out). The XML
+reader builds the same map while parsing. `place` gives an issue location its line:column,
+falling back to the nearest enclosing element the map knows (a location such as `...value[x]`).
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import re
+from typing import Any
+
+Positions = dict[str, tuple[int, int]]
+
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]|[^\s{}\[\]:,"]+')
+
+
+def json_positions(text: str | bytes) -> Positions:
+    """Path -> (line, column), both 1-based, for every property (at its key) and array item (at its start)."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", errors="replace")
+    if text.startswith("\ufeff"):
+        text = " " + text[1:]
+    offsets: dict[str, int] = {}
+    # stack frames: [is_object, path, key or index, expecting_key]
+    stack: list[list[Any]] = []
+    for m in _TOKEN.finditer(text):
+        tok = m.group()
+        c = tok[0]
+        if c in ",:":
+            if stack:
+                top = stack[-1]
+                if c == ",":
+                    if top[0]:
+                        top[3] = True
+                    else:
+                        top[2] += 1
+            continue
+        if c in "}]":
+            if stack:
+                stack.pop()
+            continue
+        if stack:
+            top = stack[-1]
+            if top[0]:
+                if top[3]:  # a key
+                    try:
+                        key = json.loads(tok)
+                    except ValueError:
+                        key = tok.strip('"')
+                    top[2] = key
+                    top[3] = False
+                    offsets.setdefault(f"{top[1]}.{key}", m.start())
+                    continue
+                path = f"{top[1]}.{top[2]}"
+            else:
+                path = f"{top[1]}[{top[2]}]"
+                offsets.setdefault(path, m.start())
+        else:
+            path = ""
+            offsets.setdefault(path, m.start())
+        if c == "{":
+            stack.append([True, path, None, True])
+        elif c == "[":
+            stack.append([False, path, 0, False])
+    return _to_lines(text, offsets)
+
+
+def _to_lines(text: str, offsets: dict[str, int]) -> Positions:
+    starts = [0] + [m.end() for m in re.finditer("\n", text)]
+    out: Positions = {}
+    for path, off in offsets.items():
+        i = bisect.bisect_right(starts, off) - 1
+        out[path] = (i + 1, off - starts[i] + 1)
+    return out
+
+
+_SEGMENT = re.compile(r"\.[^.\[]+|\[\d+\]")
+
+
+def relative_path(location: str) -> str:
+    """`Bundle.entry[0].resource` -> `.entry[0].resource` (the root resource type dropped)."""
+    m = re.match(r"[A-Za-z$][\w$]*", location)
+    return location[m.end():] if m else location
+
+
+def place(location: str, positions: Positions) -> tuple[int, int]:
+    """The line:column of an issue location, or of its nearest enclosing element the map knows; (0, 0) when none."""
+    path = relative_path(location)
+    while True:
+        hit = positions.get(path)
+        if hit is not None:
+            return hit
+        if not path:
+            return (0, 0)
+        segs = _SEGMENT.findall(path)
+        if not segs:
+            return positions.get("", (0, 0))
+        path = path[: len(path) - len(segs[-1])] if path.endswith(segs[-1]) else ""
+
+
+def document_order(location: str, root: Any, cache: dict[int, dict[str, int]] | None = None) -> tuple[int, ...]:
+    """A sort key putting issue locations in document order, read off the (insertion-ordered) JSON object:
+    per step the index of the property among its object's keys, or the array index. No text needed.
+    `cache` keeps each object's key positions across calls (one sort of many issues)."""
+    key: list[int] = []
+    node = root
+    if cache is None:
+        cache = {}
+    for seg in _SEGMENT.findall(relative_path(location)):
+        if seg[0] == "[":
+            i = int(seg[1:-1])
+            key.append(i)
+            node = node[i] if isinstance(node, list) and i < len(node) else None
+            continue
+        if not isinstance(node, dict):
+            key.append(_LAST)
+            break
+        name = seg[1:]
+        positions = cache.get(id(node))
+        if positions is None:
+            positions = cache[id(node)] = {}
+            for n, k in enumerate(node):
+                positions.setdefault(k[1:] if k[:1] == "_" else k, n)
+        idx = positions.get(name, _LAST)
+        key.append(idx)
+        node = node.get(name) if idx < _LAST else None
+    return tuple(key)
+
+
+_LAST = 1 << 30

@@ -1,0 +1,254 @@
+"""Reference rules: resolving a reference inside the instance (contained, Bundle entries) and checking
+what it points to against the element's target types and profiles.
+
+Resolution follows FHIR's rules for Bundles: by fullUrl, then a relative `Type/id` against the base
+of the referring entry's fullUrl, then by type and id. A target profile that is not loaded is never
+guessed from its URL: it gives a warning "not checked: profile not loaded", as the reference validator.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from conformance.fhir.values import issue
+
+if TYPE_CHECKING:  # pragma: no cover
+    from conformance.fhir.contract import RunContext
+    from conformance.fhir.structure import Elem
+    from conformance.issues import ValidationIssue
+
+CORE_SD = "http://hl7.org/fhir/StructureDefinition/"
+
+
+class BundleIndex:
+    """fullUrl / type-id lookup over one Bundle's entries, for reference resolution."""
+
+    def __init__(self, bundle: dict[str, Any], loc: str) -> None:
+        self.bundle = bundle
+        self.type = bundle.get("type")
+        self.by_url: dict[str, tuple[dict[str, Any], str]] = {}
+        self.by_type_id: dict[str, tuple[dict[str, Any], str]] = {}
+        self.url_count: dict[str, int] = {}
+        self.entry_of: dict[int, tuple[str | None, str]] = {}  # id(resource) -> (fullUrl, loc)
+        self.links: set[tuple[int, int]] = set()  # (id(entry resource), id(entry resource)) a reference joins
+        entries = bundle.get("entry")
+        if not isinstance(entries, list):
+            return
+        for i, e in enumerate(entries):
+            if not isinstance(e, dict):
+                continue
+            res = e.get("resource")
+            if not isinstance(res, dict):
+                continue
+            rloc = f"{loc}.entry[{i}].resource"
+            fu = e.get("fullUrl") if isinstance(e.get("fullUrl"), str) else None
+            if fu:
+                self.by_url.setdefault(fu, (res, rloc))
+                self.url_count[fu] = self.url_count.get(fu, 0) + 1
+            rt, rid = res.get("resourceType"), res.get("id")
+            if isinstance(rt, str) and isinstance(rid, str):
+                self.by_type_id.setdefault(f"{rt}/{rid}", (res, rloc))
+            self.entry_of[id(res)] = (fu, rloc)
+
+    def resolve(self, ref: str, from_resource: dict[str, Any] | None) -> tuple[dict[str, Any], str] | None:
+        hit = self.by_url.get(ref)
+        if hit:
+            return hit
+        if "/_history/" in ref:
+            hit = self.resolve(ref.split("/_history/")[0], from_resource)
+            if hit:
+                return hit
+        if ref.startswith(("urn:", "#")):
+            return None
+        if "://" not in ref:
+            # relative: against the base of the referring entry's fullUrl, then by type/id
+            if from_resource is not None:
+                fu = self.entry_of.get(id(from_resource), (None, ""))[0]
+                if fu and "://" in fu:
+                    parts = fu.rstrip("/").split("/")
+                    if len(parts) >= 2:
+                        base = "/".join(parts[:-2])
+                        hit = self.by_url.get(f"{base}/{ref}")
+                        if hit:
+                            return hit
+                elif fu and fu.startswith("urn:uuid:") and ref.count("/") == 1:
+                    # the referrer has a urn:uuid fullUrl: Type/id means the entry urn:uuid:id (Java's rule)
+                    hit = self.by_url.get("urn:uuid:" + ref.split("/")[1])
+                    if hit:
+                        return hit
+            return self.by_type_id.get(ref)
+        # absolute: Type/id at the end may still match an entry without a matching fullUrl
+        parts = ref.rstrip("/").split("/")
+        if len(parts) >= 2:
+            tid = f"{parts[-2]}/{parts[-1]}"
+            hit = self.by_type_id.get(tid)
+            if hit is not None:
+                fu = self.entry_of.get(id(hit[0]), (None, ""))[0]
+                if fu is None or not fu.startswith("urn:"):
+                    return hit
+        return None
+
+
+def type_of_reference(ref: str) -> str | None:
+    """The resource type a literal reference names (`Patient/1`, `http://x/fhir/Patient/1/_history/2`)."""
+    if ref.startswith(("urn:", "#")):
+        return None
+    parts = ref.split("/_history/")[0].rstrip("/").split("/")
+    if len(parts) >= 2 and parts[-2][:1].isupper() and parts[-2].isalpha():
+        return parts[-2]
+    return None
+
+
+def current_container(run: RunContext) -> dict[str, Any] | None:
+    """The resource whose `contained` a '#id' reference points into (the outermost non-entry one)."""
+    if not run.resources:
+        return None
+    res = run.resources[-1][0]
+    for r, _l in reversed(run.resources[:-1]):
+        if isinstance(r.get("contained"), list) and any(x is res for x in r["contained"]):
+            res = r
+        else:
+            break
+    return res
+
+
+def resolve(run: RunContext, ref: str) -> tuple[dict[str, Any], str] | None:
+    """The (resource, location) a reference points to inside the instance being validated, or None."""
+    if ref.startswith("#"):
+        res = current_container(run)
+        if res is None:
+            return None
+        if ref == "#":
+            return res, ""
+        for c in res.get("contained") or ():
+            if isinstance(c, dict) and c.get("id") == ref[1:]:
+                return c, ""
+        return None
+    current = run.resources[-1][0] if run.resources else None
+    for b in reversed(run.bundles):
+        # find the entry resource that holds the current one
+        holder = current
+        for r, _l in reversed(run.resources):
+            if id(r) in b.entry_of:
+                holder = r
+                break
+        hit = b.resolve(ref, holder)
+        if hit is not None:
+            return hit
+    return None
+
+
+def check_reference(run: RunContext, val: dict[str, Any], elem: Elem, targets: tuple[str, ...], loc: str,
+                    sink: list[ValidationIssue]) -> None:
+    """A Reference value: it resolves where it must, to an allowed type, conforming to a target profile."""
+    ref = val.get("reference")
+    if not isinstance(ref, str):
+        return
+    if any(c.isspace() for c in ref):
+        sink.append(issue("error", "structure", loc, f"The reference '{ref}' is not a valid reference (it contains "
+                          "white space)", "reference.invalid"))
+        return
+    named = type_of_reference(ref)
+    if named and "/" in ref and named not in run.v.resource_types():
+        sink.append(issue("error", "structure", loc, f"The resource type {named} in the reference {ref} is not "
+                          "valid (hint: a literal reference is [base/]Type/id with an R4 resource type)",
+                          "reference.resource-type"))
+        return
+    hit = resolve(run, ref)
+    if hit is None:
+        if ref.startswith("#"):
+            sink.append(issue("error", "invariant", f"{loc}", f"Constraint failed: ref-1: 'SHALL have a contained "
+                              f"resource if a local reference is provided' (no contained resource with id "
+                              f"{ref[1:]!r})", "ref-1"))
+            return
+        in_bundle = run.bundles[-1] if run.bundles else None
+        if in_bundle is not None and (ref.startswith(("urn:uuid:", "urn:oid:")) or in_bundle.type in ("document",
+                                                                                                      "message")):
+            sev = "error" if (in_bundle.type in ("document", "message") or ref.startswith("urn:")) else "warning"
+            sink.append(issue(sev, "not-found", f"{loc}.reference", f"the reference {ref!r} does not resolve to "
+                              f"any entry in the {in_bundle.type or ''} Bundle (hint: add the referenced "
+                              "resource as an entry whose fullUrl matches)", "reference.unresolved"))
+        elif in_bundle is None and ref.startswith("urn:uuid:"):
+            sink.append(issue("warning", "not-found", f"{loc}.reference", f"the reference {ref!r} is a urn:uuid "
+                              "that cannot resolve outside a Bundle", "reference.unresolved"))
+        tgt_type = type_of_reference(ref) if run.settings.assume_valid_rest_references else None
+        if tgt_type and targets:
+            check_target_type(run, tgt_type, targets, loc, sink)
+        return
+    if in_bundle_duplicate(run, ref):
+        sink.append(issue("error", "structure", f"{loc}.reference", f"the reference {ref!r} matches more than one "
+                          "entry of the Bundle (hint: fullUrls must be unique)", "reference.multiple-matches"))
+    target, tloc = hit
+    _link(run, target)
+    rt = target.get("resourceType")
+    named = type_of_reference(ref)
+    if named and isinstance(rt, str) and named != rt:
+        sink.append(issue("error", "structure", loc, f"Matching reference for reference {ref} has resourceType {rt} "
+                          f"(hint: the reference names a {named})", "reference.type-mismatch"))
+        return
+    if not targets or not isinstance(rt, str):
+        return
+    if not check_target_type(run, rt, targets, loc, sink):
+        return
+    profiles = [t for t in targets if not t.startswith(CORE_SD)]
+    base_ok = any(t == CORE_SD + rt or t == CORE_SD + "Resource" for t in targets)
+    if not profiles or base_ok or not tloc:
+        return
+    loaded = [p for p in profiles if run._profile_type(p) is not None]
+    unloaded = [p for p in profiles if run._profile_type(p) is None]
+    matching = [p for p in loaded if run._profile_type(p) in (rt, "Resource", "DomainResource")]
+    if any(run.conforms(target, p, tloc) for p in matching):
+        return
+    if unloaded:
+        sink.append(issue("warning", "not-found", loc, f"the referenced {rt} ({ref}) was not checked against the "
+                          f"target profile(s) {', '.join(unloaded)}: profile not loaded (hint: `conformance packages "
+                          "add` the package that defines it)", "reference.target-profile-not-loaded",
+                          elem.sd_url))
+        return
+    if len(matching) == 1:
+        # one profile it had to meet: report why it does not (at the target, where the cause is) rather than
+        # the consequence here; duplicates of the target's own findings collapse in the outcome
+        why = [i for i in run.profile_issues(target, matching[0], tloc) if i.is_error]
+        if why:
+            sink.extend(why)
+            return
+    sink.append(issue("error", "structure", loc, f"the referenced {rt} ({ref}) does not conform to any "
+                      f"of the target profiles {', '.join(profiles)}", elem.id, elem.sd_url))
+
+
+def _link(run: RunContext, target: dict[str, Any]) -> None:
+    """Record that the entry being walked refers to `target` (for the reachability rule of documents)."""
+    if not run.bundles:
+        return
+    b = run.bundles[-1]
+    if id(target) not in b.entry_of:
+        return
+    for r, _l in reversed(run.resources):
+        if id(r) in b.entry_of:
+            if r is not target:
+                b.links.add((id(r), id(target)))
+            return
+
+
+def in_bundle_duplicate(run: RunContext, ref: str) -> bool:
+    """Does `ref` (an absolute or urn reference) match several entries of the innermost Bundle by fullUrl?"""
+    if not run.bundles or "/" not in ref and not ref.startswith("urn:"):
+        return False
+    return run.bundles[-1].url_count.get(ref, 0) > 1
+
+
+def check_target_type(run: RunContext, rt: str, targets: tuple[str, ...], loc: str,
+                      sink: list[ValidationIssue]) -> bool:
+    """Is a `rt` allowed by these target profiles? An unloaded target profile allows anything (with a warning
+    from the profile check), since the type it constrains is unknown."""
+    allowed, unloaded = run.v.target_types(targets)
+    if rt in allowed or "Resource" in allowed or "DomainResource" in allowed:
+        return True
+    if unloaded:
+        sink.append(issue("warning", "not-found", loc, f"the reference points to a {rt}; not checked against the "
+                          f"target profile(s) {', '.join(unloaded)}: profile not loaded (hint: `conformance "
+                          "packages add` the package that defines it)", "reference.target-profile-not-loaded"))
+        return False
+    sink.append(issue("error", "structure", loc, f"the reference points to a {rt}, but only "
+                      f"{', '.join(sorted(allowed))} are allowed here", "reference.target-type"))
+    return False

@@ -1,0 +1,255 @@
+"""Rule families added for agreement with the reference validator: each test fails when its rule is broken."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def test_unknown_sub_extension_of_a_complex_extension(validator):
+    animal = "http://hl7.org/fhir/StructureDefinition/patient-animal"
+    species = {"url": "species", "valueCodeableConcept": {"text": "dog"}}
+    good = {"resourceType": "Patient", "extension": [{"url": animal, "extension": [species]}]}
+    bad = {"resourceType": "Patient", "extension": [{"url": animal, "extension": [species, {
+        "url": "species-x", "valueString": "x"}]}]}
+    assert not [i for i in validator.validate(good) if i.is_error]
+    assert [(i.location, i.rule) for i in validator.validate(bad) if i.is_error] == [
+        ("Patient.extension[0].extension[1]", "extension.sub-extension")]
+
+
+def _bundle(ref: str, target_type: str) -> dict:
+    return {"resourceType": "Bundle", "type": "collection", "entry": [
+        {"fullUrl": "urn:uuid:54fc3e09-e279-4b74-a8ff-2649ec968642",
+         "resource": {"resourceType": "Patient", "generalPractitioner": [{"reference": ref}]}},
+        {"fullUrl": "urn:uuid:5d9588d8-3cd6-4b32-8fb7-ad13694e069d",
+         "resource": {"resourceType": target_type, "name": [{"text": "X"}] if target_type != "Organization" else "X"}}]}
+
+
+@pytest.mark.parametrize(("target", "error"), [("Practitioner", False), ("Organization", True)])
+def test_relative_reference_from_a_urn_entry_resolves_to_urn_uuid_id(validator, target, error):
+    issues = validator.validate(_bundle("Practitioner/5d9588d8-3cd6-4b32-8fb7-ad13694e069d", target))
+    found = [(i.location, i.rule) for i in issues if i.is_error]
+    assert found == ([("Bundle.entry[0].resource.generalPractitioner[0]", "reference.type-mismatch")] if error else [])
+
+
+def test_que_12_as_its_human_text_says(validator):
+    cond = {"question": "a", "operator": "=", "answerString": "x"}
+    q = {"resourceType": "Questionnaire", "status": "draft", "item": [
+        {"linkId": "a", "type": "string"}, {"linkId": "b", "type": "string", "enableWhen": [cond, cond]}]}
+    assert [(i.location, i.rule) for i in validator.validate(q) if i.is_error] == [("Questionnaire.item[1]", "que-12")]
+    q["item"][1]["enableBehavior"] = "any"
+    assert not [i for i in validator.validate(q) if i.is_error]
+
+
+@pytest.mark.parametrize(("value", "code", "error"), [(-1, "g", True), (1, "g", False), (11000, "g", True),
+                                                      (2, "kg", False), (5, "[mi_i]", False)])
+def test_quantity_bounds_convert_ucum_units(value, code, error):
+    from conformance.fhir import Validator
+
+    ucum = "http://unitsofmeasure.org"
+    profile = {
+        "resourceType": "StructureDefinition", "url": "http://example.org/fhir/StructureDefinition/obs-kg",
+        "name": "ObsKg", "status": "draft", "fhirVersion": "4.0.1", "kind": "resource", "abstract": False,
+        "type": "Observation", "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Observation",
+        "derivation": "constraint", "differential": {"element": [
+            {"id": "Observation.value[x]", "path": "Observation.value[x]", "type": [{"code": "Quantity"}],
+             "minValueQuantity": {"value": 0, "system": ucum, "code": "kg"},
+             "maxValueQuantity": {"value": 10, "system": ucum, "code": "kg"}}]}}
+    v = Validator(resources=[profile], include_user_packages=False)
+    obs = {"resourceType": "Observation", "status": "final", "code": {"text": "w"}, "meta": {"profile": [profile["url"]]},
+           "valueQuantity": {"value": value, "system": ucum, "code": code}}
+    assert any(i.location == "Observation.valueQuantity" for i in v.validate(obs) if i.is_error) is error
+
+
+def test_coding_system_must_be_absolute(validator):
+    obs = {"resourceType": "Observation", "status": "final", "code": {"coding": [{"system": "#local", "code": "x"}]}}
+    assert [(i.location, i.rule) for i in validator.validate(obs) if i.is_error] == [
+        ("Observation.code.coding[0].system", "terminology.system-absolute")]
+    obs["code"]["coding"][0]["system"] = "http://example.org/cs"
+    assert not [i for i in validator.validate(obs) if i.is_error]
+
+
+def test_composite_search_parameter_needs_two_components(validator):
+    sp = {"resourceType": "SearchParameter", "url": "http://example.org/sp", "name": "x", "status": "draft",
+          "description": "x", "code": "x", "base": ["Observation"], "type": "composite", "expression": "Observation",
+          "component": [{"definition": "http://hl7.org/fhir/SearchParameter/Observation-code",
+                         "expression": "code"}]}
+    assert ("SearchParameter", "searchparameter.composite") in [(i.location, i.rule) for i in validator.validate(sp)]
+    sp["component"].append(dict(sp["component"][0]))
+    assert "searchparameter.composite" not in [i.rule for i in validator.validate(sp)]
+
+
+def _measure_report(report_type: str, **population) -> dict:
+    return {"resourceType": "MeasureReport", "status": "complete", "type": report_type,
+            "measure": "http://example.org/Measure/m", "period": {"start": "2024-01-01", "end": "2024-12-31"},
+            "group": [{"population": [{"code": {"text": "ip"}, **population}]}]}
+
+
+@pytest.mark.parametrize(("report", "rule"), [
+    (_measure_report("summary", count=1, subjectResults={"reference": "List/l"}), "measurereport.subjects"),
+    (_measure_report("subject-list", count=5, subjectResults={"reference": "List/l"}), "measurereport.count"),
+    (_measure_report("subject-list", count=1, subjectResults={"reference": "List/l"}), None),
+])
+def test_measure_report_subject_rules(validator, report, rule):
+    found = [i.rule for i in validator.validate(report) if i.rule.startswith("measurereport.")]
+    assert found == ([rule] if rule else [])
+
+
+def test_document_entries_must_be_reachable_from_the_composition(validator):
+    from tests.fhir.conftest import load
+
+    b = load("ips-2.0.0-examples/Bundle-bundle-minimal.json")
+    assert not [i for i in validator.validate(b) if i.rule == "bundle.entry-orphan"]
+    b["entry"].append({"fullUrl": "urn:uuid:0c3151bd-1cbf-4d64-b04d-cd9187a4c6e0",
+                       "resource": {"resourceType": "Organization", "id": "lonely", "name": "Nobody refers to me"}})
+    found = [(i.severity, i.location) for i in validator.validate(b) if i.rule == "bundle.entry-orphan"]
+    assert found == [("error", f"Bundle.entry[{len(b['entry']) - 1}]")]
+
+
+def test_profiles_an_implementation_guide_registers_globally_apply():
+    from conformance.fhir import Validator
+
+    profile = {
+        "resourceType": "StructureDefinition", "url": "http://example.org/fhir/StructureDefinition/pat-g",
+        "name": "PatG", "status": "draft", "fhirVersion": "4.0.1", "kind": "resource", "abstract": False,
+        "type": "Patient", "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Patient",
+        "derivation": "constraint", "differential": {"element": [
+            {"id": "Patient.gender", "path": "Patient.gender", "min": 1}]}}
+    ig = {"resourceType": "ImplementationGuide", "url": "http://example.org/fhir/ImplementationGuide/ig",
+          "name": "IG", "status": "draft", "packageId": "example.ig", "fhirVersion": ["4.0.1"],
+          "global": [{"type": "Patient", "profile": profile["url"]}]}
+    patient = {"resourceType": "Patient", "id": "p"}
+    assert not [i for i in Validator(resources=[profile], include_user_packages=False).validate(patient) if i.is_error]
+    v = Validator(resources=[profile, ig], include_user_packages=False)
+    assert [i.rule for i in v.validate(patient) if i.is_error] == ["Patient.gender"]
+
+
+@pytest.mark.parametrize(("search", "error"), [({"mode": "match"}, True), (None, False), ({"mode": "include"}, False)])
+def test_search_matches_must_have_ids(validator, search, error):
+    entry = {"fullUrl": "urn:uuid:e1c40b32-5a0f-4e11-8a6b-7c1c7b6d6a01", "resource": {"resourceType": "Basic",
+                                                                                        "code": {"text": "x"}}}
+    if search:
+        entry["search"] = search
+    issues = validator.validate({"resourceType": "Bundle", "type": "searchset", "entry": [entry]})
+    assert any(i.rule == "bundle.search-id" for i in issues) is error
+
+
+@pytest.mark.parametrize(("resource", "error"), [({"resourceType": "Patient"}, True),
+                                                 ({"resourceType": "Patient", "id": "1"}, False)])
+def test_restful_fullurl_needs_a_resource_id(validator, resource, error):
+    bundle = {"resourceType": "Bundle", "type": "collection",
+              "entry": [{"fullUrl": "http://x.org/fhir/Patient/1", "resource": resource}]}
+    assert any(i.rule == "bundle.fullurl-no-id" for i in validator.validate(bundle)) is error
+
+
+def test_element_ids_are_unique_within_a_resource(validator):
+    patient = {"resourceType": "Patient", "name": [{"id": "n1", "family": "A"}, {"id": "n1", "family": "B"}]}
+    assert [(i.location, i.rule) for i in validator.validate(patient) if i.is_error] == [
+        ("Patient.name[1]", "element.duplicate-id")]
+    patient["name"][1]["id"] = "n2"
+    assert not [i for i in validator.validate(patient) if i.is_error]
+
+
+@pytest.mark.parametrize(("modifier", "where", "error"), [(True, "extension", True), (True, "modifierExtension", False),
+                                                          (False, "modifierExtension", True),
+                                                          (False, "extension", False)])
+def test_modifier_extensions_only_as_modifier_extension(modifier, where, error):
+    from conformance.fhir import Validator
+
+    url = "http://example.org/fhir/StructureDefinition/ext-mod"
+    root = {"id": "Extension", "path": "Extension", "isModifier": modifier}
+    if modifier:
+        root["isModifierReason"] = "it changes the meaning"
+    ext = {"resourceType": "StructureDefinition", "url": url, "name": "ExtMod", "status": "draft",
+           "fhirVersion": "4.0.1", "kind": "complex-type", "abstract": False, "type": "Extension",
+           "context": [{"type": "element", "expression": "Patient"}],
+           "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Extension", "derivation": "constraint",
+           "differential": {"element": [root,
+                                        {"id": "Extension.url", "path": "Extension.url", "fixedUri": url},
+                                        {"id": "Extension.value[x]", "path": "Extension.value[x]",
+                                         "type": [{"code": "boolean"}]}]}}
+    v = Validator(resources=[ext], include_user_packages=False)
+    patient = {"resourceType": "Patient", where: [{"url": url, "valueBoolean": True}]}
+    assert any(i.rule == "extension.modifier" for i in v.validate(patient) if i.is_error) is error
+
+
+def test_choice_type_a_profile_excludes_is_one_error_at_the_element():
+    from conformance.fhir import Validator
+
+    profile = {
+        "resourceType": "StructureDefinition", "url": "http://example.org/fhir/StructureDefinition/obs-q",
+        "name": "ObsQ", "status": "draft", "fhirVersion": "4.0.1", "kind": "resource", "abstract": False,
+        "type": "Observation", "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Observation",
+        "derivation": "constraint", "differential": {"element": [
+            {"id": "Observation.value[x]", "path": "Observation.value[x]", "min": 1, "type": [{"code": "Quantity"}]}]}}
+    v = Validator(resources=[profile], include_user_packages=False)
+    obs = {"resourceType": "Observation", "status": "final", "code": {"text": "x"}, "valueString": "12",
+           "meta": {"profile": [profile["url"]]}}
+    assert [(i.location, i.rule) for i in v.validate(obs) if i.is_error] == [
+        ("Observation.valueString", "Observation.value[x]")]  # no 'unknown property', no 'value[x] missing'
+
+
+@pytest.mark.parametrize(("ref", "rule"), [("ht tp://x.org/Patient/1", "reference.invalid"),
+                                           ("https://x.org/Chicken/1", "reference.resource-type"),
+                                           ("https://x.org/Patient/1", None)])
+def test_reference_syntax(validator, ref, rule):
+    obs = {"resourceType": "Observation", "status": "final", "code": {"text": "x"}, "subject": {"reference": ref}}
+    found = [i.rule for i in validator.validate(obs) if i.is_error]
+    assert found == ([rule] if rule else [])
+
+
+@pytest.mark.parametrize(("alternatives", "error"), [((), True),
+                                                     (("http://hl7.org/fhir/StructureDefinition/data-absent-reason",),
+                                                      False)])
+def test_must_have_value(alternatives, error):
+    from conformance.fhir import Validator
+
+    el = {"id": "Patient.active", "path": "Patient.active", "min": 1, "extension": [
+        {"url": "http://hl7.org/fhir/5.0/StructureDefinition/extension-ElementDefinition.mustHaveValue",
+         "valueBoolean": True}]}
+    el["extension"] += [{"url": "http://hl7.org/fhir/5.0/StructureDefinition/extension-ElementDefinition.valueAlternatives",
+                         "valueCanonical": a} for a in alternatives]
+    profile = {
+        "resourceType": "StructureDefinition", "url": "http://example.org/fhir/StructureDefinition/pat-v",
+        "name": "PatV", "status": "draft", "fhirVersion": "4.0.1", "kind": "resource", "abstract": False,
+        "type": "Patient", "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Patient",
+        "derivation": "constraint", "differential": {"element": [el]}}
+    v = Validator(resources=[profile], include_user_packages=False)
+    patient = {"resourceType": "Patient", "meta": {"profile": [profile["url"]]}, "_active": {"extension": [
+        {"url": "http://hl7.org/fhir/StructureDefinition/data-absent-reason", "valueCode": "unknown"}]}}
+    assert any(i.rule == "Patient.active" and i.location == "Patient.active" for i in v.validate(patient)
+               if i.is_error) is error
+
+
+@pytest.mark.parametrize(("resource", "location"), [
+    ({"resourceType": "Patient", "address": [{"use": "home", "extension": "EXT"}]}, None),
+    ({"resourceType": "Patient", "address": [{"use": "work", "extension": "EXT"}]}, "Patient.address[0]"),
+    ({"resourceType": "Patient", "name": [{"family": "A", "extension": "EXT"}]}, None),
+    ({"resourceType": "Organization", "name": "O", "extension": "EXT"}, "Organization"),
+])
+def test_extension_context_including_fhirpath_contexts(resource, location):
+    from conformance.fhir import Validator
+
+    url = "http://example.org/fhir/StructureDefinition/ext-ctxt"
+    ext = {"resourceType": "StructureDefinition", "url": url, "name": "ExtCtxt", "status": "draft",
+           "fhirVersion": "4.0.1", "kind": "complex-type", "abstract": False, "type": "Extension",
+           "context": [{"type": "element", "expression": "Patient.name"},
+                       {"type": "fhirpath", "expression": "Patient.address.where(use = 'home')"}],
+           "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Extension", "derivation": "constraint",
+           "differential": {"element": [{"id": "Extension.url", "path": "Extension.url", "fixedUri": url},
+                                        {"id": "Extension.value[x]", "path": "Extension.value[x]",
+                                         "type": [{"code": "boolean"}]}]}}
+    v = Validator(resources=[ext], include_user_packages=False)
+
+    def put(node):
+        if isinstance(node, dict):
+            for k, val in list(node.items()):
+                if val == "EXT":
+                    node[k] = [{"url": url, "valueBoolean": True}]
+                else:
+                    put(val)
+        elif isinstance(node, list):
+            for x in node:
+                put(x)
+    put(resource)
+    found = [i.location for i in v.validate(resource) if i.rule == "extension.context"]
+    assert found == ([location] if location else [])

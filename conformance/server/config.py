@@ -17,7 +17,7 @@ from jwcrypto import jwk
 
 from conformance.adapter import ActorKind, Organisation
 from conformance.errors import UsageError
-from conformance.server import keys
+from conformance import jose as keys
 
 GRANT_TYPES = frozenset({"client_credentials", "authorization_code"})
 

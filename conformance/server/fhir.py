@@ -309,7 +309,7 @@ def add_routes(app: FastAPI, gw: Gateway, *, product: str, version: str, vendor:
             raise HttpAnswer(error_response(400, "invalid", f"{exc}; nothing was changed")) from None
         _check_id(pid, "Consent.patient")
         await _service(gw, caller, request, gw.service.restrict, caller.principal, pid, restriction)
-        resource = shapes.consent(pid, restriction)
+        resource = shapes.consent(pid, restriction, resource_id=f"restriction-{pid}")
         return fhir_response(resource, 201, {"Location": f"{u.fhir_base}/Consent/{resource['id']}"})
 
     @app.get("/fhir/Consent")
@@ -320,7 +320,7 @@ def add_routes(app: FastAPI, gw: Gateway, *, product: str, version: str, vendor:
         if pid is None:
             _patient_param(request)
         restriction = await _service(gw, caller, request, gw.service.restriction, caller.principal, pid)
-        found = [shapes.consent(pid, restriction)] if (restriction.document_ids or restriction.categories) else []
+        found = [shapes.consent(pid, restriction, resource_id=f"restriction-{pid}")] if (restriction.document_ids or restriction.categories) else []
         return fhir_response(shapes.searchset(u.fhir_base, found, self_url=str(request.url)))
 
 

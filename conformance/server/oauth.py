@@ -31,7 +31,7 @@ from conformance.server import scopes, shapes
 from conformance.server.config import ClientRegistration
 from conformance.server.gateway import Gateway
 from conformance.server.http import BodyTooLarge, json_response, parse_form, read_body
-from conformance.server.keys import public_jwks
+from conformance.jose import public_jwks
 from conformance.server.tokens import OAuthError, TokenRejected, principal_claims
 
 LOGIN_KINDS = {k.value: k for k in (ActorKind.HEALTH_PROFESSIONAL, ActorKind.PATIENT, ActorKind.AUDITOR)}

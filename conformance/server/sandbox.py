@@ -26,7 +26,7 @@ from cryptography.x509.oid import NameOID
 
 from conformance.adapter import PRIORITY_CATEGORIES, Capability
 from conformance.adapters.reference.accounts import SANDBOX_USERS
-from conformance.server.keys import write_test_keypair
+from conformance.jose import write_test_keypair
 
 #: The two clients of the sandbox: an EHR app (people log in through it) and a log-review system.
 APP_CLIENT, LOG_CLIENT = "ehr-app", "log-review"

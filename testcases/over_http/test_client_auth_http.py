@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import base64
+import json
 
 import pytest
 
@@ -74,17 +75,14 @@ def test_replayed_assertion_is_refused(http, accounts, evidence):
 @pytest.mark.requirement(REQ)
 @pytest.mark.capability(Capability.HTTP)
 def test_assertion_signed_with_unknown_key_is_refused(http, accounts, evidence):
-    from jwcrypto import jwt
-
-    from conformance.server.keys import generate
+    from conformance import jose
 
     client_id, scope = _backend_client(http, accounts)
     payload = http.client_assertion(client_id).split(".")[1]
     claims = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode()  # genuine claims, fresh jti
-    stranger = generate("ES384", kid="stranger")
-    forged = jwt.JWT(header={"alg": "ES384", "kid": "stranger", "typ": "JWT"}, claims=claims)
-    forged.make_signed_token(stranger)
-    _no_token(http.token_request(_form(client_id, scope, forged.serialize()), label="assertion, unknown key"),
+    stranger = jose.generate("ES384", kid="stranger")
+    forged = jose.sign_jwt(json.loads(claims), stranger)
+    _no_token(http.token_request(_form(client_id, scope, forged), label="assertion, unknown key"),
               "an assertion signed with a key the client never registered")
 
 

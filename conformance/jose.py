@@ -197,6 +197,10 @@ def verify_jws(token: jws.JWS, key: jwk.JWK, alg: str) -> bytes:
     return payload
 
 
+def _b64(value: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode("ascii")
+
+
 def _b64json(segment: str) -> Any:
     padded = segment + "=" * (-len(segment) % 4)
     return json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))

@@ -13,7 +13,7 @@ import urllib.parse
 from collections.abc import Mapping
 from typing import Any
 
-from conformance.adapter import Actor
+from conformance.adapter import Actor, NotSupported
 from conformance.adapters.fhir_rest.auth import Token
 from conformance.adapters.fhir_rest.config import LoginSettings
 from conformance.adapters.fhir_rest.transport import Reply
@@ -56,8 +56,11 @@ class HttpProbe:
               resource: str | None = None) -> Token:
         """A token for a test user with the given scope / lifetime / audience (Denied if refused)."""
         login = self.adapter.login_settings(actor)
-        if login.login == "bearer" and scope is None and lifetime is None and resource is None:
-            return self.adapter.login(actor)._token
+        if login.login == "bearer":
+            if scope is None and lifetime is None and resource is None:
+                return self.adapter.login(actor)._token
+            raise NotSupported(f"[{login.name}] uses a vendor-supplied bearer token (login = \"bearer\"): the harness "
+                               "cannot ask for a token with another scope, lifetime or audience")
         return self.oauth.login(login, actor, scope=scope, lifetime=lifetime, resource=resource)
 
     def issued_tokens(self) -> list[tuple[str, Token]]:

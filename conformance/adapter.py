@@ -29,14 +29,7 @@ from conformance.errors import ConformanceError, UsageError
 ENTRY_POINT_GROUP = "conformance.adapters"
 
 #: The six EHDS priority categories (Art 14(1)), as used in profiles and the contract.
-PRIORITY_CATEGORIES: tuple[str, ...] = (
-    "patient-summary",
-    "eprescription",
-    "edispensation",
-    "laboratory",
-    "imaging",
-    "discharge",
-)
+from conformance.categories import PRIORITY_CATEGORIES  # noqa: E402,F401  (re-exported)
 
 
 class Capability(str, enum.Enum):

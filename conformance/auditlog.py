@@ -24,15 +24,8 @@ import datetime as _dt
 import re
 from typing import Any, Iterable, Iterator
 
-#: LOINC document types per priority category (Composition.type / DocumentReference.type).
-CATEGORY_LOINC: dict[str, tuple[str, ...]] = {
-    "patient-summary": ("60591-5",),
-    "eprescription": ("57833-6",),
-    "edispensation": ("60593-1",),
-    "laboratory": ("11502-2",),
-    "imaging": ("85430-7", "18748-4"),
-    "discharge": ("34105-7", "18842-5", "100719-4"),
-}
+from conformance.categories import CATEGORY_LOINC  # noqa: E402  (re-exported: the one table)
+
 CATEGORY_DETAIL_TYPE = "ehds-priority-category"
 EMERGENCY_CODES = frozenset({"BTG", "ETREAT"})
 _INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")

@@ -41,30 +41,8 @@ T = TypeVar("T")
 
 # ---- canonical URLs ------------------------------------------------------------------
 
-IPS_BASE = "http://hl7.org/fhir/uv/ips/StructureDefinition"
-MINIMAL_BASE = "https://ehds-conformance.invalid/fhir/ehds-minimal/StructureDefinition"
+from conformance.categories import CATEGORY_PROFILES, CATEGORY_TYPES, IPS_BASE, LOINC, MINIMAL_BASE  # noqa: E402,F401
 
-#: Bundle profile checked per category (the "profile id" of the category in reports).
-CATEGORY_PROFILES: dict[str, str] = {
-    "patient-summary": f"{IPS_BASE}/Bundle-uv-ips",
-    "eprescription": f"{MINIMAL_BASE}/Bundle-eprescription-ehds-min",
-    "edispensation": f"{MINIMAL_BASE}/Bundle-edispensation-ehds-min",
-    "laboratory": f"{MINIMAL_BASE}/Bundle-laboratory-ehds-min",
-    "imaging": f"{MINIMAL_BASE}/Bundle-imaging-ehds-min",
-    "discharge": f"{MINIMAL_BASE}/Bundle-discharge-ehds-min",
-}
-
-#: Composition.type (LOINC) per category.
-CATEGORY_TYPES: dict[str, tuple[str, str]] = {
-    "patient-summary": ("60591-5", "Patient summary Document"),
-    "eprescription": ("57833-6", "Prescription for medication"),
-    "edispensation": ("60593-1", "Medication dispensed.extended Document"),
-    "laboratory": ("11502-2", "Laboratory report"),
-    "imaging": ("85430-7", "Diagnostic imaging report"),
-    "discharge": ("34105-7", "Hospital Discharge summary"),
-}
-
-LOINC = "http://loinc.org"
 SNOMED = "http://snomed.info/sct"
 ATC = "http://www.whocc.no/atc"
 EDQM = "http://standardterms.edqm.eu"
@@ -969,13 +947,12 @@ def valid_document(category: str, patient: PatientIdentity, *, seed: int = 0,
 
 
 def _check_category(category: str) -> None:
-    if category not in CATEGORY_PROFILES:
-        import difflib
+    from conformance.categories import category as lookup
 
-        close = difflib.get_close_matches(category, list(CATEGORY_PROFILES), n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise UsageError(f"unknown priority category {category!r}.{hint} "
-                         f"Known: {', '.join(CATEGORY_PROFILES)}")
+    try:
+        lookup(category)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 # ---- reading documents back (used by checks and strategies) -------------------------

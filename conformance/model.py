@@ -195,6 +195,19 @@ class RunResult:
     seed: str = ""
     settings: dict[str, Any] = field(default_factory=dict)  # hypothesis profile, explore, workers
     packages: list[dict[str, Any]] = field(default_factory=list)  # FHIR packages: name, version, sha256
+    #: what narrowed the run (-k, --requirement, --category, collect-only); empty for a full run
+    selection: dict[str, Any] = field(default_factory=dict)
+    #: the declared scope, what the profile's rules excluded and where the declaration came from
+    scope: dict[str, Any] = field(default_factory=dict)
+    strict: bool = False
+
+    def conclusion(self) -> Any:
+        """The run's conclusion (see :mod:`conformance.conclusion`, the one place it is computed)."""
+        from conformance.conclusion import conclude
+
+        rows = [{"id": r.requirement.id, "level": r.requirement.level.value, "verdict": r.verdict.value,
+                 "reason": r.reason} for r in self.requirements]
+        return conclude(rows, selection=self.selection, strict=self.strict)
 
     def summary(self) -> dict[str, dict[str, int]]:
         """Counts of verdicts by category and by level."""

@@ -1,17 +1,20 @@
 """The pytest plugin: requirement markers, SUT fixtures, outcome collection, reports.
 
-pytest is the only runner (`conformance run` wraps `pytest.main`). This plugin is
-loaded in every pytest session of an environment where the package is installed
-(entry point `pytest11`), so it is inert unless items carry the `requirement`
-marker: it then
+pytest is the only runner (`conformance run` wraps `pytest.main`). The plugin is
+**opt-in**: installing the package changes no other pytest session. It is loaded by
+`conformance run` (``-p conformance.pytest_plugin``), or explicitly by a vendor's
+own configuration (``-p conformance.pytest_plugin`` in ``addopts``, or
+``pytest_plugins = ["conformance.pytest_plugin"]`` in a conftest). Its options all
+carry the ``--conformance-`` prefix. When loaded it
   1. checks marker ids against the known profiles (unknown id: usage error with a suggestion),
   2. deselects checks whose requirements are not in the active profile,
   3. turns checks needing an undeclared capability into `not-applicable`,
   4. classifies each check's outcome (NonConformance/AssertionError = fail,
      anything else raised = error) and ships it as JSON through
      `report.user_properties` (works under pytest-xdist),
-  5. on the controller, gives every requirement of the profile exactly one verdict
-     and writes the reports.
+  5. on the controller, gives every requirement of the profile exactly one verdict,
+     writes the reports and hands the result to the ``pytest_conformance_finished``
+     hook (how `conformance run` gets it back: no module globals).
 """
 
 from __future__ import annotations
@@ -39,9 +42,8 @@ SUT_KEY = "conformance.sut"
 DEFAULT_PROFILE = "ehds-core"
 DEFAULT_ADAPTER = "reference"
 
-#: Set at the end of a session on the controller; `conformance run` reads it.
-LAST_RESULT: RunResult | None = None
-LAST_REPORT_DIR: Path | None = None
+#: Every option of the plugin starts with this (no clash with other plugins' `--profile`...).
+PREFIX = "--conformance-"
 
 _evidence_key = pytest.StashKey[Evidence]()
 _outcome_sent_key = pytest.StashKey[bool]()
@@ -50,22 +52,31 @@ _outcome_sent_key = pytest.StashKey[bool]()
 # ---- options and configuration --------------------------------------------------------
 
 
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    from conformance import pytest_hooks
+
+    pluginmanager.add_hookspecs(pytest_hooks)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("conformance", "EHDS conformance harness")
-    group.addoption("--profile", default=None, help=f"requirement profile id or YAML path (default {DEFAULT_PROFILE})")
-    group.addoption("--adapter", default=None, help=f"adapter name or module:factory (default {DEFAULT_ADAPTER})")
-    group.addoption("--adapter-config", default=None, help="adapter configuration file (TOML)")
-    group.addoption("--adapter-timeout", type=float, default=DEFAULT_TIMEOUT,
+    group = parser.getgroup("conformance", "EHDS conformance harness (options of conformance.pytest_plugin)")
+    group.addoption(f"{PREFIX}profile", default=None,
+                    help=f"requirement profile id or YAML path (default {DEFAULT_PROFILE})")
+    group.addoption(f"{PREFIX}adapter", default=None,
+                    help=f"adapter name or module:factory (default {DEFAULT_ADAPTER})")
+    group.addoption(f"{PREFIX}adapter-config", default=None, help="adapter configuration file (TOML)")
+    group.addoption(f"{PREFIX}adapter-timeout", type=float, default=DEFAULT_TIMEOUT,
                     help=f"seconds one adapter call may take before the check gets an error verdict "
                          f"(default {DEFAULT_TIMEOUT:g})")
-    group.addoption("--report-dir", default=None, help="write reports/<run-id>/ under this directory")
-    group.addoption("--run-id", default=None, help="name of the report folder (default: timestamp + random)")
-    group.addoption("--conformance-seed", default=None,
+    group.addoption(f"{PREFIX}report-dir", default=None, help="write reports/<run-id>/ under this directory")
+    group.addoption(f"{PREFIX}run-id", default=None, help="name of the report folder (default: timestamp + random)")
+    group.addoption(f"{PREFIX}seed", default=None,
                     help="hypothesis seed: replaces the derandomized per-check seeds (recorded in the report)")
-    group.addoption("--explore", action="store_true", default=False,
+    group.addoption(f"{PREFIX}explore", action="store_true", default=False,
                     help="search wider with a random seed (hypothesis 'explore' settings)")
-    group.addoption("--attestations", default=None, help="YAML file of attestations for untestable requirements")
-    group.addoption("--patient-namespace", default=None,
+    group.addoption(f"{PREFIX}attestations", default=None,
+                    help="YAML file of attestations for untestable requirements")
+    group.addoption(f"{PREFIX}patient-namespace", default=None,
                     help="prefix of the patient identifiers the checks create (default: random per run, "
                          "recorded in the report; give the recorded one to reproduce a run exactly)")
 
@@ -73,6 +84,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "requirement(*ids): the requirement ids this check verifies")
     config.addinivalue_line("markers", "capability(*caps): SUT capabilities this check needs (else not-applicable)")
+    config.addinivalue_line("markers", "category(*ids): priority categories the SUT must handle for this check "
+                                       "(else not-applicable: a legitimate exclusion)")
     _activate_hypothesis_settings(config)
     config.stash[_state_key] = _State()
     config.pluginmanager.register(_OutcomeCollector(config), "conformance-outcomes")
@@ -102,8 +115,8 @@ def _activate_hypothesis_settings(config: pytest.Config) -> None:
     activate = getattr(conf_settings, "activate", None)
     if activate is None:
         return
-    explore = bool(config.getoption("--explore", default=False))
-    seed = config.getoption("--conformance-seed", default=None)
+    explore = bool(config.getoption(f"{PREFIX}explore", default=False))
+    seed = config.getoption(f"{PREFIX}seed", default=None)
     config.stash[_settings_key] = dict(activate(explore=explore, seed=seed) or {})
 
 
@@ -118,7 +131,7 @@ def _option(config: pytest.Config, name: str, default: Any = None) -> Any:
 def _active_profile(config: pytest.Config) -> Profile:
     from conformance.profiles import load_profile
 
-    return load_profile(_option(config, "--profile", DEFAULT_PROFILE))
+    return load_profile(_option(config, f"{PREFIX}profile", DEFAULT_PROFILE))
 
 
 # ---- collection ------------------------------------------------------------------------
@@ -170,13 +183,13 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 def sut(request: pytest.FixtureRequest) -> Iterator[GuardedAdapter]:
     """The system under test, behind the guard (time limits, crash containment)."""
     config = request.config
-    name = _option(config, "--adapter", DEFAULT_ADAPTER)
-    config_path = _option(config, "--adapter-config")
+    name = _option(config, f"{PREFIX}adapter", DEFAULT_ADAPTER)
+    config_path = _option(config, f"{PREFIX}adapter-config")
     if config_path:
         # adapters resolve relative paths in their config file against its folder
         os.environ["CONFORMANCE_ADAPTER_CONFIG"] = str(Path(config_path).resolve())
     adapter = create_adapter(name, load_config(config_path))
-    guarded = GuardedAdapter(adapter, timeout=float(config.getoption("--adapter-timeout")))
+    guarded = GuardedAdapter(adapter, timeout=float(config.getoption(f"{PREFIX}adapter-timeout")))
     try:
         yield guarded
     finally:
@@ -197,7 +210,7 @@ def accounts(sut: GuardedAdapter) -> TestAccounts:
 
 def _patient_namespace(config: pytest.Config) -> str:
     """One namespace per run, shared by xdist workers (the controller picks it)."""
-    given = config.getoption("--patient-namespace", default=None)
+    given = config.getoption(f"{PREFIX}patient-namespace", default=None)
     if given:
         return str(given)
     worker = getattr(config, "workerinput", None)
@@ -275,6 +288,10 @@ def _capabilities_needed(item: pytest.Item) -> list[str]:
     return caps
 
 
+def _categories_needed(item: pytest.Item) -> list[str]:
+    return [str(c) for mark in item.iter_markers("category") for c in mark.args]
+
+
 _drain_key = pytest.StashKey[Callable[[], list[dict[str, Any]]]]()
 
 
@@ -298,6 +315,11 @@ def _conformance_check(request: pytest.FixtureRequest) -> None:
     missing = [c for c in _capabilities_needed(item) if c not in declared]
     if missing:
         not_applicable(f"the SUT does not declare capability {', '.join(missing)}")
+    for cat in _categories_needed(item):
+        if cat not in description.consumes and description.consumes:
+            not_applicable(f"the SUT does not declare that it accepts {cat} documents")
+        if cat not in description.produces and description.produces:
+            not_applicable(f"the SUT does not declare that it exports {cat} documents")
     profile = state.profile
     if profile is not None:
         reasons = [applies(profile.requirement(r), state.sut) for r in _requirement_ids(item)
@@ -410,7 +432,6 @@ def _is_worker(config: pytest.Config) -> bool:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    global LAST_RESULT, LAST_REPORT_DIR
     config = session.config
     state = config.stash[_state_key]
     if _is_worker(config):
@@ -425,7 +446,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             not_applicable[req.id] = reason
     rows = requirement_results(profile, state.outcomes, not_applicable=not_applicable)
     finished = _dt.datetime.now(_dt.timezone.utc)
-    run_id = config.getoption("--run-id") or (
+    run_id = config.getoption(f"{PREFIX}run-id") or (
         state.started.strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3))
     info = dict(config.stash.get(_settings_key, {}))
     info["patient_namespace"] = _patient_namespace(config)
@@ -443,17 +464,17 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         settings=info,
         packages=_fhir_packages(),
     )
-    attestations = config.getoption("--attestations")
-    report_dir = _option(config, "--report-dir")
+    attestations = config.getoption(f"{PREFIX}attestations")
+    report_dir = _option(config, f"{PREFIX}report-dir")
     if report_dir:
         target = Path(report_dir) / run_id
         _write_reports(result, target, attestations)
-        LAST_REPORT_DIR = target
     if attestations:
         from conformance.report.attestations import attest_run
 
         result = attest_run(result, attestations)  # the exit code and the summary see attested rows
-    LAST_RESULT = result
+    config.hook.pytest_conformance_finished(config=config, result=result,
+                                            report_dir=target if report_dir else None)
     if report_dir:
         _print_summary(config, result, target)
 

@@ -47,39 +47,55 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def pytest_args(args: argparse.Namespace) -> list[str]:
+    """The pytest command line of a run: the shipped checks, their own ini file, the plugin
+    loaded explicitly (it is opt-in) and its `--conformance-` options."""
     cases = testcases_dir()
+    opt = "--conformance-"
     argv = [
         str(cases),
         "-c", str(cases / "pytest.ini"),
         "--rootdir", str(cases),
         "--import-mode=importlib",
         "-p", "no:cacheprovider",
-        "--profile", args.profile,
-        "--adapter", args.adapter,
-        "--report-dir", str(Path(args.report_dir).resolve()),
+        "-p", "conformance.pytest_plugin",
+        f"{opt}profile", args.profile,
+        f"{opt}adapter", args.adapter,
+        f"{opt}report-dir", str(Path(args.report_dir).resolve()),
         "-rN",
     ]
     argv += ["-v"] * args.verbose if args.verbose else ["-q"]
     if args.adapter_config:
-        argv += ["--adapter-config", str(Path(args.adapter_config).resolve())]
+        argv += [f"{opt}adapter-config", str(Path(args.adapter_config).resolve())]
     if args.adapter_timeout:
-        argv += ["--adapter-timeout", str(args.adapter_timeout)]
+        argv += [f"{opt}adapter-timeout", str(args.adapter_timeout)]
     if args.run_id:
-        argv += ["--run-id", args.run_id]
+        argv += [f"{opt}run-id", args.run_id]
     if args.workers:
         argv += ["-n", str(args.workers)]
     if args.explore:
-        argv += ["--explore"]
+        argv += [f"{opt}explore"]
     if args.seed is not None:
-        argv += ["--conformance-seed", str(args.seed)]
+        argv += [f"{opt}seed", str(args.seed)]
     if args.attestations:
-        argv += ["--attestations", str(Path(args.attestations).resolve())]
+        argv += [f"{opt}attestations", str(Path(args.attestations).resolve())]
     if args.patient_namespace:
-        argv += ["--patient-namespace", args.patient_namespace]
+        argv += [f"{opt}patient-namespace", args.patient_namespace]
     if args.keyword:
         argv += ["-k", args.keyword]
     argv += list(args.pytest_arg)
     return argv
+
+
+class ResultSink:
+    """Receives the run's result from the plugin (hook `pytest_conformance_finished`)."""
+
+    def __init__(self) -> None:
+        self.result: RunResult | None = None
+        self.report_dir: Path | None = None
+
+    def pytest_conformance_finished(self, config: object, result: RunResult, report_dir: Path | None) -> None:
+        self.result = result
+        self.report_dir = report_dir
 
 
 def exit_code(result: RunResult, *, strict: bool) -> int:
@@ -109,12 +125,10 @@ def _preflight(args: argparse.Namespace) -> None:
 def run(args: argparse.Namespace) -> int:
     import pytest
 
-    from conformance import pytest_plugin
-
     _preflight(args)
-    pytest_plugin.LAST_RESULT = None
-    code = pytest.main(pytest_args(args))
-    result = pytest_plugin.LAST_RESULT
+    sink = ResultSink()
+    code = pytest.main(pytest_args(args), plugins=[sink])
+    result = sink.result
     if code == pytest.ExitCode.USAGE_ERROR:
         raise UsageError("pytest refused the run (see the message above)")
     if result is None or code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.INTERRUPTED,

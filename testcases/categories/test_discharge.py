@@ -9,29 +9,21 @@ from __future__ import annotations
 
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from conformance.adapter import Capability
 from conformance.documents import composition, for_patient, resolve, resources
 from conformance.settings import example_scope, examples
-from conformance.strategies import MUTATION_KINDS, documents, mutations
-from conformance.strategies.category_checks import (
-    export_conforms,
-    invalid_is_rejected,
-    require_category,
-    round_trip_keeps_meaning,
-    submit_and_export,
-)
+from conformance.strategies import documents
+from ehds_support.categories import export_only, submit_and_export
 from conformance.strategies.semantics import narrative_text
 
 CATEGORY = "discharge"
-pytestmark = pytest.mark.capability(Capability.SUBMIT, Capability.EXPORT)
+pytestmark = [pytest.mark.capability(Capability.SUBMIT, Capability.EXPORT), pytest.mark.category(CATEGORY)]
 HOSPITAL_COURSE, DIAGNOSES, MEDICATIONS = "8648-8", "11535-2", "75311-1"
 
 
 @pytest.fixture
-def hp(sut, accounts, sut_description):
-    require_category(sut_description, CATEGORY)
+def hp(sut, accounts):
     return sut.login(accounts.hp)
 
 
@@ -44,12 +36,11 @@ def _sections(bundle) -> dict[str, dict]:
     return out
 
 
-@pytest.mark.requirement("EHDS-INT-005", "HDR-001")
+@pytest.mark.requirement("HDR-001")
 @settings(max_examples=examples(10))
 @given(document=documents(CATEGORY))
 def test_discharge_report_conforms_and_is_tied_to_its_stay(hp, new_patient, fhir_validator, evidence, document):
-    exported = export_conforms(hp=hp, patient=new_patient(), document=document, category=CATEGORY,
-                               validator=fhir_validator, evidence=evidence, prop="hdr-export-conforms")
+    exported = export_only(hp, new_patient(), document, evidence)
     comp = composition(exported)
     codes = {c.get("code") for c in (comp.get("type") or {}).get("coding") or []}
     assert "34105-7" in codes, f"the discharge report is typed {sorted(codes)}, not LOINC 34105-7"
@@ -89,23 +80,3 @@ def test_discharge_content_is_present_when_there_is_data(hp, new_patient, eviden
             if condition.get("encounter"):
                 assert condition["encounter"] == encounter, "a discharge diagnosis belongs to another encounter"
         assert resources(exported, "Encounter"), "the discharge report carries no Encounter"
-
-
-@pytest.mark.requirement("EHDS-INT-008")
-@settings(max_examples=examples(10))
-@given(document=documents(CATEGORY))
-def test_discharge_round_trip_keeps_meaning(hp, new_patient, evidence, document):
-    round_trip_keeps_meaning(hp=hp, patient=new_patient(), document=document, category=CATEGORY, evidence=evidence,
-                             prop="hdr-round-trip")
-
-
-@pytest.mark.requirement("EHDS-INT-012")
-@pytest.mark.parametrize("kind", MUTATION_KINDS)
-@settings(max_examples=examples(5))
-@given(data=st.data())
-def test_invalid_discharge_report_is_rejected(hp, new_patient, fhir_validator, evidence, kind, data):
-    patient = new_patient()
-    document = for_patient(data.draw(documents(CATEGORY), label="document"), patient)
-    mutation = data.draw(mutations(document, kinds=kind, validator=fhir_validator), label="mutation")
-    invalid_is_rejected(hp=hp, patient=patient, mutation=mutation, category=CATEGORY, evidence=evidence,
-                        prop=f"hdr-invalid-{kind}")

@@ -14,23 +14,15 @@ from hypothesis import strategies as st
 from conformance.adapter import Capability
 from conformance.documents import for_patient, resolve, resources
 from conformance.settings import example_scope, examples
-from conformance.strategies import MUTATION_KINDS, documents, mutations
-from conformance.strategies.category_checks import (
-    export_conforms,
-    invalid_is_rejected,
-    require_category,
-    round_trip_keeps_meaning,
-    submit_and_export,
-)
+from conformance.strategies import documents
+from ehds_support.categories import export_only, submit_and_export
 
 CATEGORY = "edispensation"
-pytestmark = pytest.mark.capability(Capability.SUBMIT, Capability.EXPORT)
+pytestmark = [pytest.mark.capability(Capability.SUBMIT, Capability.EXPORT), pytest.mark.category(CATEGORY, "eprescription")]
 
 
 @pytest.fixture
-def hp(sut, accounts, sut_description):
-    require_category(sut_description, CATEGORY)
-    require_category(sut_description, "eprescription")
+def hp(sut, accounts):
     return sut.login(accounts.hp)
 
 
@@ -38,12 +30,11 @@ def _ident(resource) -> str:
     return (resource.get("identifier") or [{}])[0].get("value", "?")
 
 
-@pytest.mark.requirement("EHDS-INT-005", "ED-001")
+@pytest.mark.requirement("ED-001")
 @settings(max_examples=examples(10))
 @given(document=documents(CATEGORY))
 def test_dispensation_export_conforms(hp, new_patient, fhir_validator, evidence, document):
-    exported = export_conforms(hp=hp, patient=new_patient(), document=document, category=CATEGORY,
-                               validator=fhir_validator, evidence=evidence, prop="ed-export-conforms")
+    exported = export_only(hp, new_patient(), document, evidence)
     dispenses = resources(exported, "MedicationDispense")
     assert dispenses, "the exported eDispensation carries no MedicationDispense"
     for dispense in dispenses:
@@ -88,23 +79,3 @@ def test_dispensation_resolves_to_its_prescription(hp, new_patient, evidence, da
                 if allowed is not None and given_out is not None:
                     assert given_out <= allowed, (f"{where}: dispensed {given_out}, more than the {allowed} "
                                                   f"prescribed in {rx_id}")
-
-
-@pytest.mark.requirement("EHDS-INT-008")
-@settings(max_examples=examples(10))
-@given(document=documents(CATEGORY))
-def test_dispensation_round_trip_keeps_meaning(hp, new_patient, evidence, document):
-    round_trip_keeps_meaning(hp=hp, patient=new_patient(), document=document, category=CATEGORY, evidence=evidence,
-                             prop="ed-round-trip")
-
-
-@pytest.mark.requirement("EHDS-INT-012")
-@pytest.mark.parametrize("kind", MUTATION_KINDS)
-@settings(max_examples=examples(5))
-@given(data=st.data())
-def test_invalid_dispensation_is_rejected(hp, new_patient, fhir_validator, evidence, kind, data):
-    patient = new_patient()
-    document = for_patient(data.draw(documents(CATEGORY), label="document"), patient)
-    mutation = data.draw(mutations(document, kinds=kind, validator=fhir_validator), label="mutation")
-    invalid_is_rejected(hp=hp, patient=patient, mutation=mutation, category=CATEGORY, evidence=evidence,
-                        prop=f"ed-invalid-{kind}")

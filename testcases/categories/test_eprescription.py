@@ -9,27 +9,19 @@ from __future__ import annotations
 
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from conformance.adapter import Capability
 from conformance.documents import for_patient, resolve, resources
 from conformance.settings import example_scope, examples
-from conformance.strategies import MUTATION_KINDS, documents, mutations
-from conformance.strategies.category_checks import (
-    export_conforms,
-    invalid_is_rejected,
-    require_category,
-    round_trip_keeps_meaning,
-    submit_and_export,
-)
+from conformance.strategies import documents
+from ehds_support.categories import export_only, submit_and_export
 
 CATEGORY = "eprescription"
-pytestmark = pytest.mark.capability(Capability.SUBMIT, Capability.EXPORT)
+pytestmark = [pytest.mark.capability(Capability.SUBMIT, Capability.EXPORT), pytest.mark.category(CATEGORY)]
 
 
 @pytest.fixture
-def hp(sut, accounts, sut_description):
-    require_category(sut_description, CATEGORY)
+def hp(sut, accounts):
     return sut.login(accounts.hp)
 
 
@@ -40,12 +32,11 @@ def _medication_is_coded(bundle, request) -> bool:
     return bool(medication and (medication.get("code") or {}).get("coding"))
 
 
-@pytest.mark.requirement("EHDS-INT-005", "EP-001")
+@pytest.mark.requirement("EP-001")
 @settings(max_examples=examples(10))
 @given(document=documents(CATEGORY))
 def test_prescription_export_conforms(hp, new_patient, fhir_validator, evidence, document):
-    exported = export_conforms(hp=hp, patient=new_patient(), document=document, category=CATEGORY,
-                               validator=fhir_validator, evidence=evidence, prop="ep-export-conforms")
+    exported = export_only(hp, new_patient(), document, evidence)
     requests = resources(exported, "MedicationRequest")
     assert requests, "the exported ePrescription carries no MedicationRequest"
     for request in requests:
@@ -73,23 +64,3 @@ def test_active_prescriptions_can_be_read(hp, new_patient, evidence, document):
         evidence.add("prescriptions", {"sent_active": sorted(wanted), "read_active": sorted(v for v in got if v)})
         missing = wanted - got
         assert not missing, f"active prescription(s) {sorted(missing)} cannot be read back for {patient.identifier}"
-
-
-@pytest.mark.requirement("EHDS-INT-008")
-@settings(max_examples=examples(10))
-@given(document=documents(CATEGORY))
-def test_prescription_round_trip_keeps_meaning(hp, new_patient, evidence, document):
-    round_trip_keeps_meaning(hp=hp, patient=new_patient(), document=document, category=CATEGORY, evidence=evidence,
-                             prop="ep-round-trip")
-
-
-@pytest.mark.requirement("EHDS-INT-012")
-@pytest.mark.parametrize("kind", MUTATION_KINDS)
-@settings(max_examples=examples(5))
-@given(data=st.data())
-def test_invalid_prescription_is_rejected(hp, new_patient, fhir_validator, evidence, kind, data):
-    patient = new_patient()
-    document = for_patient(data.draw(documents(CATEGORY), label="document"), patient)
-    mutation = data.draw(mutations(document, kinds=kind, validator=fhir_validator), label="mutation")
-    invalid_is_rejected(hp=hp, patient=patient, mutation=mutation, category=CATEGORY, evidence=evidence,
-                        prop=f"ep-invalid-{kind}")

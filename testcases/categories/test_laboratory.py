@@ -10,40 +10,24 @@ from __future__ import annotations
 
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from conformance.adapter import Capability
 from conformance.documents import for_patient, resolve, resources
 from conformance.settings import example_scope, examples
-from conformance.strategies import MUTATION_KINDS, documents, mutations
-from conformance.strategies.category_checks import (
-    export_conforms,
-    invalid_is_rejected,
-    require_category,
-    round_trip_keeps_meaning,
-    submit_and_export,
-)
+from conformance.strategies import documents
+from ehds_support.categories import submit_and_export
 
 CATEGORY = "laboratory"
-pytestmark = pytest.mark.capability(Capability.SUBMIT, Capability.EXPORT)
+pytestmark = [pytest.mark.capability(Capability.SUBMIT, Capability.EXPORT), pytest.mark.category(CATEGORY)]
 
 
 @pytest.fixture
-def hp(sut, accounts, sut_description):
-    require_category(sut_description, CATEGORY)
+def hp(sut, accounts):
     return sut.login(accounts.hp)
 
 
 def _target(bundle, reference):
     return resolve(bundle, (reference or {}).get("reference", "")) if isinstance(reference, dict) else None
-
-
-@pytest.mark.requirement("EHDS-INT-005")
-@settings(max_examples=examples(10))
-@given(document=documents(CATEGORY))
-def test_lab_report_export_conforms(hp, new_patient, fhir_validator, evidence, document):
-    export_conforms(hp=hp, patient=new_patient(), document=document, category=CATEGORY, validator=fhir_validator,
-                    evidence=evidence, prop="lab-export-conforms")
 
 
 @pytest.mark.requirement("LAB-001")
@@ -89,23 +73,3 @@ def test_every_result_has_a_value_or_says_why_not(hp, new_patient, evidence, doc
                 continue
             has = [k for k in obs if k.startswith("value") or k in ("hasMember", "component", "dataAbsentReason")]
             assert has, f"result {code} (status {obs.get('status')}) has no value, members, components or reason"
-
-
-@pytest.mark.requirement("EHDS-INT-008")
-@settings(max_examples=examples(10))
-@given(document=documents(CATEGORY))
-def test_lab_report_round_trip_keeps_meaning(hp, new_patient, evidence, document):
-    round_trip_keeps_meaning(hp=hp, patient=new_patient(), document=document, category=CATEGORY, evidence=evidence,
-                             prop="lab-round-trip")
-
-
-@pytest.mark.requirement("EHDS-INT-012")
-@pytest.mark.parametrize("kind", MUTATION_KINDS)
-@settings(max_examples=examples(5))
-@given(data=st.data())
-def test_invalid_lab_report_is_rejected(hp, new_patient, fhir_validator, evidence, kind, data):
-    patient = new_patient()
-    document = for_patient(data.draw(documents(CATEGORY), label="document"), patient)
-    mutation = data.draw(mutations(document, kinds=kind, validator=fhir_validator), label="mutation")
-    invalid_is_rejected(hp=hp, patient=patient, mutation=mutation, category=CATEGORY, evidence=evidence,
-                        prop=f"lab-invalid-{kind}")

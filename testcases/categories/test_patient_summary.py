@@ -14,33 +14,25 @@ from hypothesis import strategies as st
 from conformance.adapter import Capability
 from conformance.documents import PS_SECTIONS, composition, for_patient, resolve
 from conformance.settings import example_scope, examples
-from conformance.strategies import MUTATION_KINDS, documents, mutations
-from conformance.strategies.category_checks import (
-    export_conforms,
-    invalid_is_rejected,
-    require_category,
-    round_trip_keeps_meaning,
-    submit_and_export,
-)
+from conformance.strategies import documents
+from ehds_support.categories import export_only, submit_and_export
 from conformance.strategies.semantics import narrative_text
 
 CATEGORY = "patient-summary"
-pytestmark = pytest.mark.capability(Capability.SUBMIT, Capability.EXPORT)
+pytestmark = [pytest.mark.capability(Capability.SUBMIT, Capability.EXPORT), pytest.mark.category(CATEGORY)]
 
 
 @pytest.fixture
-def hp(sut, accounts, sut_description):
-    require_category(sut_description, CATEGORY)
+def hp(sut, accounts):
     return sut.login(accounts.hp)
 
 
-@pytest.mark.requirement("EHDS-INT-005", "PS-001")
+@pytest.mark.requirement("PS-001")
 @settings(max_examples=examples(10))
 @given(document=documents(CATEGORY))
 def test_summary_export_conforms_to_ips(hp, new_patient, fhir_validator, evidence, document):
     patient = new_patient()
-    exported = export_conforms(hp=hp, patient=patient, document=document, category=CATEGORY,
-                               validator=fhir_validator, evidence=evidence, prop="ps-export-conforms")
+    exported = export_only(hp, patient, document, evidence)
     comp = composition(exported)
     subject = resolve(exported, (comp.get("subject") or {}).get("reference", ""))
     assert subject is not None and subject.get("resourceType") == "Patient", \
@@ -75,23 +67,3 @@ def test_required_sections_say_so_when_empty(hp, new_patient, evidence, counts, 
                 assert entries or section.get("emptyReason"), (
                     f"the {display} section (LOINC {code}) is empty without saying so: no entries and no "
                     f"emptyReason (an explicit 'no information' is required)")
-
-
-@pytest.mark.requirement("EHDS-INT-008")
-@settings(max_examples=examples(10))
-@given(document=documents(CATEGORY))
-def test_summary_round_trip_keeps_meaning(hp, new_patient, evidence, document):
-    round_trip_keeps_meaning(hp=hp, patient=new_patient(), document=document, category=CATEGORY, evidence=evidence,
-                             prop="ps-round-trip")
-
-
-@pytest.mark.requirement("EHDS-INT-012")
-@pytest.mark.parametrize("kind", MUTATION_KINDS)
-@settings(max_examples=examples(5))
-@given(data=st.data())
-def test_invalid_summary_is_rejected(hp, new_patient, fhir_validator, evidence, kind, data):
-    patient = new_patient()
-    document = for_patient(data.draw(documents(CATEGORY), label="document"), patient)
-    mutation = data.draw(mutations(document, kinds=kind, validator=fhir_validator), label="mutation")
-    invalid_is_rejected(hp=hp, patient=patient, mutation=mutation, category=CATEGORY, evidence=evidence,
-                        prop=f"ps-invalid-{kind}")

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conformance.adapter import PRIORITY_CATEGORIES, Capability, NotFound
-from conformance.checks import submit_declared
+from ehds_support.flow import submit_declared
 
 
 @pytest.mark.requirement("EHDS-INT-002")

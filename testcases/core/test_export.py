@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 
 from conformance.adapter import PRIORITY_CATEGORIES, Capability, Denied, NotSupported
 from conformance.cda import cda_in_bundle
-from conformance.checks import inconclusive, submit_declared
+from conformance.checks import inconclusive
+from ehds_support.flow import submit_declared
 from conformance.errors import HarnessError
 
 CDA_NS = "{urn:hl7-org:v3}"

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from conformance import auditlog
 from conformance.adapter import Capability, Denied, NotFound, Rejected, Restriction
-from conformance.checks import AuditorView, inconclusive
+from conformance.checks import inconclusive
+from ehds_support.flow import AuditorView
 
 CATEGORY = "patient-summary"
 #: words that would tell a health professional that something was withheld

@@ -29,7 +29,6 @@ from conformance.cda.documents import ehdsi_patient_summary
 from conformance.documents import composition, resolve, resources
 from conformance.errors import HarnessError
 from conformance.settings import example_scope, examples
-from conformance.strategies.category_checks import require_category
 
 CATEGORY = "patient-summary"
 
@@ -76,7 +75,6 @@ def _with_ins(bundle: dict[str, Any], ins: dict[str, str]) -> dict[str, Any]:
        department=st.sampled_from(_DEPARTMENTS))
 def test_patient_found_by_ins_and_export_keeps_it(sut, sut_description, accounts, new_patient, documents, evidence,
                                                   kind, sex, department):
-    require_category(sut_description, CATEGORY)
     hp = sut.login(accounts.hp)
     patient = new_patient()
     ins = {"system": INS_SYSTEMS[kind], "value": _ins_value(patient, sex, department)}

@@ -29,7 +29,7 @@ def _outcomes(adapter: str, tmp_path: Path) -> dict[str, str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "testcases/cda", "-c", "testcases/pytest.ini", "--rootdir", "testcases",
-         "--profile", "fr-sesali", "--adapter", adapter, "-p", "no:cacheprovider", "-q", f"--junitxml={junit}"],
+         "-p", "conformance.pytest_plugin", "--conformance-profile", "fr-sesali", "--conformance-adapter", adapter, "-p", "no:cacheprovider", "-q", f"--junitxml={junit}"],
         check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert junit.is_file(), proc.stdout[-3000:] + proc.stderr[-3000:]
     out: dict[str, str] = {}

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance import pytest_plugin
+from conformance.commands.run import ResultSink
 from conformance.model import Verdict
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -28,9 +28,10 @@ def _example_check() -> str:
 def test_readme_check_example(pytester: pytest.Pytester, adapter: str, expected: Verdict) -> None:
     pytester.makepyfile(test_example=_example_check())
     pytester.syspathinsert(str(README.parent))
-    pytest_plugin.LAST_RESULT = None
-    pytester.runpytest("--adapter", adapter, "-p", "no:cacheprovider")
-    result = pytest_plugin.LAST_RESULT
+    sink = ResultSink()
+    pytester.runpytest("-p", "conformance.pytest_plugin", "--conformance-adapter", adapter, "-p", "no:cacheprovider",
+                       plugins=[sink])
+    result = sink.result
     assert result is not None
     row = next(r for r in result.requirements if r.requirement.id == "EHDS-LOG-009")
     assert row.verdict is expected, row.checks

@@ -83,3 +83,59 @@ def test_no_source_tree_on_the_path_of_the_checks(installed: Path) -> None:
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and node.module:
                 assert not node.module.startswith("tests"), f"{path.name} imports {node.module}"
+
+
+UNRELATED_TEST = '''
+from hypothesis import given, strategies as st
+
+CALLS = []
+
+
+@given(st.integers())
+def test_counts_examples(x):
+    CALLS.append(x)
+
+
+def test_ran_the_default_hundred_examples():
+    assert len(CALLS) == 100, len(CALLS)
+'''
+
+
+def test_installed_wheel_leaves_an_unrelated_pytest_session_alone(tmp_path: Path) -> None:
+    """Installing the package changes no other pytest session (the plugin is opt-in).
+
+    A fresh virtualenv gets the built wheel (its entry points are what pytest would
+    auto-load); the dependencies come from this environment through a .pth file. An
+    unrelated project's plain hypothesis test then runs its default 100 examples, and
+    `pytest --help` in that project shows none of the harness's options."""
+    import site
+    import sysconfig
+    import venv
+
+    wheels = tmp_path / "wheels"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                    "-w", str(wheels), str(ROOT)], check=True, cwd=tmp_path)
+    wheel = next(wheels.glob("ehds_conformance-*.whl"))
+    env_dir = tmp_path / "venv"
+    venv.EnvBuilder(with_pip=False).create(env_dir)
+    python = env_dir / "bin" / "python"
+    purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                             check=True, capture_output=True, text=True).stdout.strip()
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", purelib, str(wheel)],
+                   check=True)
+    ours = {sysconfig.get_paths()["purelib"], *site.getsitepackages()}
+    (Path(purelib) / "zz_dependencies.pth").write_text("\n".join(sorted(ours)) + "\n")
+    project = tmp_path / "unrelated"
+    project.mkdir()
+    (project / "test_unrelated.py").write_text(UNRELATED_TEST)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "HYPOTHESIS", "PYTHONPATH"))}
+    located = subprocess.run([str(python), "-c", "import conformance; print(conformance.__file__)"],
+                             cwd=project, env=env, capture_output=True, text=True, check=True).stdout
+    assert located.startswith(purelib), f"the fresh venv imports conformance from {located}"
+    run = subprocess.run([str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist"],
+                         cwd=project, env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert "2 passed" in run.stdout
+    helptext = subprocess.run([str(python), "-m", "pytest", "--help", "-p", "no:cacheprovider"], cwd=project,
+                              env=env, capture_output=True, text=True, timeout=300).stdout
+    assert "--conformance-" not in helptext and "EHDS conformance" not in helptext

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance import pytest_plugin
+from conformance.commands.run import ResultSink
 from conformance.model import Verdict, combine
 
 TOY = Path(__file__).with_name("toy_adapter.py").read_text()
@@ -48,10 +48,11 @@ def _run(pytester: pytest.Pytester, mode: str, *extra: str):
     pytester.makepyfile(toy_adapter=TOY)
     pytester.makefile(".toml", sut=f'mode = "{mode}"\n')
     pytester.makepyfile(test_checks=CHECKS)
-    pytest_plugin.LAST_RESULT = None
-    result = pytester.runpytest("--adapter", "toy_adapter:create", "--adapter-config", "sut.toml",
-                                "--adapter-timeout", "1", "-p", "no:randomly", *extra)
-    return result, pytest_plugin.LAST_RESULT
+    sink = ResultSink()
+    result = pytester.runpytest("-p", "conformance.pytest_plugin", "--conformance-adapter", "toy_adapter:create",
+                                "--conformance-adapter-config", "sut.toml", "--conformance-adapter-timeout", "1",
+                                "-p", "no:randomly", *extra, plugins=[sink])
+    return result, sink.result
 
 
 def _verdicts(run) -> dict[str, Verdict]:
@@ -88,7 +89,7 @@ import pytest
 def test_x():
     pass
 ''')
-    result = pytester.runpytest()
+    result = pytester.runpytest("-p", "conformance.pytest_plugin")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*unknown requirement id 'EHDS-LOG-0O1'*did you mean 'EHDS-LOG-001'*"])
 
@@ -103,7 +104,7 @@ def test_precedence() -> None:
 
 def test_unmarked_tests_are_left_alone(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_plain="def test_plain():\n    assert 1\n")
-    pytest_plugin.LAST_RESULT = None
-    result = pytester.runpytest()
+    sink = ResultSink()
+    result = pytester.runpytest("-p", "conformance.pytest_plugin", plugins=[sink])
     result.assert_outcomes(passed=1)
-    assert pytest_plugin.LAST_RESULT is None
+    assert sink.result is None

@@ -23,28 +23,9 @@ from typing import Any
 
 from conformance.issues import ValidationIssue
 
-LOINC = "http://loinc.org"
-LOINC_OID = "2.16.840.1.113883.6.1"
+from conformance.categories import CATEGORY_BY_LOINC, LOINC, LOINC_BY_CATEGORY, LOINC_OID  # noqa: E402,F401
+
 CDA_NS = "urn:hl7-org:v3"
-
-#: LOINC document type (Composition.type / ClinicalDocument.code) -> priority category.
-CATEGORY_BY_LOINC: dict[str, str] = {
-    "60591-5": "patient-summary",
-    "57833-6": "eprescription",
-    "60593-1": "edispensation",
-    "11502-2": "laboratory",
-    "18748-4": "imaging",
-    "85430-7": "imaging",
-    "18842-5": "discharge",
-    "34105-7": "discharge",
-    "100719-4": "discharge",
-}
-
-#: The LOINC code used when the EHR has to name a category itself (first one listed per category).
-LOINC_BY_CATEGORY: dict[str, str] = {}
-for _code, _cat in CATEGORY_BY_LOINC.items():
-    LOINC_BY_CATEGORY.setdefault(_cat, _code)
-
 SOURCE = "ehds-conformance reference EHR"
 
 #: Codes of the required bindings the structural check enforces (FHIR R4 value sets).

@@ -13,25 +13,11 @@ from __future__ import annotations
 from typing import Any
 
 from conformance.adapter import NotFound, Rejected
-from conformance.checks import not_applicable, submit_declared
 from conformance.documents import PatientIdentity, for_patient, profile_for
 from conformance.settings import example_scope
 from conformance.strategies.mutants import Mutation
 from conformance.strategies.semantics import lost_meaning
-
-#: Evidence documents above this size are kept as digests by the recorder anyway.
-MAX_ISSUES_SHOWN = 20
-
-
-def require_category(sut_description: Any, category: str, *, consumes: bool = True, produces: bool = True) -> None:
-    """Not applicable when the SUT declares categories and this one is not among them."""
-    declared_in = set(getattr(sut_description, "consumes", ()) or ())
-    declared_out = set(getattr(sut_description, "produces", ()) or ())
-    if consumes and declared_in and category not in declared_in:
-        not_applicable(f"the SUT does not declare that it accepts {category} documents")
-    if produces and declared_out and category not in declared_out:
-        not_applicable(f"the SUT does not declare that it exports {category} documents")
-
+from ehds_support.flow import submit_declared
 
 def submit_and_export(hp: Any, bundle: dict[str, Any], patient: PatientIdentity, category: str) -> dict[str, Any]:
     """Import a valid document and export the patient's document of that category."""
@@ -41,6 +27,23 @@ def submit_and_export(hp: Any, bundle: dict[str, Any], patient: PatientIdentity,
     except NotFound:
         raise AssertionError(f"the {category} document just accepted for {patient.identifier} cannot be "
                              f"exported (NotFound)") from None
+
+
+def export_only(hp: Any, patient: PatientIdentity, document: dict[str, Any], evidence: Any) -> dict[str, Any]:
+    """Submit a valid document for `patient` and return the export of its category, kept as evidence.
+
+    For category-specific content checks: conformance of the export to the profile is
+    EHDS-INT-005's own check (test_any_category), so a profile error is blamed there only."""
+    from conformance.categories import category_of_type
+
+    bundle = for_patient(document, patient)
+    comp = next((e.get("resource") for e in bundle.get("entry") or []
+                 if (e.get("resource") or {}).get("resourceType") == "Composition"), {}) or {}
+    codes = [c.get("code", "") for c in (comp.get("type") or {}).get("coding") or []]
+    category = next((category_of_type(c) for c in codes if category_of_type(c)), "")
+    exported = submit_and_export(hp, bundle, patient, category)
+    evidence.add("document", exported, label=f"{category} export")
+    return exported
 
 
 def _errors(issues: list[Any]) -> list[Any]:

@@ -12,14 +12,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from conformance.adapter import PRIORITY_CATEGORIES, DocumentInfo, Restriction
-from conformance.auditlog import CATEGORY_LOINC
-
-LOINC = "http://loinc.org"
-#: LOINC document type -> priority category (every code filed under a category)
-CATEGORY_BY_LOINC: dict[str, str] = {code: cat for cat, codes in CATEGORY_LOINC.items() for code in codes}
-#: category -> the LOINC code used to name it (the first listed)
-LOINC_BY_CATEGORY: dict[str, str] = {cat: codes[0] for cat, codes in CATEGORY_LOINC.items()}
+from conformance.adapter import DocumentInfo, Restriction
+from conformance.categories import (  # noqa: F401 - re-exported: the one category table
+    CATEGORY_BY_LOINC,
+    CATEGORY_LOINC,
+    LOINC,
+    LOINC_BY_CATEGORY,
+    PRIORITY_CATEGORIES,
+)
 
 
 class UnknownCategory(ValueError):

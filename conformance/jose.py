@@ -137,6 +137,23 @@ def write_test_keypair(directory: str | os.PathLike[str], name: str, kind: str =
     return private, public
 
 
+# ---- derived secrets ---------------------------------------------------------------------------
+
+
+def derive_secret(master: str, label: str) -> str:
+    """HMAC-SHA256(master, label), base64url: a per-label secret from one master secret.
+
+    The reference sandbox gives every patient their own password this way
+    (``derive_secret(master, patient identifier)``): the master never travels, and one
+    patient's password opens no other record.
+    """
+    import hashlib
+    import hmac
+
+    digest = hmac.new(master.encode("utf-8"), label.encode("utf-8"), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
 # ---- compact JWS / JWT --------------------------------------------------------------------------
 
 

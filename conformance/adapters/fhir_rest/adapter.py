@@ -73,9 +73,13 @@ class FhirSession:
                 self._token = self._adapter.token_for(self._login, self.actor)  # renew a token about to expire
             return self._token.access_token
 
-    def _send(self, method: str, path: str, what: str, **kwargs: Any) -> tuple[Any, Reply]:
+    def _send(self, method: str, path: str, what: str, *, token: Token | None = None,
+              **kwargs: Any) -> tuple[Any, Reply]:
         headers = {"Accept": FHIR_JSON, **kwargs.pop("headers", {})}
         http = self._adapter.http
+        if token is not None:  # a dedicated token (the data holder's export): no renewal dance
+            reply = http.send(method, path, token=token.access_token, headers=headers, label=what, **kwargs)
+            return answer(reply, what), reply
         reply = http.send(method, path, token=self._bearer(), headers=headers, label=what, **kwargs)
         if reply.status_code == 401 and self._token is not None and self._login is not None \
                 and self._login.login != "bearer":
@@ -90,7 +94,7 @@ class FhirSession:
         return {} if purpose is None else {EMERGENCY_HEADER: _quote(purpose)}
 
     def _search(self, resource_type: str, params: list[tuple[str, str]], headers: Mapping[str, str] | None = None,
-                *, start: str | None = None) -> list[dict[str, Any]]:
+                *, start: str | None = None, token: Token | None = None) -> list[dict[str, Any]]:
         """Every `resource_type` entry of a search, page after page, within [limits] max_pages/max_entries."""
         limits = self._adapter.settings.limits
         found: list[dict[str, Any]] = []
@@ -103,7 +107,7 @@ class FhirSession:
                 raise AdapterError(f"{resource_type} search: the next page link points to {origin_of(path)}, "
                                    f"outside the SUT's origin {self._adapter.http.origin}; not followed")
             bundle, reply = self._send("GET", path, f"{resource_type} search", params=query,
-                                       headers=dict(headers or {}))
+                                       headers=dict(headers or {}), token=token)
             found += mapping.search_entries(bundle, resource_type, reply.line)
             if len(found) > limits.max_entries:
                 raise AdapterError(f"{resource_type} search: more than {limits.max_entries} entries after "
@@ -245,7 +249,10 @@ class FhirSession:
     def export_all(self, patient_id: str) -> list[dict[str, Any]]:
         if self._interactions["export_all"] == "none":
             raise NotSupported("[interactions] export_all = \"none\": the SUT offers no full export")
-        return self._search("Bundle", [], start=f"Patient/{_quote(patient_id)}/$everything")
+        token = None
+        if self._login is not None and self._login.export_client:
+            token = self._adapter.export_token(self._login)  # least privilege: a token only the export uses
+        return self._search("Bundle", [], start=f"Patient/{_quote(patient_id)}/$everything", token=token)
 
     def restrict(self, patient_id: str, restriction: Restriction) -> None:
         try:
@@ -409,6 +416,19 @@ class FhirRestAdapter:
             if len(self.issued) < 50:
                 self.issued.append((login.name, token))
         return token
+
+    def export_token(self, login: LoginSettings) -> Token:
+        """The data holder's export token ([actors.auditor] export_client / export_scope), cached while valid."""
+        key = (f"{login.name}#export", "", login.export_client, "")
+        with self._lock:
+            cached = self._tokens.get(key)
+        if cached is None or cached.expires_at - time.time() < 60:
+            cached = self.oauth.client_credentials(login, login.export_scope, client=login.export_client)
+            with self._lock:
+                self._tokens[key] = cached
+                if len(self.issued) < 50:
+                    self.issued.append((f"{login.name} (export)", cached))
+        return cached
 
     def close(self) -> None:
         self.http.close()

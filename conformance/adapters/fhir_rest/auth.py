@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from conformance import jose
-from conformance.adapter import Actor, Denied
+from conformance.adapter import Actor, ActorKind, Denied
 from conformance.adapters.fhir_rest.config import ClientSettings, LoginSettings, Settings, origin_of
 from conformance.adapters.fhir_rest.transport import Http, Reply, is_loopback
 from conformance.errors import AdapterError, UsageError
@@ -150,18 +150,25 @@ class OAuthClient:
         if resource:
             extra["resource"] = resource
         wanted = login.scope if scope is None else scope
-        if login.login == "client_credentials":
-            form = {"grant_type": "client_credentials", "scope": wanted,
-                    "client_assertion_type": ASSERTION_TYPE, "client_assertion": self.client_assertion(login.client),
-                    **extra}
-            return self._token(self.token_request(form, label=f"client_credentials for {login.name}"), login.name)
-        return self._code_login(login, actor, wanted, extra)
+        return self.client_credentials(login, wanted, extra) if login.login == "client_credentials" else \
+            self._code_login(login, actor, wanted, extra)
+
+    def client_credentials(self, login: LoginSettings, scope: str, extra: Mapping[str, str] | None = None, *,
+                           client: str = "") -> Token:
+        """SMART Backend Services: a token for `client` (default: the login's) with `scope`."""
+        client_id = client or login.client
+        form = {"grant_type": "client_credentials", "scope": scope, "client_assertion_type": ASSERTION_TYPE,
+                "client_assertion": self.client_assertion(client_id), **dict(extra or {})}
+        return self._token(self.token_request(form, label=f"client_credentials for {login.name} ({client_id})"),
+                           login.name)
 
     def _code_login(self, login: LoginSettings, actor: Actor, scope: str, extra: Mapping[str, str]) -> Token:
         client = self.settings.clients[login.client]
         password = str(actor.credentials.get("password", "")) if actor.credentials else ""
         if not actor.identifier or not password:
             raise Denied(f"{actor.kind.value} has no identifier or password to log in with")
+        if actor.kind is ActorKind.PATIENT and self.settings.patient_password_scheme == "per-patient":
+            password = jose.derive_secret(password, actor.identifier)  # this patient's own sandbox password
         endpoint = self.password_endpoint()
         verifier = secrets.token_urlsafe(48)
         challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode("ascii")).digest()).rstrip(b"=").decode()

@@ -85,6 +85,8 @@ class LoginSettings:
     client: str = ""
     scope: str = ""
     token_env: str = ""  # login = "bearer": environment variable holding a token
+    export_client: str = ""  # the data holder's full export runs with this client's token (least privilege)
+    export_scope: str = ""
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,8 @@ class Settings:
     patient_credentials: dict[str, str] = field(default_factory=dict)
     declared: dict[str, Any] = field(default_factory=dict)  # [sut] overrides of describe()
     interactions: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_INTERACTIONS))
+    #: "per-patient": each patient's password is jose.derive_secret([patients] password, identifier)
+    patient_password_scheme: str = ""
     base_dir: Path | None = None
 
     @property
@@ -174,6 +178,11 @@ class Settings:
         patients = _table(config, "patients")
         if patients:
             settings.logins["patients"] = _login("patients", patients, settings)
+            scheme = str(patients.get("password_scheme", ""))
+            if scheme not in ("", "shared", "per-patient"):
+                raise UsageError(f"SUT file: [patients] password_scheme = {scheme!r}; use \"shared\" (one sandbox "
+                                 "password) or \"per-patient\" (HMAC-SHA256 of the identifier under the password)")
+            settings.patient_password_scheme = "" if scheme == "shared" else scheme
             password = _secret(patients, "patients")
             if password:
                 settings.patient_credentials = {"password": password}
@@ -233,7 +242,11 @@ def _login(name: str, entry: Mapping[str, Any], settings: Settings) -> LoginSett
                          f"(known: {', '.join(settings.clients) or 'none'})")
     if login == "bearer" and not entry.get("token_env"):
         raise UsageError(f"SUT file: [{name}] login = \"bearer\" needs token_env (the variable holding the token)")
-    return LoginSettings(name, login, client, str(entry.get("scope", "")), str(entry.get("token_env", "")))
+    export_client = str(entry.get("export_client", ""))
+    if export_client and export_client not in settings.clients:
+        raise UsageError(f"SUT file: [{name}] export_client = {export_client!r} is not a [clients.<id>] table")
+    return LoginSettings(name, login, client, str(entry.get("scope", "")), str(entry.get("token_env", "")),
+                         export_client, str(entry.get("export_scope", "")))
 
 
 def _actor(name: str, entry: Any, settings: Settings) -> tuple[Actor, LoginSettings]:

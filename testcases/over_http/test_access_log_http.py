@@ -9,6 +9,7 @@ import pytest
 
 from conformance import auditlog
 from conformance.adapter import Capability
+from conformance.checks import inconclusive
 
 INTEGRITY = "EHDS-LOG-011"
 REFUSED = "EHDS-LOG-013"
@@ -22,7 +23,8 @@ def test_log_entries_cannot_be_changed_or_deleted(http, sut, accounts, seeded, e
     auditor = sut.login(accounts.auditor)
     sut.login(accounts.hp).fetch(s.patient_id, "patient-summary")
     before = auditor.access_log(s.patient_id)
-    assert before, "no log entry to try to alter (see EHDS-LOG-001)"
+    if not before:
+        inconclusive("no log entry to try to alter (see EHDS-LOG-001)")
     target = before[-1]
     forged = {**target, "outcome": "0", "outcomeDesc": "altered by the harness"}
     attempts = 0
@@ -53,7 +55,7 @@ def test_requests_with_bad_tokens_are_logged_as_failures(http, sut, accounts, se
         response = http.request("GET", f"Patient/{s.patient_id}/$summary", token=token,
                                 headers={"Accept": "application/fhir+json"}, label=f"refused: {label}")
         assert response.status_code in (401, 403), (
-            f"the request with {label} was not refused (HTTP {response.status_code}); see EHDS-SEC-003")
+            f"{response.line} with {label} was not refused (HTTP {response.status_code}); see EHDS-SEC-003")
     added = auditlog.new_entries(before, auditor.access_log(s.patient_id))
     failed = [e for e in added if str(e.get("outcome", "0")) != "0"]
     for entry in failed[:2]:

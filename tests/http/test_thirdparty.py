@@ -89,8 +89,8 @@ def _install() -> Path:
     modules = folder / "node_modules"
     if not (modules / "@medplum" / "fhir-router" / "package.json").exists():
         folder.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--prefix", str(folder), ENGINE], check=True,
-                       capture_output=True, timeout=300)
+        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--cache", str(folder / ".npm-cache"),
+                        "--prefix", str(folder), ENGINE], check=True, capture_output=True, timeout=300)
     return modules
 
 

@@ -199,9 +199,12 @@ TOKEN_CHARS = st.text(alphabet=st.characters(min_codepoint=0x21, max_codepoint=0
 ))
 def test_random_tokens_are_refused(http, seeded, refusals, evidence, token):
     s = seeded()
-    response = http.request("GET", f"Patient/{s.patient_id}/$summary", token=token,
+    """GET the seeded patient's document list (a standard search every server offers) with a made-up
+    token (any printable text, three dot-separated parts, or an unsigned JWT of random claims); it
+    must be refused with 401/403 and an OperationOutcome revealing none of the patient's data."""
+    response = http.request("GET", f"DocumentReference?patient={s.patient_id}", token=token,
                             headers={"Accept": "application/fhir+json"}, label="random token")
-    refusals.assert_refused(response, f"the patient summary with the made-up token {token[:40]!r}", s)
+    refusals.assert_refused(response, f"the document list with the made-up token {token[:40]!r}", s)
 
 
 @pytest.mark.requirement(SCOPE)

@@ -56,13 +56,17 @@ def test_parallel_run_gives_the_same_verdicts(serial_run: Path, tmp_path: Path) 
     result = conformance("run", "-n", "2", "--report-dir", "reports", "--run-id", "parallel", cwd=tmp_path)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert verdicts(tmp_path / "reports" / "parallel") == verdicts(serial_run)
+    packages = json.loads((tmp_path / "reports" / "parallel" / "report.json").read_text())["packages"]
+    assert {p["name"] for p in packages} >= {"hl7.fhir.r4.core", "hl7.fhir.uv.ips"}  # workers report theirs
 
 
 def test_strict_fails_while_shall_requirements_are_not_tested(serial_run: Path, tmp_path: Path) -> None:
     if all(v in ("pass", "not-applicable") for v in verdicts(serial_run).values()):
         pytest.fail("every requirement passes: replace this test by one that breaks a requirement")
     result = conformance("run", "--strict", "--report-dir", "reports", cwd=tmp_path)
-    assert result.returncode == 1, result.stderr[-2000:]
+    assert result.returncode == 3, result.stderr[-2000:]  # incomplete under --strict: undecided, not a failure
+    assert "conformance: incomplete (exit 3, strict)" in result.stdout
+    assert "have no decisive check" in result.stdout  # what blocked it is said
 
 
 @pytest.mark.parametrize(("args", "needle"), [

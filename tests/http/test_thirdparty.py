@@ -69,10 +69,9 @@ EXPECTED = {
     # log, no validation of documents
     "EHDS-INT-001": "fail", "EHDS-SEC-001": "fail", "EHDS-SEC-002": "fail", "EHDS-SEC-003": "fail",
     "EHDS-SEC-006": "fail", "EHDS-SEC-007": "fail", "EHDS-INT-012": "fail", "EHDS-LOG-001": "fail", "EHDS-LOG-008": "fail",
-    # not offered ([interactions] export_all = "none", nothing declared)
-    "EHDS-INT-011": "not-applicable", "EHDS-SEC-008": "not-applicable", "EHDS-LOG-009": "not-applicable",
-    # (LOG-013: its emergency check is n/a, and the bad-token check cannot run: nothing is refused)
-    "EHDS-LOG-013": "not-applicable",
+    # mandatory capabilities it does not offer fail by the profile's scope rules: full export
+    # ([interactions] export_all = "none"), emergency access, the patient's access to their log
+    "EHDS-INT-011": "fail", "EHDS-SEC-008": "fail", "EHDS-LOG-009": "fail", "EHDS-LOG-013": "fail",
     # cannot be decided with vendor-supplied bearer tokens and no log entries
     "EHDS-SEC-004": "not-tested", "EHDS-SEC-005": "not-tested", "EHDS-LOG-002": "not-tested",
     "EHDS-LOG-007": "not-tested", "EHDS-LOG-011": "not-tested",

@@ -149,9 +149,18 @@ class FhirSession:
                                "the harness does not read here; use submit = \"create\" (POST Binary)")
         return self._create("Binary", data, CDA_XML, None)
 
+    def _submit_send(self, path: str, what: str, content: bytes, media: str) -> tuple[Any, Reply]:
+        """POST for a submit; 404/405/501 mean the route is missing, not that the document was refused."""
+        try:
+            return self._send("POST", path, what, content=content, headers={"Content-Type": media})
+        except (NotFound, NotSupported) as exc:
+            raise AdapterError(f"{exc.reason}: the submit route is missing on this server; set [interactions] "
+                               f"submit (now {self._interactions['submit']!r}) to the interaction it offers "
+                               "(create, transaction, mhd)") from None
+
     def _create(self, path: str, content: bytes, media: str, document: dict[str, Any] | None) -> Receipt:
         """FHIR create: 201 + Location, 200/201 with the resource or an OperationOutcome."""
-        body, reply = self._send("POST", path, "submit", content=content, headers={"Content-Type": media})
+        body, reply = self._submit_send(path, "submit", content, media)
         kind, doc_id, resource = mapping.created(body, reply.headers.get("location", ""))
         if not doc_id:
             raise AdapterError(f"submit: {reply.line} answered HTTP {reply.status_code} but neither its body nor a "
@@ -176,8 +185,7 @@ class FhirSession:
                            "\"mhd\" so the patient is created with the document")
 
     def _transaction(self, bundle: dict[str, Any], mode: str) -> Receipt:
-        body, reply = self._send("POST", "", f"submit ({mode})", content=orjson.dumps(bundle),
-                                 headers={"Content-Type": FHIR_JSON})
+        body, reply = self._submit_send("", f"submit ({mode})", orjson.dumps(bundle), FHIR_JSON)
         locations = mapping.transaction_locations(body, reply.line)
         reference = 2  # index of the DocumentReference in both bundle shapes
         if len(locations) <= reference or not locations[0][1] or not locations[reference][1]:

@@ -90,8 +90,14 @@ def _install() -> Path:
     modules = folder / "node_modules"
     if not (modules / "@medplum" / "fhir-router" / "package.json").exists():
         folder.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--cache", str(folder / ".npm-cache"),
-                        "--prefix", str(folder), ENGINE], check=True, capture_output=True, timeout=300)
+        env = dict(os.environ)
+        bundle = env.get("SSL_CERT_FILE") or env.get("REQUESTS_CA_BUNDLE")
+        if bundle and "NODE_EXTRA_CA_CERTS" not in env:  # tox passes Python's CA bundle, not node's: share it
+            env["NODE_EXTRA_CA_CERTS"] = bundle
+        done = subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--cache", str(folder / ".npm-cache"),
+                               "--prefix", str(folder), ENGINE], capture_output=True, text=True, timeout=300,
+                              env=env, check=False)
+        assert done.returncode == 0, f"npm install {ENGINE} failed (exit {done.returncode}): {done.stderr[-1500:]}"
     return modules
 
 

@@ -111,11 +111,13 @@ def sut_toml(box: Sandbox, *, base_url: str, host: str = "127.0.0.1", port: int 
         "# ---- harness side: how `conformance run --adapter fhir` reaches the SUT ----",
         "[sut]",
         f"base_url = {_q(base_url)}",
-        "timeout = 20  # seconds per HTTP request (keep it below --adapter-timeout, 30 s by default)",
         "# what the vendor declares (the information sheet); checks needing anything else are not-applicable",
         f"capabilities = [{', '.join(_q(c) for c in CAPABILITIES)}]",
         f"produces = [{', '.join(_q(c) for c in PRIORITY_CATEGORIES)}]",
         f"consumes = [{', '.join(_q(c) for c in PRIORITY_CATEGORIES)}]",
+        "",
+        "[limits]  # per HTTP request; total stays below --adapter-timeout (30 s by default)",
+        "total = 20",
         "",
     ]
     if box.tls:

@@ -123,8 +123,9 @@ def test_a_stopped_server_and_a_hanging_one_are_errors_not_answers(tmp_path):
     silent.bind(("127.0.0.1", 0))
     silent.listen(1)
     config = tomllib.loads(running.sut_file.read_text())
-    config["sut"].update(base_url=f"http://127.0.0.1:{silent.getsockname()[1]}/fhir", timeout=0.5,
+    config["sut"].update(base_url=f"http://127.0.0.1:{silent.getsockname()[1]}/fhir",
                          config_dir=str(running.sut_file.parent))
+    config["limits"] = {"total": 0.5}
     hanging = create(config)
     release = threading.Event()
 

@@ -109,8 +109,10 @@ def test_bearer_login_decides_sec_006_without_a_false_fail(tmp_path, monkeypatch
         made = adapter_for(running)
         accounts = made.test_accounts()
         config = tomllib.loads(running.sut_file.read_text(encoding="utf-8"))
+        tokens = []
         for name in ("hp", "hp_other", "auditor"):
             token = made.login(getattr(accounts, name))._token.access_token
+            tokens.append(token)
             monkeypatch.setenv(f"TEST_ONLY_TOKEN_{name.upper()}", token)
             entry = config["actors"][name]
             for key in ("client", "password", "scope"):
@@ -129,6 +131,13 @@ def test_bearer_login_decides_sec_006_without_a_false_fail(tmp_path, monkeypatch
     assert wrong["verdict"] == "not-tested" and "bearer" in wrong["message"], wrong
     assert verdicts(report)["EHDS-SEC-006"] == "pass"
     assert _checks(report, "EHDS-SEC-003")["test_issued_tokens_are_signed_and_current"]["verdict"] == "pass"
+    # no artefact carries a token, a password, or the sandbox's folder (key, CA and SUT file paths)
+    secrets = [*tokens, *(t.split(".")[2] for t in tokens), *running.box.passwords.values()]
+    for artefact in (tmp_path / "report" / "run").rglob("*"):
+        if artefact.is_file():
+            text = artefact.read_text(encoding="utf-8", errors="replace")
+            assert not [x for x in secrets if x in text], f"{artefact.name} holds a token or a password"
+            assert str(tmp_path) not in text, f"{artefact.name} holds a path of this machine ({tmp_path})"
 
 
 def _toml(config: dict) -> str:

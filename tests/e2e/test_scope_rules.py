@@ -23,8 +23,8 @@ def _attest_all(path: Path) -> Path:
     from conformance.profiles import load_profile
 
     entries = "\n".join(
-        f"  - requirement: {r.id}\n    who: Trust Me, CEO (test)\n    when: 2026-12-01\n"
-        f"    statement: trust me\n    evidence: none" for r in load_profile("ehds-core").requirements)
+        f"  - requirement: {r.id}\n    who: Trust Me (test)\n    role: CEO\n    when: 2026-12-01\n"
+        f"    statement: trust me\n    evidence:\n      reference: none" for r in load_profile("ehds-core").requirements)
     target = path / "attest.yaml"
     target.write_text(ATTEST_EVERYTHING.format(entries=entries))
     return target
@@ -54,4 +54,6 @@ def test_attesting_everything_does_not_make_it_conformant(tmp_path: Path) -> Non
     result = conformance("run", "--adapter", "tests.e2e.dict_ehr:create", "--report-dir", "reports",
                          "--run-id", "attested", "--attestations", str(attest), cwd=tmp_path)
     assert result.returncode != 0, result.stdout[-3000:]
-    assert "conformant" not in result.stdout.splitlines()[-1].replace("non-conformant", "")
+    # attesting requirements that have automated checks is refused, naming the entry and the check
+    assert "refused" in result.stderr and "automated check" in result.stderr, result.stderr[-2000:]
+    assert " conformant" not in result.stdout.replace("non-conformant", "")

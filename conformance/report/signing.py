@@ -17,8 +17,10 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from jwcrypto import jwk, jws
-from jwcrypto.common import JWException, json_encode
+from jwcrypto import jwk
+from jwcrypto.common import JWException
+
+from conformance import jose
 
 from conformance.errors import UsageError
 from conformance.report.manifest import MANIFEST_FILE, SIGNATURE_FILE, check_manifest
@@ -103,11 +105,9 @@ def sign_directory(directory: Path, key: jwk.JWK) -> Path:
         "kid": key.thumbprint(),
         "jwk": key.export_public(as_dict=True),
     }
-    token = jws.JWS(payload)
-    token.allowed_algs = ALLOWED_ALGS
-    token.add_signature(key, alg=alg, protected=json_encode(protected))
+    compact = jose.sign_payload(payload, key, alg=alg, protected=protected, allowed_algs=ALLOWED_ALGS)
     out = directory / SIGNATURE_FILE
-    out.write_text(token.serialize(compact=True) + "\n", encoding="ascii")
+    out.write_text(compact + "\n", encoding="ascii")
     return out
 
 
@@ -156,13 +156,11 @@ def verify_directory(directory: Path, key: jwk.JWK | None = None) -> Verificatio
 
 def _check_signature(sig_path: Path, payload: bytes, key: jwk.JWK | None, result: Verification) -> bytes | None:
     """Verify the JWS; return its payload (the signed manifest) when the signature holds."""
-    token = jws.JWS()
-    token.allowed_algs = ALLOWED_ALGS
     try:
-        token.deserialize(sig_path.read_text(encoding="ascii").strip())
+        token = jose.read_jws(sig_path.read_text(encoding="ascii").strip(), ALLOWED_ALGS)
         header = token.jose_header
-    except (JWException, ValueError, UnicodeDecodeError) as exc:
-        result.problems.append(f"{SIGNATURE_FILE}: not a compact JWS ({exc})")
+    except (jose.JoseError, UnicodeDecodeError) as exc:
+        result.problems.append(f"{SIGNATURE_FILE}: {exc}")
         return None
     if key is None:
         try:
@@ -175,15 +173,14 @@ def _check_signature(sig_path: Path, payload: bytes, key: jwk.JWK | None, result
         result.authenticated = True
     try:
         if header.get("alg") != algorithm_for(check_key):
-            raise JWException(f"algorithm {header.get('alg')} does not match the key")
-        token.verify(check_key, alg=header["alg"])
-    except (JWException, UsageError) as exc:
+            raise jose.JoseError(f"algorithm {header.get('alg')} does not match the key")
+        signed = jose.verify_jws(token, check_key, header["alg"])
+    except (jose.JoseError, UsageError) as exc:
         result.authenticated = False
         which = "the given key" if key else "its embedded key"
         result.problems.append(f"{SIGNATURE_FILE}: signature does not verify with {which} ({exc})")
         return None
     result.signer = check_key.thumbprint()
-    signed: bytes = token.payload
     if signed != payload:
         result.problems.append(f"{MANIFEST_FILE}: changed after signing (does not match the signed copy)")
     return signed

@@ -5,10 +5,10 @@ serve-reference`` runs it with uvicorn. Modules: :mod:`.app` (assembly, error
 handling), :mod:`.fhir` (REST routes), :mod:`.oauth` (token endpoint, login,
 discovery), :mod:`.gateway` (token and scope checks around every request),
 :mod:`.tokens` (JWT rules), :mod:`.scopes` (SMART scopes), :mod:`.shapes` (FHIR
-resources), :mod:`.keys` (key files), :mod:`.config` (clients and limits),
+resources), :mod:`.config` (clients and limits),
 :mod:`.sandbox` (test keys and certificates).
 
-Imports are lazy so that the ``fhir`` adapter can use :mod:`.keys` without FastAPI.
+Keys and JWS live in :mod:`conformance.jose` (shared with the adapter and report signing).
 """
 
 from __future__ import annotations

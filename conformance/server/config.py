@@ -17,7 +17,7 @@ from jwcrypto import jwk
 
 from conformance.adapter import ActorKind, Organisation
 from conformance.errors import UsageError
-from conformance.server import keys
+from conformance import jose as keys
 
 GRANT_TYPES = frozenset({"client_credentials", "authorization_code"})
 
@@ -71,6 +71,11 @@ class AuthConfig:
     other_audiences: tuple[str, ...] = ()
     max_body_bytes: int = 5_000_000
     clock_skew: int = 0
+    #: the sandbox patients' master secret: each patient logs in with derive_secret(master, identifier)
+    patient_master: str = ""
+    #: failed logins allowed per identifier (and 20x that per client address) within login_window seconds
+    login_attempts: int = 5
+    login_window: int = 300
 
     @classmethod
     def generate(cls, **kwargs: Any) -> AuthConfig:

@@ -31,8 +31,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from conformance.adapter import PRIORITY_CATEGORIES, AdapterAnswer, Capability
-from conformance.server import shapes
-from conformance.server.gateway import FHIR_ID, Caller, Gateway, HttpAnswer, answer_for
+from conformance.server import scopes, shapes
+from conformance.server.gateway import FHIR_ID, Caller, Gateway, HttpAnswer, answer_for, identify
 from conformance.server.http import BodyTooLarge, error_response, fhir_response, read_body
 
 #: What the reference EHR offers (HTTP is how the adapter reaches it, so the adapter adds it).
@@ -204,9 +204,23 @@ def add_routes(app: FastAPI, gw: Gateway, *, product: str, version: str, vendor:
 
     @app.get("/fhir/Patient/{pid}/$everything")
     async def patient_everything(pid: str, request: Request) -> Response:
-        """The complete export for system replacement (EHDS-INT-011): every document Bundle of the patient."""
+        """The complete export for system replacement (EHDS-INT-011): every document Bundle of the patient.
+
+        Least privilege: it hands over every clinical document, so the token must carry the
+        data holder's export scope (``system/Bundle.r`` with ``system/Patient.r``), not just
+        Patient read (the log-review client's ``system/Patient.rs`` is refused, and logged);
+        the EHR then allows the data holder only, and logs the export."""
         _check_id(pid, "Patient id")
-        caller = await gw.caller(request, "Patient", "r", patient_id=pid, action="export-all")
+        caller = await gw.caller(request, "Bundle", "r", patient_id=pid, action="export-all")
+        if caller.grant is None or not any(s.startswith("system/") and scopes.permits([s], "Bundle", "r")
+                                           for s in caller.grant.scopes) \
+                or not scopes.permits(list(caller.grant.scopes), "Patient", "r"):
+            await gw.log_refused(request, caller.principal, pid, "export-all",
+                                 "full export refused: the token lacks the export scope system/Bundle.r + Patient.r")
+            raise HttpAnswer(error_response(403, "forbidden", "Patient/$everything needs the data holder's export "
+                                            "scope (system/Bundle.r and system/Patient.r)", headers={
+                                                "WWW-Authenticate": 'Bearer error="insufficient_scope", '
+                                                                    'scope="system/Bundle.r system/Patient.r"'}))
         bundles = await _service(gw, caller, request, gw.service.export_all, caller.principal, pid)
         entries = [{**({"fullUrl": ident} if isinstance(ident := (b.get("identifier") or {}).get("value"), str)
                        and ident.startswith("urn:") else {}), "resource": b, "search": {"mode": "match"}}
@@ -295,6 +309,12 @@ def add_routes(app: FastAPI, gw: Gateway, *, product: str, version: str, vendor:
     @app.api_route("/fhir/AuditEvent", methods=["POST", "PUT", "PATCH", "DELETE"])
     @app.api_route("/fhir/AuditEvent/{event_id}", methods=["POST", "PUT", "PATCH", "DELETE"])
     async def audit_write(request: Request, event_id: str = "") -> Response:
+        """Refuse every write to the access log, and log the attempt with the caller when the token says who."""
+        principal = await identify(gw, request)
+        target = f"AuditEvent/{event_id}" if event_id else "AuditEvent"
+        action = {"POST": "log-create", "DELETE": "log-delete"}.get(request.method, "log-update")
+        await gw.log_refused(request, principal, None, action,
+                             f"{request.method} {target} refused: the access log is read-only")
         return error_response(405, "not-supported", "the access log is read-only: AuditEvents cannot be created, "
                               "changed or deleted through the API", headers={"Allow": "GET"})
 
@@ -309,7 +329,7 @@ def add_routes(app: FastAPI, gw: Gateway, *, product: str, version: str, vendor:
             raise HttpAnswer(error_response(400, "invalid", f"{exc}; nothing was changed")) from None
         _check_id(pid, "Consent.patient")
         await _service(gw, caller, request, gw.service.restrict, caller.principal, pid, restriction)
-        resource = shapes.consent(pid, restriction)
+        resource = shapes.consent(pid, restriction, resource_id=f"restriction-{pid}")
         return fhir_response(resource, 201, {"Location": f"{u.fhir_base}/Consent/{resource['id']}"})
 
     @app.get("/fhir/Consent")
@@ -320,7 +340,7 @@ def add_routes(app: FastAPI, gw: Gateway, *, product: str, version: str, vendor:
         if pid is None:
             _patient_param(request)
         restriction = await _service(gw, caller, request, gw.service.restriction, caller.principal, pid)
-        found = [shapes.consent(pid, restriction)] if (restriction.document_ids or restriction.categories) else []
+        found = [shapes.consent(pid, restriction, resource_id=f"restriction-{pid}")] if (restriction.document_ids or restriction.categories) else []
         return fhir_response(shapes.searchset(u.fhir_base, found, self_url=str(request.url)))
 
 

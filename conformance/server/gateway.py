@@ -163,6 +163,19 @@ class Gateway:
         return Caller(principal, grant, rid, address)
 
 
+async def identify(gw: Gateway, request: Request) -> Principal | None:
+    """Who a request comes from when its bearer token is valid, else None (never refuses)."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    urls = gw.urls(request)
+    try:
+        grant = gw.auth.verify_access_token(token.strip(), issuer=urls.issuer, audience=urls.fhir_base)
+        return Principal.from_json(grant.principal)
+    except (TokenRejected, KeyError, ValueError, TypeError):
+        return None
+
+
 def request_id(request: Request) -> str:
     """The caller's X-Request-Id when it is sane, else a new one (echoed in the response)."""
     given = request.headers.get("x-request-id", "")

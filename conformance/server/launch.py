@@ -33,10 +33,12 @@ def sandbox_passwords(config: Mapping[str, Any]) -> dict[str, str]:
 
 def prepare(service: ReferenceEHR, config: Mapping[str, Any], *, base: Path) -> AuthConfig:
     """Provision the sandbox accounts in `service` and build the authorization server's configuration."""
-    provision_sandbox(service, sandbox_passwords(config))
+    accounts = provision_sandbox(service, sandbox_passwords(config))
     accountable = {name: Accountable(kind, ident, display, org)
                    for name, (kind, ident, display, org) in SANDBOX_USERS.items()}
-    return from_toml(config, base=base, accountable=accountable)
+    auth = from_toml(config, base=base, accountable=accountable)
+    auth.patient_master = str(accounts.patient_credentials.get("password", ""))
+    return auth
 
 
 @dataclass

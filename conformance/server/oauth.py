@@ -19,23 +19,93 @@ can obtain an expired token without waiting).
 from __future__ import annotations
 
 import html
+import threading
+import time
 import urllib.parse
+from collections import deque
 from typing import Any
 
 from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from conformance import jose
 from conformance.adapter import ActorKind, Denied
 from conformance.server import scopes, shapes
 from conformance.server.config import ClientRegistration
 from conformance.server.gateway import Gateway
 from conformance.server.http import BodyTooLarge, json_response, parse_form, read_body
-from conformance.server.keys import public_jwks
+from conformance.jose import public_jwks
 from conformance.server.tokens import OAuthError, TokenRejected, principal_claims
 
 LOGIN_KINDS = {k.value: k for k in (ActorKind.HEALTH_PROFESSIONAL, ActorKind.PATIENT, ActorKind.AUDITOR)}
 FORM_LIMIT = 64_000
+#: The login page may not be framed (clickjacking) and loads nothing from elsewhere.
+PAGE_HEADERS = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+                                          "frame-ancestors 'none'",
+                "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+REFUSED_PATIENT_PASSWORD = "\x00refused"  # never any account's password: the service refuses (and logs) it
+
+
+def _html(content: str, status: int = 200) -> HTMLResponse:
+    return HTMLResponse(content, status, headers=PAGE_HEADERS)
+
+
+class LoginThrottle:
+    """Failed logins per identifier and per client address within a sliding window.
+
+    Why: the login form takes passwords; without a limit it is a password-guessing
+    oracle. Over the limit the form answers 429 without checking the password.
+    """
+
+    def __init__(self, attempts: int, window: float, clock: Any = time.monotonic) -> None:
+        self.attempts, self.window, self.clock = attempts, window, clock
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, key: str) -> deque[float]:
+        now = self.clock()
+        found = self._failures.setdefault(key, deque())
+        while found and now - found[0] > self.window:
+            found.popleft()
+        return found
+
+    def blocked(self, identifier: str, address: str) -> float:
+        """Seconds to wait before trying again (0: not blocked)."""
+        with self._lock:
+            for key, limit in ((f"id:{identifier}", self.attempts), (f"ip:{address}", self.attempts * 20)):
+                recent = self._recent(key)
+                if len(recent) >= limit:
+                    return max(1.0, self.window - (self.clock() - recent[0]))
+        return 0.0
+
+    def failed(self, identifier: str, address: str) -> None:
+        with self._lock:
+            for key in (f"id:{identifier}", f"ip:{address}"):
+                self._recent(key).append(self.clock())
+
+    def succeeded(self, identifier: str) -> None:
+        with self._lock:
+            self._failures.pop(f"id:{identifier}", None)
+
+
+def _throttle(gw: Gateway) -> LoginThrottle:
+    throttle = getattr(gw, "login_throttle", None)
+    if throttle is None:
+        throttle = gw.login_throttle = LoginThrottle(gw.config.login_attempts, gw.config.login_window)
+    return throttle
+
+
+def patient_password(gw: Gateway, identifier: str, given: str) -> str:
+    """What the EHR checks for a patient login: the sandbox master when `given` is this patient's own
+    password (derive_secret(master, identifier)), else a value that is refused and logged."""
+    master = gw.config.patient_master
+    if not master:
+        return given  # no per-patient derivation configured: the EHR's own rule
+    import hmac
+
+    own = jose.derive_secret(master, identifier)
+    return master if given and hmac.compare_digest(given, own) else REFUSED_PATIENT_PASSWORD
 
 
 def _all_scopes(gw: Gateway) -> list[str]:
@@ -127,28 +197,41 @@ def add_routes(app: FastAPI, gw: Gateway) -> None:
         try:
             _authorization_request(gw, params)
         except OAuthError as exc:
-            return HTMLResponse(_page(f"Authorization request refused: {exc.description}", {}), exc.status)
-        return HTMLResponse(_page("", params))
+            return _html(_page(f"Authorization request refused: {exc.description}", {}), exc.status)
+        return _html(_page("", params))
 
     @app.post("/auth/authorize")
     async def authorize_login(request: Request) -> Response:
         try:
             params = parse_form(await read_body(request, FORM_LIMIT))
         except BodyTooLarge:
-            return HTMLResponse(_page("Login form too large.", {}), 413)
+            return _html(_page("Login form too large.", {}), 413)
         try:
             client = _authorization_request(gw, params)
         except OAuthError as exc:
-            return HTMLResponse(_page(f"Authorization request refused: {exc.description}", {}), exc.status)
+            return _html(_page(f"Authorization request refused: {exc.description}", {}), exc.status)
         kind = LOGIN_KINDS.get(params.get("actor_kind", ActorKind.HEALTH_PROFESSIONAL.value))
         if kind is None:
-            return HTMLResponse(_page("Unknown kind of user.", params), 400)
+            return _html(_page("Unknown kind of user.", params), 400)
         identifier = params.get("username", "")
+        address = request.client.host if request.client else "unknown"
+        throttle = _throttle(gw)
+        wait = throttle.blocked(identifier, address)
+        if wait:
+            await gw.log_refused(request, None, None, "login", "login throttled after repeated failures")
+            response = _html(_page("Too many failed logins; try again later.", params), 429)
+            response.headers["Retry-After"] = str(int(wait))
+            return response
+        password = params.get("password", "")
+        if kind is ActorKind.PATIENT:
+            password = patient_password(gw, identifier, password)
         try:
             principal = await gw.call(None, request, gw.service.authenticate, kind, identifier,
-                                      {"password": params.get("password", "")})
+                                      {"password": password})
         except Denied as exc:
-            return HTMLResponse(_page(f"Login refused: {exc.reason}", params), 401)
+            throttle.failed(identifier, address)
+            return _html(_page(f"Login refused: {exc.reason}", params), 401)
+        throttle.succeeded(identifier)
         granted = _scopes_for(principal.kind, scopes.grant(params.get("scope", ""), list(client.scopes)))
         redirect = params["redirect_uri"]
         state = {"state": params["state"]} if params.get("state") else {}

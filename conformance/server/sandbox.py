@@ -26,16 +26,18 @@ from cryptography.x509.oid import NameOID
 
 from conformance.adapter import PRIORITY_CATEGORIES, Capability
 from conformance.adapters.reference.accounts import SANDBOX_USERS
-from conformance.server.keys import write_test_keypair
+from conformance.jose import write_test_keypair
 
 #: The two clients of the sandbox: an EHR app (people log in through it) and a log-review system.
-APP_CLIENT, LOG_CLIENT = "ehr-app", "log-review"
+APP_CLIENT, LOG_CLIENT, EXPORT_CLIENT = "ehr-app", "log-review", "data-export"
 REDIRECT_URI = "http://127.0.0.1/callback"
 OTHER_AUDIENCE = "https://other-ehr.invalid/fhir"
 HP_SCOPE = "openid fhirUser user/Patient.rs user/DocumentReference.rs user/Bundle.cr user/Binary.c"
 PATIENT_SCOPE = ("openid fhirUser patient/Patient.rs patient/DocumentReference.rs patient/Bundle.r "
                  "patient/AuditEvent.rs patient/Consent.crus")
 AUDITOR_SCOPE = "system/AuditEvent.rs system/Patient.rs"
+#: the data holder's full export (Patient/$everything) needs its own client and scope (least privilege)
+EXPORT_SCOPE = "system/Patient.r system/Bundle.r"
 #: what the reference EHR offers (over HTTP the adapter adds "http")
 CAPABILITIES = sorted(c.value for c in Capability if c is not Capability.HTTP)
 
@@ -90,6 +92,7 @@ def create(directory: str | Path, *, tls: bool = True, passwords: dict[str, str]
                                        for name in ("hp", "hp_other", "patient")})
     write_test_keypair(box.keydir(), APP_CLIENT, "ES384")
     write_test_keypair(box.keydir(), LOG_CLIENT, "RS384")
+    write_test_keypair(box.keydir(), EXPORT_CLIENT, "ES384")
     if tls:
         write_tls_certificate(box.keydir())
     return box
@@ -108,11 +111,13 @@ def sut_toml(box: Sandbox, *, base_url: str, host: str = "127.0.0.1", port: int 
         "# ---- harness side: how `conformance run --adapter fhir` reaches the SUT ----",
         "[sut]",
         f"base_url = {_q(base_url)}",
-        "timeout = 20  # seconds per HTTP request (keep it below --adapter-timeout, 30 s by default)",
         "# what the vendor declares (the information sheet); checks needing anything else are not-applicable",
         f"capabilities = [{', '.join(_q(c) for c in CAPABILITIES)}]",
         f"produces = [{', '.join(_q(c) for c in PRIORITY_CATEGORIES)}]",
         f"consumes = [{', '.join(_q(c) for c in PRIORITY_CATEGORIES)}]",
+        "",
+        "[limits]  # per HTTP request; total stays below --adapter-timeout (30 s by default)",
+        "total = 20",
         "",
     ]
     if box.tls:
@@ -129,6 +134,9 @@ def sut_toml(box: Sandbox, *, base_url: str, host: str = "127.0.0.1", port: int 
         "",
         f"[clients.{LOG_CLIENT}]",
         f"private_key = {_q(k + '/' + LOG_CLIENT + '.private.jwk.json')}",
+        "",
+        f"[clients.{EXPORT_CLIENT}]",
+        f"private_key = {_q(k + '/' + EXPORT_CLIENT + '.private.jwk.json')}",
         "",
     ]
     for name in ("hp", "hp_other"):
@@ -157,11 +165,15 @@ def sut_toml(box: Sandbox, *, base_url: str, host: str = "127.0.0.1", port: int 
         "login = \"client_credentials\"  # SMART Backend Services: the log-review system acting for the DPO",
         f"client = {_q(LOG_CLIENT)}",
         f"scope = {_q(AUDITOR_SCOPE)}",
+        "# the full export (Patient/$everything) uses its own client and scope, never the log-review token",
+        f"export_client = {_q(EXPORT_CLIENT)}",
+        f"export_scope = {_q(EXPORT_SCOPE)}",
         "",
-        "[patients]  # any patient the EHR holds logs in with their identifier and this sandbox password",
+        "[patients]  # any patient the EHR holds logs in with their identifier and their own sandbox password",
         "login = \"authorization_code\"",
         f"client = {_q(APP_CLIENT)}",
-        f"password = {_q(box.passwords['patient'])}  # sandbox TEST password",
+        "password_scheme = \"per-patient\"  # each patient's password: HMAC-SHA256(identifier) under the secret below",
+        f"password = {_q(box.passwords['patient'])}  # sandbox TEST secret (never sent; no patient's password)",
         f"scope = {_q(PATIENT_SCOPE)}",
         "",
         "# ---- server side: read only by `conformance serve-reference --config THIS_FILE` ----",
@@ -185,6 +197,12 @@ def sut_toml(box: Sandbox, *, base_url: str, host: str = "127.0.0.1", port: int 
         "grant_types = [\"client_credentials\"]",
         "acts_as = \"auditor\"",
         "scopes = [\"system/AuditEvent.rs\", \"system/Patient.rs\"]",
+        "",
+        f"[reference_server.clients.{EXPORT_CLIENT}]",
+        f"public_key = {_q(k + '/' + EXPORT_CLIENT + '.public.jwk.json')}",
+        "grant_types = [\"client_credentials\"]",
+        "acts_as = \"auditor\"  # the data holder",
+        f"scopes = [{', '.join(_q(s) for s in EXPORT_SCOPE.split())}]",
         "",
     ]
     return "\n".join(lines)

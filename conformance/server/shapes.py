@@ -1,8 +1,8 @@
-"""FHIR R4 shapes the server answers with, and the Consent <-> Restriction mapping.
+"""FHIR R4 shapes the server answers with (OperationOutcome, searchsets, discovery documents).
 
-Pure functions from the service's answers (DocumentInfo, Restriction, AuditEvents)
-to FHIR resources and back; no HTTP and no EHR rules here, so the routes stay a
-thin translation and the mapping can be read (and tested) on its own.
+Pure functions; no HTTP and no EHR rules here. The contract <-> FHIR mapping
+(restriction <-> Consent, document <-> DocumentReference) lives in
+:mod:`conformance.fhirmap`, shared with the ``fhir`` adapter so both sides map alike.
 """
 
 from __future__ import annotations
@@ -11,14 +11,18 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from conformance.adapter import PRIORITY_CATEGORIES, Capability, DocumentInfo, Restriction
-from conformance.adapters.reference import intake
-
-LOINC = intake.LOINC
-#: LOINC document type -> category (every code the EHR files under a category)
-CATEGORY_BY_LOINC: dict[str, str] = dict(intake.CATEGORY_BY_LOINC)
-#: category -> the LOINC code the server uses to name it
-LOINC_BY_CATEGORY: dict[str, str] = dict(intake.LOINC_BY_CATEGORY)
+from conformance.adapter import PRIORITY_CATEGORIES, Capability
+from conformance.fhirmap import (  # noqa: F401 - the contract <-> FHIR mapping, shared with the fhir adapter
+    CATEGORY_BY_LOINC,
+    LOINC,
+    LOINC_BY_CATEGORY,
+    ConsentError,
+    categories_for_type,
+    consent,
+    document_reference,
+    receipt_reference,
+    restriction_from_consent,
+)
 
 
 #: Header carrying the Art 11(5) emergency purpose (percent-encoded UTF-8). Present = emergency access.
@@ -72,141 +76,6 @@ def searchset(base: str, resources: Iterable[Mapping[str, Any]], *, self_url: st
     if entries:
         bundle["entry"] = entries
     return bundle
-
-
-def document_reference(base: str, info: DocumentInfo) -> dict[str, Any]:
-    """MHD-style DocumentReference of a stored document; attachment.url retrieves the document."""
-    code = LOINC_BY_CATEGORY.get(info.category, "")
-    ref: dict[str, Any] = {
-        "resourceType": "DocumentReference",
-        "id": info.document_id,
-        "status": "current",
-        "type": {"coding": [{"system": LOINC, "code": code}], "text": info.category},
-        "subject": {"reference": f"Patient/{info.patient_id}"},
-        "content": [{"attachment": {"contentType": "application/fhir+json", "url": f"{base}/Bundle/{info.document_id}",
-                                    **({"title": info.title} if info.title else {})}}],
-    }
-    if info.date:
-        ref["date"] = info.date if "T" in info.date else info.date + "T00:00:00Z"
-    if info.title:
-        ref["description"] = info.title
-    return ref
-
-
-def receipt_reference(base: str, document_id: str, patient_id: str) -> dict[str, Any]:
-    """What POST Bundle answers: the DocumentReference of what was filed (the receipt)."""
-    return {
-        "resourceType": "DocumentReference",
-        "id": document_id,
-        "status": "current",
-        "subject": {"reference": f"Patient/{patient_id}"},
-        "content": [{"attachment": {"contentType": "application/fhir+json", "url": f"{base}/Bundle/{document_id}"}}],
-    }
-
-
-def categories_for_type(param: str) -> set[str] | None:
-    """DocumentReference?type=system|code[,system|code] -> categories; None if a token is not a known type."""
-    found: set[str] = set()
-    for token in param.split(","):
-        system, sep, code = token.strip().rpartition("|")
-        if sep and system not in ("", LOINC):
-            return None
-        if not sep:
-            code = token.strip()
-        if code not in CATEGORY_BY_LOINC:
-            return None
-        found.add(CATEGORY_BY_LOINC[code])
-    return found
-
-
-# ---- Consent <-> Restriction (Art 8) --------------------------------------------------------
-
-
-class ConsentError(ValueError):
-    """A Consent the server cannot turn into a restriction; message names the element."""
-
-
-def consent(patient_id: str, restriction: Restriction) -> dict[str, Any]:
-    """The patient's restriction as a FHIR R4 Consent (permit overall, deny the listed data)."""
-    deny: dict[str, Any] = {"type": "deny"}
-    if restriction.document_ids:
-        deny["data"] = [{"meaning": "instance", "reference": {"reference": f"DocumentReference/{d}"}}
-                        for d in sorted(restriction.document_ids)]
-    if restriction.categories:
-        deny["code"] = [{"coding": [{"system": LOINC, "code": LOINC_BY_CATEGORY[c]}], "text": c}
-                        for c in sorted(restriction.categories)]
-    provision: dict[str, Any] = {"type": "permit"}
-    if len(deny) > 1:
-        provision["provision"] = [deny]
-    return {
-        "resourceType": "Consent",
-        "id": f"restriction-{patient_id}",
-        "status": "active",
-        "scope": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentscope",
-                              "code": "patient-privacy"}]},
-        "category": [{"coding": [{"system": LOINC, "code": "59284-0", "display": "Patient Consent"}]}],
-        "patient": {"reference": f"Patient/{patient_id}"},
-        "policyRule": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "OPTOUT"}]},
-        "provision": provision,
-    }
-
-
-def restriction_from_consent(resource: Any) -> tuple[str, Restriction]:
-    """(patient id, Restriction) from a Consent; ConsentError naming the element otherwise.
-
-    Deny provisions count: ``data.reference`` (DocumentReference/<id> or Bundle/<id>)
-    withholds documents, ``code`` (LOINC document types) withholds categories.
-    An inactive Consent lifts every restriction.
-    """
-    if not isinstance(resource, Mapping) or resource.get("resourceType") != "Consent":
-        raise ConsentError("Consent: the body must be a FHIR Consent resource")
-    ref = (resource.get("patient") or {}).get("reference") if isinstance(resource.get("patient"), Mapping) else None
-    if not isinstance(ref, str) or not ref.startswith("Patient/") or len(ref) <= len("Patient/"):
-        raise ConsentError("Consent.patient: give the patient as {\"reference\": \"Patient/<id>\"}")
-    patient_id = ref.removeprefix("Patient/")
-    status = resource.get("status")
-    if status not in ("active", "inactive", "rejected"):
-        raise ConsentError("Consent.status: use 'active' (restrict) or 'inactive' (lift the restriction)")
-    if status != "active":
-        return patient_id, Restriction()
-    documents: set[str] = set()
-    categories: set[str] = set()
-    for path, provision in _provisions(resource.get("provision"), "Consent.provision"):
-        if provision.get("type") != "deny":
-            continue
-        for i, data in enumerate(_list(provision.get("data"), f"{path}.data")):
-            target = (data.get("reference") or {}).get("reference") if isinstance(data, Mapping) else None
-            kind, _, ident = str(target or "").partition("/")
-            if kind not in ("DocumentReference", "Bundle") or not ident:
-                raise ConsentError(f"{path}.data[{i}].reference: refer to a document as DocumentReference/<id>")
-            documents.add(ident)
-        for i, concept in enumerate(_list(provision.get("code"), f"{path}.code")):
-            codes = [c.get("code") for c in _list((concept or {}).get("coding"), f"{path}.code[{i}].coding")
-                     if isinstance(c, Mapping) and c.get("system") in (LOINC, None)]
-            known = [CATEGORY_BY_LOINC[c] for c in codes if c in CATEGORY_BY_LOINC]
-            if not known:
-                raise ConsentError(f"{path}.code[{i}]: not a LOINC document type of a priority category; use one "
-                                   f"of {', '.join(f'{c} ({k})' for c, k in LOINC_BY_CATEGORY.items())}")
-            categories.update(known)
-    return patient_id, Restriction(frozenset(documents), frozenset(categories))
-
-
-def _list(value: Any, path: str) -> list[Any]:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise ConsentError(f"{path}: must be a JSON array")
-    return value
-
-
-def _provisions(provision: Any, path: str) -> Iterable[tuple[str, Mapping[str, Any]]]:
-    if provision is None:
-        return
-    if not isinstance(provision, Mapping):
-        raise ConsentError(f"{path}: must be a JSON object")
-    yield path, provision
-    for i, child in enumerate(_list(provision.get("provision"), f"{path}.provision")):
-        yield from _provisions(child, f"{path}.provision[{i}]")
 
 
 # ---- discovery --------------------------------------------------------------------------------

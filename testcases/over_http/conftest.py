@@ -18,6 +18,8 @@ from conformance.checks import inconclusive
 
 #: Statuses that refuse a request for want of (valid) authorisation.
 REFUSED = (401, 403)
+#: Statuses that say the route itself is missing: they decide nothing about authorisation.
+ROUTE_MISSING = (404, 405, 501)
 
 
 @pytest.fixture
@@ -63,21 +65,24 @@ class Refusals:
 
     @staticmethod
     def assert_refused(response: Any, what: str, seeded: Seeded | None = None) -> None:
+        """401/403 with an OperationOutcome that reveals none of the patient's data (and, for 401, a
+        WWW-Authenticate: Bearer). Messages name the request; 'what' says which attempt it was."""
         status = response.status_code
-        assert status in REFUSED, f"{what}: the SUT answered HTTP {status}, not 401/403"
+        line = getattr(response, "line", "the request")
+        assert status in REFUSED, f"{line} ({what}) answered HTTP {status}, not 401/403"
         text = response.content.decode("utf-8", "replace")
         try:
             body = json.loads(text) if text.strip() else None
         except ValueError:
             body = None
         assert isinstance(body, dict) and body.get("resourceType") == "OperationOutcome", (
-            f"{what}: refused with HTTP {status}, but the body is not an OperationOutcome")
+            f"{line} ({what}) refused with HTTP {status}, but the body is not an OperationOutcome")
         if seeded is not None:
             leaked = [s for s in seeded.secrets() if s in text]
-            assert not leaked, f"{what}: the refusal reveals health data of the patient ({leaked})"
+            assert not leaked, f"{line} ({what}): the refusal reveals health data of the patient ({leaked})"
         if status == 401:
             assert "bearer" in response.headers.get("www-authenticate", "").lower(), (
-                f"{what}: a 401 must say how to authenticate (WWW-Authenticate: Bearer, RFC 6750)")
+                f"{line} ({what}): a 401 must say how to authenticate (WWW-Authenticate: Bearer, RFC 6750)")
 
 
 @pytest.fixture

@@ -1,4 +1,10 @@
-"""EHDS-INT-001: the server publishes its FHIR R4 capabilities, its EEHRxF role and the IGs it follows."""
+"""EHDS-INT-001: the server publishes its FHIR R4 capabilities, its EEHRxF role and the IGs it follows.
+
+Procedure: GET [base]/metadata without a token; it must answer 200 with a CapabilityStatement
+(fhirVersion 4.0.1, an EEHRxF role in instantiates, the implementation guides), valid FHIR R4.
+A server without one fails here; the other checks still run (the adapter then takes the
+capabilities from the SUT file, and the report says so).
+"""
 
 from __future__ import annotations
 
@@ -16,13 +22,15 @@ EEHRXF = "http://hl7.eu/fhir/health-data-api/CapabilityStatement/EEHRxF-"
 @pytest.mark.capability(Capability.HTTP)
 def test_capability_statement_declares_role_and_guides(http, evidence, fhir_validator):
     response = http.request("GET", "metadata", headers={"Accept": "application/fhir+json"}, label="metadata")
-    assert response.status_code == 200, f"GET {http.base_url}/metadata answered HTTP {response.status_code}"
+    assert response.status_code == 200, (
+        f"no CapabilityStatement: {response.describe()}; a FHIR server publishes one at GET [base]/metadata")
     try:
         statement = json.loads(response.content)
     except ValueError:
-        raise AssertionError("GET metadata did not return JSON") from None
-    assert statement.get("resourceType") == "CapabilityStatement", (
-        f"GET metadata returned a {statement.get('resourceType')!r}, not a CapabilityStatement")
+        raise AssertionError(f"{response.line} answered HTTP 200 ({response.headers.get('content-type', 'no type')})"
+                             " with a body that is not JSON, so no CapabilityStatement") from None
+    kind = statement.get("resourceType") if isinstance(statement, dict) else type(statement).__name__
+    assert kind == "CapabilityStatement", f"{response.line} returned a {kind!r}, not a CapabilityStatement"
     evidence.add("document", statement, label="CapabilityStatement")
     assert statement.get("fhirVersion") == "4.0.1", f"fhirVersion is {statement.get('fhirVersion')!r}, not 4.0.1"
     roles = [u for u in statement.get("instantiates", []) or [] if str(u).startswith(EEHRXF)]

@@ -16,7 +16,7 @@ REQ = "EHDS-SEC-002"
 def test_smart_configuration_is_published(http, evidence):
     response = http.smart_configuration()
     assert response.status_code == 200, (
-        f"GET {http.base_url}/.well-known/smart-configuration answered HTTP {response.status_code}, not 200")
+        f"no SMART configuration: {response.describe()}; publish it at [base]/.well-known/smart-configuration")
     try:
         config = json.loads(response.content)
     except ValueError:

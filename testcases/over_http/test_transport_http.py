@@ -8,7 +8,6 @@ import socket
 import ssl
 import urllib.parse
 
-import httpx
 import pytest
 
 from conformance.adapter import Capability
@@ -51,11 +50,12 @@ def test_plain_http_gives_no_data(http, accounts, seeded, evidence):
         token = http.token(accounts.hp, lifetime=30 if http.settings.lifetime_parameter else None).access_token
     else:
         evidence.note("the SUT is not on this machine: the plain-HTTP probes carry no token")
-    with httpx.Client(timeout=10) as plain:
+    with http.plain_client() as plain:  # the adapter's bounded transport, without TLS
         for path in ("metadata", f"Patient/{s.patient_id}/$summary"):
             url = http.plain_http_url(path)
             try:
-                response = http.request("GET", url, token=token, client=plain, label="plain HTTP")
+                response = http.request("GET", url, token=token, client=plain, label="plain HTTP",
+                                        cleartext_loopback=True)
             except AdapterError as failure:
                 evidence.note(f"plain HTTP to {url.split('?')[0]} got no answer: {str(failure)[:200]}")
                 continue

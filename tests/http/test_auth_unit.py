@@ -11,7 +11,8 @@ import pytest
 from jwcrypto import jwt
 
 from conformance.adapter import ActorKind, DocumentInfo, Restriction
-from conformance.server import keys, scopes, shapes
+from conformance import jose as keys
+from conformance.server import scopes, shapes
 from conformance.server.config import Accountable, AuthConfig, ClientRegistration
 from conformance.server.tokens import AuthorizationServer, OAuthError, TokenRejected, Urls
 

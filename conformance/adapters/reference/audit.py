@@ -71,6 +71,8 @@ class AuditEventBuilder:
             "read-log": ("E", "search-type", "PatientQuery"),
             "find-patient": ("E", "search-type", "PatientQuery"),
             "restrict": ("U", "update", "PatientUpdate"),
+            # refused attempts to write the access log itself (the FHIR server logs them)
+            "log-create": ("C", "create", ""), "log-update": ("U", "update", ""), "log-delete": ("D", "delete", ""),
         }.get(event.action, ("E", "", ""))
         audit: dict[str, Any] = {"resourceType": "AuditEvent", "id": str(uuid.uuid4())}
         if profile and event.outcome == SUCCESS and event.patient is not None:

@@ -1,0 +1,225 @@
+"""The contract <-> FHIR R4 mapping, one copy for both sides of the wire.
+
+Why here: the ``fhir`` adapter (client) and the reference server both turn a
+restriction into a Consent and back, a stored document into a DocumentReference and
+back, a priority category into LOINC document types. When each side had its own copy
+they drifted (one code per category on one side, every code on the other). Pure
+functions over dicts; no HTTP, no EHR rules, no requirement ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from conformance.adapter import DocumentInfo, Restriction
+from conformance.categories import (  # noqa: F401 - re-exported: the one category table
+    CATEGORY_BY_LOINC,
+    CATEGORY_LOINC,
+    LOINC,
+    LOINC_BY_CATEGORY,
+    PRIORITY_CATEGORIES,
+)
+
+
+class UnknownCategory(ValueError):
+    """A category that is not one of the priority categories (the message lists them)."""
+
+
+def loinc_codes(category: str) -> tuple[str, ...]:
+    """Every LOINC document type of a priority category; UnknownCategory otherwise."""
+    codes = CATEGORY_LOINC.get(category)
+    if not codes:
+        raise UnknownCategory(f"unknown category {category!r}; use one of {', '.join(PRIORITY_CATEGORIES)}")
+    return tuple(codes)
+
+
+def type_token(category: str) -> str:
+    """The ``type=`` search value of a category: ``http://loinc.org|code`` for each of its codes."""
+    return ",".join(f"{LOINC}|{c}" for c in loinc_codes(category))
+
+
+def ref_id(reference: Any, resource_type: str) -> str:
+    """The id in ``{"reference": ".../<Type>/<id>[/_history/..]"}``, '' when it is not one."""
+    ref = reference.get("reference", "") if isinstance(reference, Mapping) else ""
+    if not isinstance(ref, str):
+        return ""
+    marker = f"{resource_type}/"
+    return ref.rsplit(marker, 1)[1].split("/", 1)[0] if marker in ref else ""
+
+
+def id_from_location(location: str) -> tuple[str, str]:
+    """(resource type, id) from a Location / response.location (``[base/]Type/id[/_history/v]``)."""
+    path = location.split("?", 1)[0].rstrip("/").split("/_history", 1)[0]
+    parts = path.split("/")
+    if len(parts) >= 2 and parts[-2][:1].isupper():
+        return parts[-2], parts[-1]
+    return "", parts[-1] if parts else ""
+
+
+def document_info(resource: Mapping[str, Any]) -> DocumentInfo:
+    """A DocumentReference as the contract's DocumentInfo (category from its LOINC type)."""
+    codes = [c.get("code") for c in (resource.get("type") or {}).get("coding", []) or [] if isinstance(c, Mapping)]
+    category = next((CATEGORY_BY_LOINC[c] for c in codes if c in CATEGORY_BY_LOINC), "")
+    attachment = next((c.get("attachment") or {} for c in resource.get("content", []) or []
+                       if isinstance(c, Mapping)), {})
+    return DocumentInfo(document_id=str(resource.get("id", "")), patient_id=ref_id(resource.get("subject"), "Patient"),
+                        category=category, title=str(resource.get("description") or attachment.get("title") or ""),
+                        date=str(resource.get("date", "")))
+
+
+def document_patient_identifiers(document: Mapping[str, Any]) -> list[str]:
+    """``system|value`` identifiers of the patient a FHIR document Bundle is about (Composition.subject)."""
+    entries = [e for e in document.get("entry", []) or [] if isinstance(e, Mapping)]
+    resources = [e.get("resource") for e in entries if isinstance(e.get("resource"), Mapping)]
+    composition = next((r for r in resources if r.get("resourceType") == "Composition"), None)
+    subject = (composition or {}).get("subject") or {}
+    target = subject.get("reference") if isinstance(subject, Mapping) else None
+    for entry in entries:
+        resource = entry.get("resource")
+        if not isinstance(resource, Mapping) or resource.get("resourceType") != "Patient":
+            continue
+        if target and target not in (entry.get("fullUrl"), f"Patient/{resource.get('id')}"):
+            continue
+        return [f"{i.get('system', '')}|{i.get('value')}" for i in resource.get("identifier", []) or []
+                if isinstance(i, Mapping) and i.get("value")]
+    return []
+
+
+def document_reference(base: str, info: DocumentInfo) -> dict[str, Any]:
+    """MHD-style DocumentReference of a stored document; attachment.url retrieves the document."""
+    code = LOINC_BY_CATEGORY.get(info.category, "")
+    ref: dict[str, Any] = {
+        "resourceType": "DocumentReference",
+        "id": info.document_id,
+        "status": "current",
+        "type": {"coding": [{"system": LOINC, "code": code}], "text": info.category},
+        "subject": {"reference": f"Patient/{info.patient_id}"},
+        "content": [{"attachment": {"contentType": "application/fhir+json", "url": f"{base}/Bundle/{info.document_id}",
+                                    **({"title": info.title} if info.title else {})}}],
+    }
+    if info.date:
+        ref["date"] = info.date if "T" in info.date else info.date + "T00:00:00Z"
+    if info.title:
+        ref["description"] = info.title
+    return ref
+
+
+def receipt_reference(base: str, document_id: str, patient_id: str) -> dict[str, Any]:
+    """What POST Bundle answers: the DocumentReference of what was filed (the receipt)."""
+    return {
+        "resourceType": "DocumentReference",
+        "id": document_id,
+        "status": "current",
+        "subject": {"reference": f"Patient/{patient_id}"},
+        "content": [{"attachment": {"contentType": "application/fhir+json", "url": f"{base}/Bundle/{document_id}"}}],
+    }
+
+
+def categories_for_type(param: str) -> set[str] | None:
+    """DocumentReference?type=system|code[,system|code] -> categories; None if a token is not a known type."""
+    found: set[str] = set()
+    for token in param.split(","):
+        system, sep, code = token.strip().rpartition("|")
+        if sep and system not in ("", LOINC):
+            return None
+        if not sep:
+            code = token.strip()
+        if code not in CATEGORY_BY_LOINC:
+            return None
+        found.add(CATEGORY_BY_LOINC[code])
+    return found
+
+
+# ---- Consent <-> Restriction (Art 8) --------------------------------------------------------
+
+
+class ConsentError(ValueError):
+    """A Consent the server cannot turn into a restriction; message names the element."""
+
+
+def consent(patient_id: str, restriction: Restriction, *, resource_id: str | None = None) -> dict[str, Any]:
+    """The patient's restriction as a FHIR R4 Consent (permit overall, deny the listed data).
+
+    Categories are denied by every LOINC document type they cover (a server that knows
+    only one of them still recognises the category). UnknownCategory for other names.
+    """
+    deny: dict[str, Any] = {"type": "deny"}
+    if restriction.document_ids:
+        deny["data"] = [{"meaning": "instance", "reference": {"reference": f"DocumentReference/{d}"}}
+                        for d in sorted(restriction.document_ids)]
+    if restriction.categories:
+        deny["code"] = [{"coding": [{"system": LOINC, "code": code} for code in loinc_codes(c)], "text": c}
+                        for c in sorted(restriction.categories)]
+    provision: dict[str, Any] = {"type": "permit"}
+    if len(deny) > 1:
+        provision["provision"] = [deny]
+    return {
+        "resourceType": "Consent",
+        **({"id": resource_id} if resource_id else {}),
+        "status": "active",
+        "scope": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentscope",
+                              "code": "patient-privacy"}]},
+        "category": [{"coding": [{"system": LOINC, "code": "59284-0", "display": "Patient Consent"}]}],
+        "patient": {"reference": f"Patient/{patient_id}"},
+        "policyRule": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "OPTOUT"}]},
+        "provision": provision,
+    }
+
+
+def restriction_from_consent(resource: Any) -> tuple[str, Restriction]:
+    """(patient id, Restriction) from a Consent; ConsentError naming the element otherwise.
+
+    Deny provisions count: ``data.reference`` (DocumentReference/<id> or Bundle/<id>)
+    withholds documents, ``code`` (LOINC document types) withholds categories.
+    An inactive Consent lifts every restriction.
+    """
+    if not isinstance(resource, Mapping) or resource.get("resourceType") != "Consent":
+        raise ConsentError("Consent: the body must be a FHIR Consent resource")
+    ref = (resource.get("patient") or {}).get("reference") if isinstance(resource.get("patient"), Mapping) else None
+    if not isinstance(ref, str) or not ref.startswith("Patient/") or len(ref) <= len("Patient/"):
+        raise ConsentError("Consent.patient: give the patient as {\"reference\": \"Patient/<id>\"}")
+    patient_id = ref.removeprefix("Patient/")
+    status = resource.get("status")
+    if status not in ("active", "inactive", "rejected"):
+        raise ConsentError("Consent.status: use 'active' (restrict) or 'inactive' (lift the restriction)")
+    if status != "active":
+        return patient_id, Restriction()
+    documents: set[str] = set()
+    categories: set[str] = set()
+    for path, provision in _provisions(resource.get("provision"), "Consent.provision"):
+        if provision.get("type") != "deny":
+            continue
+        for i, data in enumerate(_list(provision.get("data"), f"{path}.data")):
+            target = (data.get("reference") or {}).get("reference") if isinstance(data, Mapping) else None
+            kind, _, ident = str(target or "").partition("/")
+            if kind not in ("DocumentReference", "Bundle") or not ident:
+                raise ConsentError(f"{path}.data[{i}].reference: refer to a document as DocumentReference/<id>")
+            documents.add(ident)
+        for i, concept in enumerate(_list(provision.get("code"), f"{path}.code")):
+            codes = [c.get("code") for c in _list((concept or {}).get("coding"), f"{path}.code[{i}].coding")
+                     if isinstance(c, Mapping) and c.get("system") in (LOINC, None)]
+            known = [CATEGORY_BY_LOINC[c] for c in codes if c in CATEGORY_BY_LOINC]
+            if not known:
+                raise ConsentError(f"{path}.code[{i}]: not a LOINC document type of a priority category; use one "
+                                   f"of {', '.join(f'{c} ({k})' for c, k in LOINC_BY_CATEGORY.items())}")
+            categories.update(known)
+    return patient_id, Restriction(frozenset(documents), frozenset(categories))
+
+
+def _list(value: Any, path: str) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ConsentError(f"{path}: must be a JSON array")
+    return value
+
+
+def _provisions(provision: Any, path: str) -> Iterable[tuple[str, Mapping[str, Any]]]:
+    if provision is None:
+        return
+    if not isinstance(provision, Mapping):
+        raise ConsentError(f"{path}: must be a JSON object")
+    yield path, provision
+    for i, child in enumerate(_list(provision.get("provision"), f"{path}.provision")):
+        yield from _provisions(child, f"{path}.provision[{i}]")

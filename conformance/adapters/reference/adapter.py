@@ -20,6 +20,8 @@ from conformance.adapter import (
     PRIORITY_CATEGORIES,
     Actor,
     Capability,
+    Consent,
+    ConsentRecord,
     DocumentInfo,
     Receipt,
     Restriction,
@@ -29,7 +31,7 @@ from conformance.adapter import (
 from conformance.adapters.reference.service import Principal, ReferenceEHR
 
 #: Everything the embedded EHR offers; it is not reached over HTTP (the `serve` command does that).
-CAPABILITIES = frozenset(Capability) - {Capability.HTTP}
+CAPABILITIES = frozenset(Capability) - {Capability.HTTP, Capability.FOREIGN_SUMMARY_CLIENT}
 
 
 class ReferenceSession:
@@ -62,6 +64,18 @@ class ReferenceSession:
 
     def export_all(self, patient_id: str) -> list[dict[str, Any]]:
         return self._ehr.export_all(self._principal, patient_id)
+
+    # ---- national profiles (optional methods of the contract) -------------------------------
+
+    def record_consent(self, patient_id: str, consent: Consent) -> ConsentRecord:
+        return self._ehr.record_consent(self._principal, patient_id, consent)
+
+    def withdraw_consent(self, patient_id: str, consent_id: str) -> None:
+        self._ehr.withdraw_consent(self._principal, patient_id, consent_id)
+
+    def fetch_for_purpose(self, patient_id: str, category: str, purpose: str, *,
+                          document_id: str | None = None) -> dict[str, Any]:
+        return self._ehr.fetch_for_purpose(self._principal, patient_id, category, purpose, document_id=document_id)
 
 
 class ReferenceAdapter:

@@ -1,0 +1,31 @@
+"""The Sesali broken-EHR (and broken-client) catalogue: each mutant is the reference EHR (or the
+reference client) with exactly ONE rule broken, caught by exactly its French requirement.
+
+``MUTANTS`` maps each name to ``(factory path, requirement expected to fail, description)``;
+``PROFILE`` names the profile each runs under (``fr-sesali`` for the EHR side, ``fr-sesali-client``
+for the client side). Run one by hand with::
+
+    conformance run --profile fr-sesali --adapter tests.mutants.sesali.ignores_consent:create
+"""
+
+from __future__ import annotations
+
+from tests.mutants import Mutant
+
+
+def _m(name: str, requirement: str, description: str) -> tuple[str, Mutant]:
+    return name, Mutant(f"tests.mutants.sesali.{name}:create", requirement, description)
+
+
+MUTANTS: dict[str, Mutant] = dict([
+    _m("ignores_consent", "FR-003", "an access for cross-border care is served without the patient's consent"),
+    _m("withdrawal_ignored", "FR-003", "a withdrawn consent still lets the professional in"),
+    _m("consent_for_anyone", "FR-003", "a consent naming one professional lets every professional in"),
+    _m("consent_not_in_log", "FR-003", "the log entry of a consented access does not refer to the consent"),
+    _m("consent_refusal_not_logged", "FR-003", "an access refused for want of consent is not logged"),
+])
+
+#: The profile each mutant runs under (default fr-sesali).
+PROFILE: dict[str, str] = {}
+
+__all__ = ["MUTANTS", "PROFILE"]

@@ -342,6 +342,9 @@ class Adapter(Protocol):
     # ``load_terminology(resources: list[dict]) -> None``
     #     Load FHIR terminology resources (ValueSets / ConceptMaps with designations, e.g. a test
     #     translation catalogue) into the sandbox, as an NCP loads the eHDSI master catalogue.
+    # ``configure_identity_traits(table: dict[str, dict[str, str]]) -> None``
+    #     The per-country identity traits of foreign patients: ``{country: {trait: identifier system
+    #     or "" for the demographic traits birth_date / family_name / given_name}}``.
     # ``trust_identity_provider(issuer, audience) -> None``
     #     Trust ID tokens from this OpenID Connect issuer (discovery at
     #     ``<issuer>/.well-known/openid-configuration``) issued for this audience (client id).

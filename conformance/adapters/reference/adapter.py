@@ -22,6 +22,7 @@ from conformance.adapter import (
     Capability,
     Consent,
     ConsentRecord,
+    DisplayedSummary,
     DocumentInfo,
     Receipt,
     Restriction,
@@ -77,6 +78,13 @@ class ReferenceSession:
                           document_id: str | None = None) -> dict[str, Any]:
         return self._ehr.fetch_for_purpose(self._principal, patient_id, category, purpose, document_id=document_id)
 
+    def displayed_summary(self, patient_id: str, *, document_id: str | None = None,
+                          language: str = "fr-FR") -> DisplayedSummary:
+        return self._ehr.displayed_summary(self._principal, patient_id, document_id=document_id, language=language)
+
+    def find_patient_by_traits(self, country: str, traits: Mapping[str, str]) -> str:
+        return self._ehr.find_patient_by_traits(self._principal, country, traits)
+
 
 class ReferenceAdapter:
     """The adapter of the embedded reference EHR.
@@ -110,6 +118,16 @@ class ReferenceAdapter:
     def login(self, actor: Actor) -> ReferenceSession:
         principal = self.ehr.authenticate(actor.kind, actor.identifier, actor.credentials)
         return ReferenceSession(self.ehr, actor, principal)
+
+    # ---- sandbox set-up (optional methods of the contract) --------------------------------
+
+    def load_terminology(self, resources: list[Mapping[str, Any]]) -> None:
+        """Load a translation catalogue (FHIR ValueSets / ConceptMaps with designations)."""
+        self.ehr.load_terminology(resources)
+
+    def configure_identity_traits(self, table: Mapping[str, Mapping[str, str]]) -> None:
+        """Set the per-country identity traits of foreign patients."""
+        self.ehr.configure_identity_traits(table)
 
     def close(self) -> None:
         self.ehr.close()

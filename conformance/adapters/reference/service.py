@@ -62,6 +62,8 @@ from conformance.adapter import (
 )
 from conformance.adapters.reference import intake
 from conformance.adapters.reference.consent import ConsentRules
+from conformance.adapters.reference.display import TranslatedDisplay
+from conformance.adapters.reference.traits import TraitLookup
 from conformance.adapters.reference.store import DocumentRow, PatientRow, Store
 from conformance.issues import ValidationIssue
 
@@ -183,7 +185,7 @@ def _hash_password(password: str, salt: bytes) -> bytes:
     return hashlib.pbkdf2_hmac("sha256", password.encode("utf-8"), salt, PBKDF2_ITERATIONS)
 
 
-class ReferenceEHR(AuditEventBuilder, ConsentRules):
+class ReferenceEHR(AuditEventBuilder, ConsentRules, TranslatedDisplay, TraitLookup):
     """The reference EHR over a SQLite file.
 
     Parameters:

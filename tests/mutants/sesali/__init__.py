@@ -23,6 +23,11 @@ MUTANTS: dict[str, Mutant] = dict([
     _m("consent_for_anyone", "FR-003", "a consent naming one professional lets every professional in"),
     _m("consent_not_in_log", "FR-003", "the log entry of a consented access does not refer to the consent"),
     _m("consent_refusal_not_logged", "FR-003", "an access refused for want of consent is not logged"),
+    _m("displays_original_language", "FR-004", "the translation catalogue is never used: items shown as received"),
+    _m("drops_untranslatable", "FR-004", "a code the catalogue cannot translate is left off the screen"),
+    _m("loses_original_text", "FR-004", "translated items no longer carry their original text"),
+    _m("traits_ignore_birth_date", "FR-005", "the birth date trait is never compared"),
+    _m("traits_partial_identifier", "FR-005", "an identifier trait matches by prefix"),
 ])
 
 #: The profile each mutant runs under (default fr-sesali).

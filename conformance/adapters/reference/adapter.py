@@ -129,6 +129,10 @@ class ReferenceAdapter:
         """Set the per-country identity traits of foreign patients."""
         self.ehr.configure_identity_traits(table)
 
+    def trust_identity_provider(self, issuer: str, audience: str) -> None:
+        """Trust this OpenID Connect issuer (Pro Sante Connect) for this audience."""
+        self.ehr.trust_identity_provider(issuer, audience)
+
     def close(self) -> None:
         self.ehr.close()
         if self._owned_dir is not None:

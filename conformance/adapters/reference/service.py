@@ -63,6 +63,7 @@ from conformance.adapter import (
 from conformance.adapters.reference import intake
 from conformance.adapters.reference.consent import ConsentRules
 from conformance.adapters.reference.display import TranslatedDisplay
+from conformance.adapters.reference.psc import ProSanteConnectLogin
 from conformance.adapters.reference.traits import TraitLookup
 from conformance.adapters.reference.store import DocumentRow, PatientRow, Store
 from conformance.issues import ValidationIssue
@@ -185,7 +186,7 @@ def _hash_password(password: str, salt: bytes) -> bytes:
     return hashlib.pbkdf2_hmac("sha256", password.encode("utf-8"), salt, PBKDF2_ITERATIONS)
 
 
-class ReferenceEHR(AuditEventBuilder, ConsentRules, TranslatedDisplay, TraitLookup):
+class ReferenceEHR(AuditEventBuilder, ConsentRules, TranslatedDisplay, TraitLookup, ProSanteConnectLogin):
     """The reference EHR over a SQLite file.
 
     Parameters:
@@ -245,7 +246,11 @@ class ReferenceEHR(AuditEventBuilder, ConsentRules, TranslatedDisplay, TraitLook
         Health professionals and auditors: their account identifier and ``password``.
         Patients: a business identifier the EHR holds and the sandbox patient password.
         Anonymous users are always refused. Failed attempts are logged (outcome 4).
+        Health professionals may instead present an OpenID Connect ID token and access token of the
+        trusted provider (``oidc_id_token``, ``oidc_access_token``: Pro Sante Connect, see :mod:`.psc`).
         """
+        if credentials and credentials.get("oidc_id_token"):
+            return self.authenticate_oidc(kind, credentials)
         password = str(credentials.get("password", "")) if credentials else ""
         if kind is ActorKind.ANONYMOUS or not identifier or not password:
             self._log_failed_login(kind, identifier, "no credentials")

@@ -28,6 +28,12 @@ MUTANTS: dict[str, Mutant] = dict([
     _m("loses_original_text", "FR-004", "translated items no longer carry their original text"),
     _m("traits_ignore_birth_date", "FR-005", "the birth date trait is never compared"),
     _m("traits_partial_identifier", "FR-005", "an identifier trait matches by prefix"),
+    _m("psc_trusts_any_issuer", "FR-002", "PSC ID tokens from any issuer are accepted"),
+    _m("psc_ignores_audience", "FR-002", "PSC ID tokens issued for another client are accepted"),
+    _m("psc_accepts_expired", "FR-002", "expired PSC ID tokens are accepted"),
+    _m("psc_skips_signature", "FR-002", "PSC ID tokens are not signature-checked (alg none, unknown keys pass)"),
+    _m("psc_ignores_practice", "FR-002", "a PSC-authenticated person without a French practice gets in"),
+    _m("psc_logs_subject", "FR-002", "the log records the token's opaque subject, not the RPPS"),
 ])
 
 #: The profile each mutant runs under (default fr-sesali).

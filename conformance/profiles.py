@@ -373,6 +373,16 @@ def _merge_packages(own: Sequence[str], parents: Sequence[_Resolved], src: _Sour
     return tuple(out.values())
 
 
+def _merge_scope(own: dict[str, Any], parents: Sequence[_Resolved]) -> dict[str, Any]:
+    """Parents' scope rules first, then this profile's; a rule id seen twice keeps the child's version."""
+    merged: dict[str, dict[str, dict[str, Any]]] = {"mandatory": {}, "exclusions": {}}
+    for source in [*(p.profile.scope for p in parents), own]:
+        for kind in merged:
+            for rule in source.get(kind, []) or []:
+                merged[kind][rule["id"]] = dict(rule)
+    return {kind: list(rules.values()) for kind, rules in merged.items()}
+
+
 def _resolve(path: Path, search: tuple[Path, ...], stack: tuple[tuple[str, Path, int], ...]) -> _Resolved:
     path = path.resolve()
     key = (path, search)
@@ -450,6 +460,7 @@ def _resolve(path: Path, search: tuple[Path, ...], stack: tuple[tuple[str, Path,
         path=str(path),
         sha256=hashlib.sha256(manifest.encode("utf-8")).hexdigest(),
         fhir_packages=_merge_packages(data.get("fhir_packages", []), parents, src),
+        scope=_merge_scope(data.get("scope") or {}, parents),
     )
     stamps = {_stamp(path)} | {s for parent in parents for s in parent.stamps}
     resolved = _Resolved(profile=profile, origins=origins, files=tuple(files), stamps=tuple(sorted(stamps)))

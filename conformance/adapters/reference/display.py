@@ -80,7 +80,7 @@ class TranslatedDisplay:
         chosen = docs[-1]
         if chosen.format != "fhir":
             raise NotSupported("the reference EHR renders FHIR summaries only (a CDA summary is kept as received)")
-        items = [item for system, code, original in _codings(chosen.fhir())
+        items = [item for system, code, original in coded_items(chosen.fhir())
                  if (item := self.displayed_item(system, code, original, language)) is not None]
         self.log_access(AccessEvent("read", principal, patient, documents=(chosen,),  # type: ignore[attr-defined]
                                     recorded=self.clock()))  # type: ignore[attr-defined]
@@ -108,7 +108,8 @@ def _conceptmap_designations(cm: Mapping[str, Any]) -> Iterator[tuple[str, str, 
                     yield group.get("source", ""), element.get("code", ""), language, target["display"]
 
 
-def _codings(bundle: Mapping[str, Any]) -> Iterator[tuple[str, str, str]]:
+def coded_items(bundle: Mapping[str, Any]) -> Iterator[tuple[str, str, str]]:
+    """(system, code, original display or text) of every coding in the clinical resources of a Bundle."""
     for entry in bundle.get("entry") or []:
         resource = (entry or {}).get("resource") or {}
         if resource.get("resourceType") not in FRAMING:

@@ -148,6 +148,15 @@ class MockPsc:
         """The test password of the mock's stand-in login (not a PSC concept)."""
         return self._passwords[professional.username]
 
+    def professional_for(self, access_token: str) -> Professional | None:
+        """Whom a bearer access token was issued to (None: not a token of this provider)."""
+        found = self._access.get(access_token)
+        return found[0] if found else None
+
+    def login_credentials(self, professional: Professional) -> dict[str, str]:
+        """What a client SUT's user types at the mock's stand-in login (Actor.credentials)."""
+        return {"psc_username": professional.username, "psc_password": self.password(professional)}
+
     # ---- tokens ------------------------------------------------------------------------------
 
     def issue(self, professional: Professional, *, defect: str | None = None) -> dict[str, str]:

@@ -34,9 +34,15 @@ MUTANTS: dict[str, Mutant] = dict([
     _m("psc_skips_signature", "FR-002", "PSC ID tokens are not signature-checked (alg none, unknown keys pass)"),
     _m("psc_ignores_practice", "FR-002", "a PSC-authenticated person without a French practice gets in"),
     _m("psc_logs_subject", "FR-002", "the log records the token's opaque subject, not the RPPS"),
+    _m("client_skips_psc", "FR-CLI-001", "the client calls the contact point without the PSC token"),
+    _m("client_omits_trait", "FR-CLI-002", "the client's patient search leaves out one identity trait"),
+    _m("client_skips_consent", "FR-CLI-002", "the client never sends the patient's consent"),
+    _m("client_shows_original", "FR-CLI-003", "the client never uses the translation catalogue"),
+    _m("client_logs_successes_only", "FR-CLI-004", "the client's log records successes only"),
+    _m("client_unavailable_as_not_found", "FR-CLI-004", "'country not available' is reported as 'not found'"),
 ])
 
 #: The profile each mutant runs under (default fr-sesali).
-PROFILE: dict[str, str] = {}
+PROFILE: dict[str, str] = {name: "fr-sesali-client" for name in MUTANTS if name.startswith("client_")}
 
 __all__ = ["MUTANTS", "PROFILE"]

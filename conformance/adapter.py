@@ -269,12 +269,14 @@ class Session(Protocol):
         The SUT's patient id of a patient from ``country`` (ISO 3166-1 alpha-2) identified by the
         identity traits that country uses for cross-border identification (e.g. ``national_id`` and
         ``birth_date``); NotFound when the traits are missing, mismatch, or only partly match.
-    ``open_foreign_summary(country, traits: Mapping[str, str]) -> DisplayedSummary``
-        (FOREIGN_SUMMARY_CLIENT) A *client* SUT (a professional's software) authenticates its user,
-        asks the national contact point for the patient's summary with the patient's consent and the
-        country's identity traits, and returns what the professional is shown. Raise Denied when the
-        patient did not consent, NotFound when the patient is not found, NotSupported when the
-        country is not available; the client logs each outcome (``client_log()``).
+    ``open_foreign_summary(country, traits: Mapping[str, str], *, consent=True) -> DisplayedSummary``
+        (FOREIGN_SUMMARY_CLIENT) A *client* SUT (a professional's software) uses its user's
+        national sign-in (the actor's credentials, e.g. ``psc_username`` / ``psc_password`` of the
+        harness's mock Pro Sante Connect), asks the national contact point for the patient's
+        summary with the patient's consent (``consent``: whether the patient gave it) and the
+        country's identity traits, and returns what the professional is shown. Raise Denied when
+        the patient did not consent (or nobody signed in), NotFound when the patient is not found,
+        NotSupported when the country is not available; the client logs each outcome (``client_log()``).
     ``client_log() -> list[dict]`` (FOREIGN_SUMMARY_CLIENT)
         The client's own log of its calls, newest last, as FHIR AuditEvents (outcome + outcomeDesc).
     """

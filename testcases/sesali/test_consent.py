@@ -39,15 +39,18 @@ def _fetch(session, receipt):
 @pytest.mark.category(CATEGORY)
 @settings(max_examples=examples(4))
 @given(recorder=st.sampled_from(["hp", "patient"]), named_grantee=st.booleans())
-def test_access_needs_a_consent_in_force(sut, accounts, new_patient, documents, evidence, recorder, named_grantee):
+def test_access_needs_a_consent_in_force(sut, sut_description, accounts, new_patient, documents, evidence, recorder,
+                                         named_grantee):
     """Procedure: a professional files a patient summary, then asks for it for the cross-border-care
     purpose (fetch_for_purpose) with no consent; the consent is recorded (by the professional before whom
-    the patient consented, or by the patient), naming that professional or any professional; the access
+    the patient consented, or by the patient when patients can sign in), naming that professional or any professional; the access
     is asked again (and, for a consent naming one professional, by a second professional); the consent
     is withdrawn and the access asked once more.
     Observed: which of the accesses were served and which were Denied.
     Decides FR-003 because the access must be refused without consent, allowed with a consent in force
     covering the professional, and refused again once the consent is withdrawn."""
+    if recorder == "patient" and not sut_description.declares(Capability.PATIENT_ACCESS):
+        recorder = "hp"  # patients cannot sign in to this SUT: the professional records what the patient said
     hp, patient, receipt = _seed(sut, accounts, new_patient, documents)
     pid = receipt.patient_id
     with example_scope(evidence, "fr-003-consent-cycle").example(recorder=recorder, named_grantee=named_grantee):

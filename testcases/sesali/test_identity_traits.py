@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conformance.adapter import Capability, NotFound, Rejected
+from conformance.checks import inconclusive
 from conformance.settings import example_scope, examples
 from ehds_support.flow import submit_declared
 from ehds_support.fr import traits
@@ -69,6 +70,14 @@ def test_declared_traits_find_the_patient_and_nothing_less(sut, accounts, new_pa
     with example_scope(evidence, "fr-005-traits").example(country=country, traits=sorted(full)):
         receipt = submit_declared(hp, traits.with_identifiers(documents.valid(CATEGORY, patient), patient, country),
                                   CATEGORY)
+        for trait, system in table.items():  # the identifiers must have been kept at all (else FR-001's fault)
+            if system:
+                try:
+                    hp.find_patient(f"{system}|{full[trait]}")
+                except NotFound:
+                    inconclusive(f"the SUT does not find the patient by the {country} {trait} it received in the "
+                                 "summary (secondary identifiers lost: see FR-001, EHDS-INT-002); the trait "
+                                 "lookup cannot be examined")
         found = _not_found(hp, country, full)
         assert found == receipt.patient_id, (
             f"the {country} traits {sorted(full)} of the patient filed as {receipt.patient_id} found {found!r}")

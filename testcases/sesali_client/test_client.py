@@ -40,10 +40,13 @@ def _with_local_code(bundle: dict) -> dict:
     out = copy.deepcopy(bundle)
     for entry in out.get("entry") or []:
         resource = entry.get("resource") or {}
-        if resource.get("resourceType") in ("Condition", "AllergyIntolerance", "Procedure"):
-            resource["code"].setdefault("coding", []).append(
-                {"system": LOCAL_SYSTEM, "code": "LOC-042", "display": "Sender-local finding 42"})
-            break
+        if resource.get("resourceType") in catalogue.FRAMING:
+            continue
+        for key in ("code", "medicationCodeableConcept", "type"):
+            if isinstance(resource.get(key), dict) and isinstance(resource[key].get("coding"), list):
+                resource[key]["coding"].append(
+                    {"system": LOCAL_SYSTEM, "code": "LOC-042", "display": "Sender-local finding 42"})
+                return out
     return out
 
 

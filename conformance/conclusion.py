@@ -142,7 +142,7 @@ def conclude(rows: Iterable[Mapping[str, Any]], *, selection: Mapping[str, Any] 
             parts.append(f"{len(not_tested)} have no decisive check ({_names(not_tested)})")
         advice = "Fix the errors and run again" if errors else ""
         if not_tested:
-            advice += ("; " if advice else "") + "attest, with evidence, the requirements no check can decide"
+            advice += ("; attest" if advice else "Attest") + ", with evidence, the requirements no check can decide"
         explanation = "Incomplete: no SHALL requirement failed, but " + " and ".join(parts) + f". {advice}."
     else:
         status = CONFORMANT

@@ -64,9 +64,14 @@ def check_report_folder(report_dir: str, run_id: str | None, *, force: bool) -> 
                              "choose another with --report-dir") from None
     if not os.access(base, os.W_OK):
         raise PreflightError(f"the report folder {report_dir} is not writable; choose another with --report-dir")
-    if run_id and (base / run_id).exists() and not force:
-        raise PreflightError(f"the run folder {base / run_id} exists already (a signed report is never overwritten); "
-                             "choose another --run-id, or pass --force to replace it")
+    if run_id and (base / run_id).exists():
+        from conformance.report import ReportExists, check_folder
+
+        try:
+            check_folder(base / run_id, force=force)
+        except ReportExists as exc:
+            raise PreflightError(f"{exc}; choose another --run-id" + ("" if force else ", or pass --force to "
+                                 "replace an unsigned report")) from None
 
 
 def check_attestations(path: str | None) -> None:

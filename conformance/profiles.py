@@ -22,7 +22,6 @@ Resolution rules (documented for profile authors in profiles/README.md):
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import os
@@ -36,6 +35,7 @@ import yaml
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
+from conformance.suggest import did_you_mean
 from conformance.errors import ProfileError
 from conformance.model import Category, Level, Profile, Reference, Requirement
 from conformance.resources import profiles_dir
@@ -181,10 +181,8 @@ _JSON_TYPES = {dict: "mapping", list: "list", str: "string", bool: "boolean", in
 
 
 def _suggest(value: Any, choices: Sequence[str], cutoff: float = 0.6) -> str | None:
-    """Closest choice, case-insensitively (so 'shall' suggests 'SHALL')."""
-    lowered = {c.lower(): c for c in choices}
-    hit = difflib.get_close_matches(str(value).lower(), list(lowered), n=1, cutoff=cutoff)
-    return lowered[hit[0]] if hit else None
+    """Closest choice, case-insensitively (so 'shall' suggests 'SHALL'): the project's one did-you-mean."""
+    return did_you_mean(value, choices, cutoff=cutoff)
 
 
 def _context(data: Any, ptr: Pointer) -> str:

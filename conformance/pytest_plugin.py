@@ -86,6 +86,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "applying to this priority category (repeatable)")
     group.addoption(f"{PREFIX}strict", action="store_true", default=False,
                     help="exit non-zero unless the conclusion is conformant")
+    group.addoption(f"{PREFIX}force", action="store_true", default=False,
+                    help="replace the report in an existing run folder (never a signed one)")
     group.addoption(f"{PREFIX}list", action="store_true", default=False,
                     help="list the checks of each requirement with their procedure, run nothing")
     group.addoption(f"{PREFIX}patient-namespace", default=None,
@@ -577,15 +579,22 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     attestations = config.getoption(f"{PREFIX}attestations")
     report_dir = _option(config, f"{PREFIX}report-dir")
     target = Path(report_dir) / result.run_id if report_dir else None
+    from conformance.errors import UsageError
+
     if target is not None:
         try:
-            _write_reports(result, target, attestations)
+            _write_reports(result, target, attestations, force=bool(config.getoption(f"{PREFIX}force")))
+        except UsageError as exc:  # a refused attestation, an existing folder: the user's to fix (exit 2)
+            result.settings["report_usage_error"] = " ".join(str(exc).split())[:800]
         except Exception as exc:  # noqa: BLE001 - reported as a harness error with the verdicts still shown
             result.settings["report_error"] = f"{type(exc).__name__}: {' '.join(str(exc).split())[:500]}"
-    if attestations:
+    if attestations and not result.settings.get("report_usage_error"):
         from conformance.report.attestations import attest_run
 
-        result = attest_run(result, attestations)  # the exit code and the summary see attested rows
+        try:
+            result = attest_run(result, attestations)  # the exit code and the summary see attested rows
+        except UsageError as exc:
+            result.settings["report_usage_error"] = " ".join(str(exc).split())[:800]
     config.hook.pytest_conformance_finished(config=config, result=result, report_dir=target)
 
 
@@ -685,10 +694,10 @@ def _fhir_packages() -> list[dict[str, Any]]:
         return []
 
 
-def _write_reports(result: RunResult, target: Path, attestations: str | None) -> None:
+def _write_reports(result: RunResult, target: Path, attestations: str | None, *, force: bool = False) -> None:
     from conformance.report import write_reports
 
     target.mkdir(parents=True, exist_ok=True)
-    write_reports(result, target, attestations=Path(attestations) if attestations else None)
+    write_reports(result, target, attestations=Path(attestations) if attestations else None, force=force)
     latest = target.parent / "LATEST"
     latest.write_text(result.run_id + "\n", encoding="utf-8")

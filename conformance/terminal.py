@@ -81,6 +81,7 @@ class TerminalReport:
         self.report_dir: Any = None
         self.done = 0
         self.counts: dict[str, int] = {}
+        self.flagged: set[str] = set()
 
     # -- hooks -------------------------------------------------------------------------------
     def pytest_conformance_finished(self, config: Any, result: RunResult, report_dir: Any) -> None:
@@ -96,10 +97,11 @@ class TerminalReport:
             self.done += 1
             verdict = outcome["verdict"]
             self.counts[verdict] = self.counts.get(verdict, 0) + 1
-            if verdict in ("fail", "error"):
-                reqs = ", ".join(outcome.get("requirements", []))
-                self.console.print(f"[{STYLE[verdict]}]{verdict.upper():5}[/] {reqs}  {self._one_line(outcome)}",
-                                   markup=True)
+            fresh = [r for r in outcome.get("requirements", []) if r not in self.flagged]
+            if verdict in ("fail", "error") and fresh:
+                self.flagged.update(fresh)  # one line per requirement: the first check that decided it
+                self.console.print(f"[{STYLE[verdict]}]{verdict.upper():5}[/] {', '.join(fresh)}  "
+                                   f"{self._one_line(outcome)}", markup=True)
             elif self.done % 10 == 0:
                 tally = " ".join(f"{k}={v}" for k, v in sorted(self.counts.items()))
                 self.console.print(f"[dim]... {self.done} checks done ({tally})[/]", markup=True)
@@ -107,7 +109,7 @@ class TerminalReport:
     # -- output --------------------------------------------------------------------------------
     def _one_line(self, outcome: dict[str, Any]) -> str:
         text = " ".join(str(outcome.get("message", "")).split())
-        return self.mask(text[:160] + ("…" if len(text) > 160 else ""))
+        return self.mask(_short(text, 100))
 
     def render(self, exit_code: int) -> None:
         """The final table and the conclusion (or the JSON document with `--format json`)."""
@@ -146,11 +148,11 @@ class TerminalReport:
         self.console.print(f"conformance: [{style}]{conclusion.label}[/] (exit {exit_code}{strict})", markup=True)
 
 
-def _short(text: str) -> str:
+def _short(text: str, limit: int = 150) -> str:
     """One line for the table: the rule's id stands for its text, which the report gives in full."""
     text = re.sub(r"(excluded by [A-Z][A-Z0-9-]+): .*", r"\1", " ".join(text.split()))
     text = re.sub(r"(mandatory for a system in scope: [A-Z][A-Z0-9-]+): .*", r"\1", text)
-    return text[:150] + ("…" if len(text) > 150 else "")
+    return text[:limit] + ("…" if len(text) > limit else "")
 
 
 def _first(row: Any) -> str:

@@ -84,6 +84,8 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
         argv += [f"{opt}category", cat]
     if args.strict:
         argv += [f"{opt}strict"]
+    if args.force:
+        argv += [f"{opt}force"]
     if args.list:
         argv += [f"{opt}list", "--collect-only"]
     if args.adapter_config:
@@ -153,10 +155,6 @@ def run(args: argparse.Namespace) -> int:
             raise
         print(f"conformance: error: {exc}", file=sys.stderr)
         return exc.exit_code
-    if args.force and args.run_id:
-        import shutil
-
-        shutil.rmtree(Path(args.report_dir) / args.run_id, ignore_errors=True)
     mask = SecretMask(secrets)
     real_out = sys.stdout
     terminal = TerminalReport(real_out, mask, quiet=args.quiet, fmt=args.format)
@@ -178,6 +176,9 @@ def run(args: argparse.Namespace) -> int:
                            + _last_lines(sink))
     rc = exit_code(result, strict=args.strict)
     terminal.render(rc)
+    if result.settings.get("report_usage_error"):
+        print(f"conformance: error: {result.settings['report_usage_error']}", file=sys.stderr)
+        return 2
     if result.settings.get("report_error"):
         print(f"conformance: harness error: the report could not be written: {result.settings['report_error']}",
               file=sys.stderr)

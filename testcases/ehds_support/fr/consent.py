@@ -7,7 +7,6 @@ import json
 from typing import Any
 
 from conformance.adapter import Denied
-from conformance.checks import inconclusive
 
 
 def refused(call: Any) -> str | None:
@@ -43,8 +42,3 @@ def record(session: Any, patient_id: str, consent: Any) -> Any:
     except Denied as answer:
         raise AssertionError(f"recording the patient's consent was refused for "
                              f"{session.actor.kind.value if session.actor else 'the actor'}: {answer.reason}") from None
-
-
-def require(condition: bool, reason: str) -> None:
-    if not condition:
-        inconclusive(reason)

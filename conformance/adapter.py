@@ -48,6 +48,20 @@ class Capability(str, enum.Enum):
     # the data holder exports every document of a patient (Session.export_all) so the system can be
     # replaced without losing data (EHDS-INT-011)
     FULL_EXPORT = "full-export"
+    # the patient's consent to an access for a purpose is recorded, withdrawn and enforced
+    # (Session.record_consent / withdraw_consent / fetch_for_purpose)
+    CONSENT = "consent"
+    # health professionals log in with an OpenID Connect ID token from a national identity provider
+    # the SUT trusts (e.g. Pro Sante Connect): Actor.credentials {"oidc_id_token", "oidc_access_token"}
+    OIDC_LOGIN = "oidc-login"
+    # what a professional is shown for a received summary, in their language, from a loaded
+    # translation catalogue (Session.displayed_summary; Adapter.load_terminology)
+    TRANSLATED_DISPLAY = "translated-display"
+    # foreign patients are looked up by the identity traits their country uses (Session.find_patient_by_traits)
+    TRAIT_LOOKUP = "trait-lookup"
+    # the SUT is a *client* (a professional's software) that opens a foreign patient's summary from a
+    # national contact point (Session.open_foreign_summary)
+    FOREIGN_SUMMARY_CLIENT = "foreign-summary-client"
 
 
 class ActorKind(str, enum.Enum):
@@ -135,6 +149,60 @@ class Restriction:
     categories: frozenset[str] = frozenset()
 
 
+@dataclass(frozen=True)
+class Consent:
+    """A patient's consent to an access for a purpose (optional CONSENT capability).
+
+    ``purpose``: what the access is for, as a code the profile names (e.g. ``"cross-border-care"``,
+    a French professional reading a summary through the national contact point). ``grantee``: who
+    may access under it, the professional's business identifier (system|value); ``""`` means any
+    health professional. Who recorded it and when are the SUT's to record (the session's actor, the
+    SUT's clock) and to show in :class:`ConsentRecord`.
+    """
+
+    purpose: str
+    grantee: str = ""
+
+
+@dataclass(frozen=True)
+class ConsentRecord:
+    """A consent as the SUT holds it: its id (FHIR ``Consent/<id>``), the consent, who recorded it,
+    when, and whether it is still in force."""
+
+    consent_id: str
+    patient_id: str
+    consent: Consent
+    recorded_by: str
+    recorded: str
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class DisplayedItem:
+    """One coded item as the professional is shown it (optional TRANSLATED_DISPLAY capability).
+
+    ``system``/``code``: the coding as received. ``shown``: the text on screen. ``language``: the
+    language of ``shown`` (BCP 47, e.g. ``"fr-FR"``); the received language (or ``""``) when no
+    translation exists, in which case ``shown`` must still name the item (its original display or
+    code): an untranslatable code is shown as such, never dropped. ``original``: the original-language
+    display or text as received, still available to the reader.
+    """
+
+    system: str
+    code: str
+    shown: str
+    language: str
+    original: str = ""
+
+
+@dataclass(frozen=True)
+class DisplayedSummary:
+    """What the professional is shown for a received summary: its coded items in the reader's language."""
+
+    language: str
+    items: tuple[DisplayedItem, ...] = ()
+
+
 # ---- answers the checks reason about -------------------------------------------------
 
 
@@ -181,6 +249,36 @@ class Session(Protocol):
         the ``auditor`` test account; restrictions (Art 8) do not thin it out, because they
         bind health professionals' access, not the data holder's migration. Raise Denied
         for actors who may not export, NotSupported when the SUT cannot.
+
+    Optional methods of national profiles (offered when the SUT declares the capability named):
+
+    ``record_consent(patient_id, consent: Consent) -> ConsentRecord`` (CONSENT)
+        Record the patient's consent to an access for ``consent.purpose`` by ``consent.grantee``,
+        with who recorded it (the session's actor: the patient, or the professional in front of
+        whom the patient consented) and when. The SUT may carry it as a FHIR Consent resource.
+    ``withdraw_consent(patient_id, consent_id) -> None`` (CONSENT)
+        The consent is no longer in force from now on (kept for the record, never deleted).
+    ``fetch_for_purpose(patient_id, category, purpose, *, document_id=None) -> dict`` (CONSENT)
+        ``fetch`` for an access the national rules subject to consent (e.g. ``cross-border-care``):
+        Denied unless a consent for that purpose covers the actor; the access is logged either way,
+        and the log entry of an allowed access refers to the consent (``Consent/<id>``).
+    ``displayed_summary(patient_id, *, document_id=None, language="fr-FR") -> DisplayedSummary``
+        (TRANSLATED_DISPLAY) What the professional is shown for a received summary: every coded item
+        with its display in ``language`` from the loaded translation catalogue, the original text kept.
+    ``find_patient_by_traits(country, traits: Mapping[str, str]) -> str`` (TRAIT_LOOKUP)
+        The SUT's patient id of a patient from ``country`` (ISO 3166-1 alpha-2) identified by the
+        identity traits that country uses for cross-border identification (e.g. ``national_id`` and
+        ``birth_date``); NotFound when the traits are missing, mismatch, or only partly match.
+    ``open_foreign_summary(country, traits: Mapping[str, str], *, consent=True) -> DisplayedSummary``
+        (FOREIGN_SUMMARY_CLIENT) A *client* SUT (a professional's software) uses its user's
+        national sign-in (the actor's credentials, e.g. ``psc_username`` / ``psc_password`` of the
+        harness's mock Pro Sante Connect), asks the national contact point for the patient's
+        summary with the patient's consent (``consent``: whether the patient gave it) and the
+        country's identity traits, and returns what the professional is shown. Raise Denied when
+        the patient did not consent (or nobody signed in), NotFound when the patient is not found,
+        NotSupported when the country is not available; the client logs each outcome (``client_log()``).
+    ``client_log() -> list[dict]`` (FOREIGN_SUMMARY_CLIENT)
+        The client's own log of its calls, newest last, as FHIR AuditEvents (outcome + outcomeDesc).
     """
 
     actor: Actor
@@ -239,6 +337,22 @@ class Adapter(Protocol):
     def login(self, actor: Actor) -> Session: ...
 
     def close(self) -> None: ...
+
+    # Optional sandbox set-up (not part of the protocol). When an adapter lacks one, the vendor
+    # configures the same in the SUT's sandbox by hand (sut.toml / the product's admin screens).
+    #
+    # ``load_terminology(resources: list[dict]) -> None``
+    #     Load FHIR terminology resources (ValueSets / ConceptMaps with designations, e.g. a test
+    #     translation catalogue) into the sandbox, as an NCP loads the eHDSI master catalogue.
+    # ``configure_identity_traits(table: dict[str, dict[str, str]]) -> None``
+    #     The per-country identity traits of foreign patients: ``{country: {trait: identifier system
+    #     or "" for the demographic traits birth_date / family_name / given_name}}``.
+    # ``trust_identity_provider(issuer, audience) -> None``
+    #     Trust ID tokens from this OpenID Connect issuer (discovery at
+    #     ``<issuer>/.well-known/openid-configuration``) issued for this audience (client id).
+    # ``use_contact_point(base_url, identity_provider) -> None`` (client SUTs)
+    #     Call this national contact point, authenticating the professional with this OpenID
+    #     Connect issuer.
 
 
 AdapterFactory = Callable[..., Adapter]

@@ -38,7 +38,7 @@ NOT_SHALL = {
 
 
 def test_the_expected_profiles_are_shipped() -> None:
-    assert set(SHIPPED) == {"ehds-core", *CATEGORY_PROFILES, "fr-sesali"}
+    assert set(SHIPPED) == {"ehds-core", *CATEGORY_PROFILES, "fr-sesali", "fr-sesali-client"}
 
 
 def test_schema_is_a_valid_draft_2020_12_schema() -> None:
@@ -117,11 +117,12 @@ def test_fr_sesali_diamond_keeps_each_requirement_once_parents_first() -> None:
     ids = [r.id for r in profile.requirements]
     core_ids = [r.id for r in load_profile("ehds-core").requirements]
     assert ids[: len(core_ids)] == core_ids
-    assert ids[len(core_ids):] == ["PS-001", "PS-002", "PS-003", "FR-001", "FR-002", "FR-003", "FR-004", "XB-001",
+    assert ids[len(core_ids):] == ["PS-001", "PS-002", "PS-003", "FR-001", "FR-002", "FR-003", "FR-004", "FR-005",
+                                   "XB-001",
                                    "XB-002", "XB-003", "XB-004", "XB-005", "XB-006"]
     assert profile.requirement("XB-001").level is Level.MAY
     assert Counter(r.profile for r in profile.requirements) == {"ehds-core": 41, "ehds-patient-summary": 3,
-                                                                "fr-sesali": 10}
+                                                                "fr-sesali": 11}
     assert "hl7.fhir.uv.ips#2.0.0" in profile.fhir_packages
 
 
@@ -142,7 +143,7 @@ def test_all_requirements_is_the_union_of_shipped_profiles() -> None:
     known = all_requirements()
     union = {r.id for pid in SHIPPED for r in load_profile(pid).requirements}
     assert set(known) == union
-    assert len(known) == 41 + 3 + 2 + 2 + 2 + 2 + 2 + 10
+    assert len(known) == 41 + 3 + 2 + 2 + 2 + 2 + 2 + 11 + 4  # fr-sesali 11, fr-sesali-client 4
     assert known["FR-002"].profile == "fr-sesali"
     assert known["EHDS-LOG-001"].profile == "ehds-core"
 

@@ -38,9 +38,9 @@ def test_registered_under_the_name_reference():
         made.close()
 
 
-def test_describe_declares_everything_but_http(adapter):
+def test_describe_declares_everything_but_http_and_the_client_role(adapter):
     d = adapter.describe()
-    assert d.capabilities == frozenset(Capability) - {Capability.HTTP}
+    assert d.capabilities == frozenset(Capability) - {Capability.HTTP, Capability.FOREIGN_SUMMARY_CLIENT}
     assert d.produces == d.consumes == frozenset(PRIORITY_CATEGORIES)
     assert d.to_json()["vendor"] and d.version
 

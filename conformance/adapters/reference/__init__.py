@@ -12,6 +12,10 @@
 ``passwords``
     A table fixing sandbox passwords by account name (``hp``, ``hp_other``,
     ``auditor``, ``patient``); unspecified ones are random.
+``sesali``
+    French set-up (all optional): ``psc_issuer`` and ``psc_audience`` (the Pro Sante Connect
+    issuer whose ID tokens are trusted, and this EHR's client id), ``translations`` (a folder
+    of FHIR ValueSet / ConceptMap JSON files: the translation catalogue to load).
 
 Layout: :mod:`.service` (all EHR rules), :mod:`.store` (SQLite), :mod:`.intake`
 (reading incoming documents), :mod:`.accounts` (sandbox identities),
@@ -45,9 +49,13 @@ def create(config: Mapping[str, Any] | None = None, *, service_class: type[Refer
     from conformance.errors import UsageError
 
     config = dict(config or {})
-    unknown = sorted(set(config) - {"db", "validation", "passwords"})
+    unknown = sorted(set(config) - {"db", "validation", "passwords", "sesali"})
     if unknown:
-        raise UsageError(f"reference adapter: unknown configuration keys {unknown}; known: db, validation, passwords")
+        raise UsageError(f"reference adapter: unknown configuration keys {unknown}; "
+                         "known: db, validation, passwords, sesali")
+    sesali = config.get("sesali") or {}
+    if not isinstance(sesali, Mapping) or set(sesali) - {"psc_issuer", "psc_audience", "translations"}:
+        raise UsageError("reference adapter: 'sesali' must be a table with psc_issuer, psc_audience, translations")
     owned: Path | None = None
     if config.get("db"):
         db_path = Path(str(config["db"])).expanduser()
@@ -63,6 +71,7 @@ def create(config: Mapping[str, Any] | None = None, *, service_class: type[Refer
     ehr = (service_class or ReferenceEHR)(db_path, validation=validation)
     try:
         accounts = provision_sandbox(ehr, {str(k): str(v) for k, v in passwords.items()})
+        _configure_sesali(ehr, sesali)
     except BaseException:
         ehr.close()
         raise
@@ -70,6 +79,20 @@ def create(config: Mapping[str, Any] | None = None, *, service_class: type[Refer
     if vendor:
         kwargs["vendor"] = vendor
     return ReferenceAdapter(ehr, accounts, **kwargs)
+
+
+def _configure_sesali(ehr: ReferenceEHR, sesali: Mapping[str, Any]) -> None:
+    """The French sandbox set-up from sut.toml: the trusted PSC issuer, the translation catalogue."""
+    import json
+    import os
+
+    if sesali.get("psc_issuer"):
+        ehr.trust_identity_provider(str(sesali["psc_issuer"]), str(sesali.get("psc_audience", "")))
+    if sesali.get("translations"):
+        folder = Path(str(sesali["translations"])).expanduser()
+        if not folder.is_absolute() and os.environ.get("CONFORMANCE_ADAPTER_CONFIG"):
+            folder = Path(os.environ["CONFORMANCE_ADAPTER_CONFIG"]).parent / folder
+        ehr.load_terminology([json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))])
 
 
 __all__ = ["create"]

@@ -20,6 +20,9 @@ from conformance.adapter import (
     PRIORITY_CATEGORIES,
     Actor,
     Capability,
+    Consent,
+    ConsentRecord,
+    DisplayedSummary,
     DocumentInfo,
     Receipt,
     Restriction,
@@ -29,7 +32,7 @@ from conformance.adapter import (
 from conformance.adapters.reference.service import Principal, ReferenceEHR
 
 #: Everything the embedded EHR offers; it is not reached over HTTP (the `serve` command does that).
-CAPABILITIES = frozenset(Capability) - {Capability.HTTP}
+CAPABILITIES = frozenset(Capability) - {Capability.HTTP, Capability.FOREIGN_SUMMARY_CLIENT}
 
 
 class ReferenceSession:
@@ -62,6 +65,25 @@ class ReferenceSession:
 
     def export_all(self, patient_id: str) -> list[dict[str, Any]]:
         return self._ehr.export_all(self._principal, patient_id)
+
+    # ---- national profiles (optional methods of the contract) -------------------------------
+
+    def record_consent(self, patient_id: str, consent: Consent) -> ConsentRecord:
+        return self._ehr.record_consent(self._principal, patient_id, consent)
+
+    def withdraw_consent(self, patient_id: str, consent_id: str) -> None:
+        self._ehr.withdraw_consent(self._principal, patient_id, consent_id)
+
+    def fetch_for_purpose(self, patient_id: str, category: str, purpose: str, *,
+                          document_id: str | None = None) -> dict[str, Any]:
+        return self._ehr.fetch_for_purpose(self._principal, patient_id, category, purpose, document_id=document_id)
+
+    def displayed_summary(self, patient_id: str, *, document_id: str | None = None,
+                          language: str = "fr-FR") -> DisplayedSummary:
+        return self._ehr.displayed_summary(self._principal, patient_id, document_id=document_id, language=language)
+
+    def find_patient_by_traits(self, country: str, traits: Mapping[str, str]) -> str:
+        return self._ehr.find_patient_by_traits(self._principal, country, traits)
 
 
 class ReferenceAdapter:
@@ -96,6 +118,20 @@ class ReferenceAdapter:
     def login(self, actor: Actor) -> ReferenceSession:
         principal = self.ehr.authenticate(actor.kind, actor.identifier, actor.credentials)
         return ReferenceSession(self.ehr, actor, principal)
+
+    # ---- sandbox set-up (optional methods of the contract) --------------------------------
+
+    def load_terminology(self, resources: list[Mapping[str, Any]]) -> None:
+        """Load a translation catalogue (FHIR ValueSets / ConceptMaps with designations)."""
+        self.ehr.load_terminology(resources)
+
+    def configure_identity_traits(self, table: Mapping[str, Mapping[str, str]]) -> None:
+        """Set the per-country identity traits of foreign patients."""
+        self.ehr.configure_identity_traits(table)
+
+    def trust_identity_provider(self, issuer: str, audience: str) -> None:
+        """Trust this OpenID Connect issuer (Pro Sante Connect) for this audience."""
+        self.ehr.trust_identity_provider(issuer, audience)
 
     def close(self) -> None:
         self.ehr.close()

@@ -93,6 +93,9 @@ class AuditEventBuilder:
             if event.emergency_purpose:
                 purpose["text"] = event.emergency_purpose
             audit["purposeOfEvent"] = [purpose]
+        elif event.purpose:  # an access subject to consent states its purpose (treatment)
+            audit["purposeOfEvent"] = [{"coding": [{"system": ACT_REASON, "code": "TREAT", "display": "treatment"}],
+                                        "text": event.purpose}]
         audit["agent"] = self._audit_agents(event)
         audit["source"] = {"site": PRODUCT, "observer": {"display": PRODUCT},
                            "type": [{"system": SOURCE_TYPE, "code": "4", "display": "Application Server"}]}
@@ -188,12 +191,25 @@ class AuditEventBuilder:
                 "description": "origin of the data (custodian organisation)",
                 "detail": [{"type": ORIGIN_DETAIL, "valueString": "custodian"}],
             })
+        consent = self.consent_entity(event)
+        if consent is not None:
+            entities.append(consent)
         if event.request.request_id:  # BALP transaction: correlates with the HTTP request
             entities.append({
                 "type": {"system": BALP_ENTITY_TYPE, "code": "XrequestId"},
                 "what": {"identifier": {"value": event.request.request_id}},
             })
         return entities
+
+    def consent_entity(self, event: AccessEvent) -> dict[str, Any] | None:
+        """The consent an access relied on, as an entity referring to the FHIR Consent (None without one)."""
+        if not event.consent_id:
+            return None
+        return {
+            "type": {"system": RESOURCE_TYPES, "code": "Consent", "display": "Consent"},
+            "what": {"reference": f"Consent/{event.consent_id}", "type": "Consent"},
+            "description": "the patient's consent under which the access was allowed",
+        }
 
     def log_access(self, event: AccessEvent) -> None:
         """Append the event to the access log (its own transaction; the log is append-only)."""

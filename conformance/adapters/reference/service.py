@@ -61,6 +61,10 @@ from conformance.adapter import (
     Restriction,
 )
 from conformance.adapters.reference import intake
+from conformance.adapters.reference.consent import ConsentRules
+from conformance.adapters.reference.display import TranslatedDisplay
+from conformance.adapters.reference.psc import ProSanteConnectLogin
+from conformance.adapters.reference.traits import TraitLookup
 from conformance.adapters.reference.store import DocumentRow, PatientRow, Store
 from conformance.issues import ValidationIssue
 
@@ -81,7 +85,7 @@ from conformance.adapters.reference.audit import (  # noqa: E402,F401  (re-expor
 )
 
 #: Operations access control knows about (see :meth:`ReferenceEHR.is_permitted`).
-ACTIONS = ("submit", "find-patient", "list", "fetch", "read-log", "restrict", "export-all")
+ACTIONS = ("submit", "find-patient", "list", "fetch", "read-log", "restrict", "export-all", "consent")
 
 PBKDF2_ITERATIONS = 20_000  # sandbox accounts; a production EHR would use far more or an IdP
 
@@ -167,6 +171,8 @@ class AccessEvent:
     outcome_desc: str = ""
     emergency_purpose: str | None = None  # None: no emergency access; str: the stated purpose
     query: str = ""
+    consent_id: str = ""  # the consent under which the access happened (national consent rules)
+    purpose: str = ""  # the purpose of an access subject to consent (e.g. cross-border-care)
     recorded: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     request: RequestContext = field(default_factory=current_request)
 
@@ -180,7 +186,7 @@ def _hash_password(password: str, salt: bytes) -> bytes:
     return hashlib.pbkdf2_hmac("sha256", password.encode("utf-8"), salt, PBKDF2_ITERATIONS)
 
 
-class ReferenceEHR(AuditEventBuilder):
+class ReferenceEHR(AuditEventBuilder, ConsentRules, TranslatedDisplay, TraitLookup, ProSanteConnectLogin):
     """The reference EHR over a SQLite file.
 
     Parameters:
@@ -240,7 +246,11 @@ class ReferenceEHR(AuditEventBuilder):
         Health professionals and auditors: their account identifier and ``password``.
         Patients: a business identifier the EHR holds and the sandbox patient password.
         Anonymous users are always refused. Failed attempts are logged (outcome 4).
+        Health professionals may instead present an OpenID Connect ID token and access token of the
+        trusted provider (``oidc_id_token``, ``oidc_access_token``: Pro Sante Connect, see :mod:`.psc`).
         """
+        if credentials and credentials.get("oidc_id_token"):
+            return self.authenticate_oidc(kind, credentials)
         password = str(credentials.get("password", "")) if credentials else ""
         if kind is ActorKind.ANONYMOUS or not identifier or not password:
             self._log_failed_login(kind, identifier, "no credentials")
@@ -304,10 +314,10 @@ class ReferenceEHR(AuditEventBuilder):
         health professional or patient may do it.
         """
         kind = principal.kind
-        if kind is ActorKind.HEALTH_PROFESSIONAL:
-            return action in ("submit", "find-patient", "list", "fetch")
+        if kind is ActorKind.HEALTH_PROFESSIONAL:  # "consent": records the consent the patient gave them
+            return action in ("submit", "find-patient", "list", "fetch", "consent")
         if kind is ActorKind.PATIENT:
-            return action in ("find-patient", "list", "fetch", "read-log", "restrict") and \
+            return action in ("find-patient", "list", "fetch", "read-log", "restrict", "consent") and \
                 patient_id is not None and patient_id == principal.patient_id
         if kind is ActorKind.AUDITOR:
             return action in ("find-patient", "read-log", "export-all")

@@ -95,6 +95,16 @@ CREATE TABLE IF NOT EXISTS secrets (
     salt          BLOB NOT NULL,
     password_hash BLOB NOT NULL
 );
+CREATE TABLE IF NOT EXISTS consents (
+    id          TEXT PRIMARY KEY,             -- Consent/<id>
+    patient_id  TEXT NOT NULL REFERENCES patients(id),
+    purpose     TEXT NOT NULL,
+    grantee     TEXT NOT NULL DEFAULT '',     -- professional system|value; '' = any professional
+    recorded_by TEXT NOT NULL,                -- who recorded it (system|value)
+    recorded    TEXT NOT NULL,                -- when (instant with offset)
+    withdrawn   TEXT NOT NULL DEFAULT ''      -- when withdrawn; '' = in force
+);
+CREATE INDEX IF NOT EXISTS consents_by_patient ON consents (patient_id, purpose);
 CREATE TABLE IF NOT EXISTS tokens (
     token_hash TEXT PRIMARY KEY,              -- sha256 of the bearer token; the token itself is never stored
     principal  TEXT NOT NULL,                 -- JSON of the authenticated principal
@@ -241,6 +251,16 @@ class Store:
         return RestrictionRow(patient_id, frozenset(json.loads(r["document_ids"])),
                               frozenset(json.loads(r["categories"])), r["updated"])
 
+    # ---- consents --------------------------------------------------------------------
+
+    def consents(self, patient_id: str) -> list[dict[str, Any]]:
+        """Every consent recorded for the patient (in force or withdrawn), oldest first."""
+        return self._query("SELECT * FROM consents WHERE patient_id = ? ORDER BY recorded, id", (patient_id,))
+
+    def consent(self, consent_id: str) -> dict[str, Any] | None:
+        rows = self._query("SELECT * FROM consents WHERE id = ?", (consent_id,))
+        return rows[0] if rows else None
+
     # ---- audit -----------------------------------------------------------------------
 
     def audit_events(self, patient_id: str | None) -> list[dict[str, Any]]:
@@ -307,6 +327,15 @@ class _Tx:
             " ON CONFLICT(patient_id) DO UPDATE SET document_ids = excluded.document_ids,"
             " categories = excluded.categories, updated = excluded.updated",
             (patient_id, json.dumps(sorted(document_ids)), json.dumps(sorted(categories)), updated))
+
+    def insert_consent(self, *, consent_id: str, patient_id: str, purpose: str, grantee: str, recorded_by: str,
+                       recorded: str) -> None:
+        self._conn.execute(
+            "INSERT INTO consents(id, patient_id, purpose, grantee, recorded_by, recorded) VALUES (?, ?, ?, ?, ?, ?)",
+            (consent_id, patient_id, purpose, grantee, recorded_by, recorded))
+
+    def withdraw_consent(self, consent_id: str, when: str) -> None:
+        self._conn.execute("UPDATE consents SET withdrawn = ? WHERE id = ? AND withdrawn = ''", (when, consent_id))
 
     def append_audit(self, event_id: str, patient_id: str | None, recorded: str, outcome: str,
                      resource: dict[str, Any]) -> None:

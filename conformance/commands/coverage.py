@@ -33,7 +33,8 @@ def checks_by_requirement(profile_id: str) -> dict[str, list[str]]:
     cases = testcases_dir()
     code = pytest.main([str(cases), "-c", str(cases / "pytest.ini"), "--rootdir", str(cases),
                         "--import-mode=importlib", "-p", "no:cacheprovider", "--collect-only", "-q",
-                        "--profile", profile_id], plugins=[collector])
+                        "-p", "conformance.pytest_plugin", "--conformance-profile", profile_id],
+                       plugins=[collector])
     if code not in (0, 5):
         raise HarnessError(f"collecting the checks failed (pytest exit code {int(code)})")
     return collector.checks

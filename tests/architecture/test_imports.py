@@ -30,9 +30,7 @@ ENGINE = ROOT / "conformance"
 #: names; for a cycle, the importer is the cycle's first module (sorted) and imported the cycle
 #: written as "a -> b -> a".
 ALLOWED: dict[tuple[str, str, str], str] = {
-    # architecture issue, REST engineer's branch: the adapter reads the server's signing keys.
-    ("b", "conformance.adapters.fhir_rest", "conformance.server.keys"):
-        "fhir_rest -> server.keys: being removed on the REST engineer's branch (architecture issue)",
+    # empty: fhir_rest -> server.keys went when the JOSE code moved to conformance/jose.py
 }
 
 

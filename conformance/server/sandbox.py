@@ -24,7 +24,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from conformance.adapter import PRIORITY_CATEGORIES, Capability
+from conformance.adapter import PRIORITY_CATEGORIES, Capability  # noqa: F401
+from conformance.server.fhir import CAPABILITIES as _SERVED
 from conformance.adapters.reference.accounts import SANDBOX_USERS
 from conformance.jose import write_test_keypair
 
@@ -39,7 +40,7 @@ AUDITOR_SCOPE = "system/AuditEvent.rs system/Patient.rs"
 #: the data holder's full export (Patient/$everything) needs its own client and scope (least privilege)
 EXPORT_SCOPE = "system/Patient.r system/Bundle.r"
 #: what the reference EHR offers (over HTTP the adapter adds "http")
-CAPABILITIES = sorted(c.value for c in Capability if c is not Capability.HTTP)
+CAPABILITIES = sorted(c.value for c in _SERVED)
 
 
 def write_tls_certificate(directory: str | Path, name: str = "localhost",

@@ -21,6 +21,14 @@ EEHRXF = "http://hl7.eu/fhir/health-data-api/CapabilityStatement/EEHRxF-"
 @pytest.mark.requirement(REQ)
 @pytest.mark.capability(Capability.HTTP)
 def test_capability_statement_declares_role_and_guides(http, evidence, fhir_validator):
+    """Procedure: GET [base]/metadata with no token (Accept: application/fhir+json); require HTTP 200 with a JSON
+    CapabilityStatement whose fhirVersion is 4.0.1, whose instantiates names at least one URL starting
+    http://hl7.eu/fhir/health-data-api/CapabilityStatement/EEHRxF-, whose implementationGuide list is not empty, and
+    in which the offline FHIR R4 validator finds no error. Observed: the status and body of the metadata answer and
+    the validator's errors. Decides EHDS-INT-001: the requirement is that the system publishes its FHIR R4
+    capabilities with its EEHRxF access-provider role(s) and the content guides it supports, so a missing or
+    non-JSON statement, another FHIR version, no EEHRxF role, no guide or an invalid resource fails it (which guides
+    are listed is recorded, not judged)."""
     response = http.request("GET", "metadata", headers={"Accept": "application/fhir+json"}, label="metadata")
     assert response.status_code == 200, (
         f"no CapabilityStatement: {response.describe()}; a FHIR server publishes one at GET [base]/metadata")

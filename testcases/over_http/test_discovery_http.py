@@ -14,6 +14,14 @@ REQ = "EHDS-SEC-002"
 @pytest.mark.requirement(REQ)
 @pytest.mark.capability(Capability.HTTP)
 def test_smart_configuration_is_published(http, evidence):
+    """Procedure: GET [base]/.well-known/smart-configuration; require HTTP 200 with a JSON object whose
+    token_endpoint is an http(s) URL (https when the SUT is reached over TLS), whose grant_types_supported contains
+    client_credentials and whose token_endpoint_auth_methods_supported contains private_key_jwt; a
+    token_endpoint_auth_signing_alg_values_supported naming neither RS384 nor ES384 is only noted (SHOULD).
+    Observed: the status and the token endpoint, grant types, auth methods, signing algorithms and scopes (recorded
+    as evidence). Decides EHDS-SEC-002: the resource server must publish its token endpoint and supported grant
+    types at the well-known SMART location; a missing configuration, no token endpoint, or no client_credentials /
+    private_key_jwt (the backend-services method the other checks use) fails."""
     response = http.smart_configuration()
     assert response.status_code == 200, (
         f"no SMART configuration: {response.describe()}; publish it at [base]/.well-known/smart-configuration")

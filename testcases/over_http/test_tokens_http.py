@@ -53,6 +53,13 @@ def _b64(data: dict) -> str:
 @pytest.mark.requirement(TOKEN)
 @pytest.mark.capability(Capability.HTTP)
 def test_request_without_token_is_refused(http, seeded, refusals, evidence):
+    """Procedure: file a patient summary for a fresh patient as the health professional, then GET
+    Patient/{id}/$summary (only when the configured fetch is $summary), DocumentReference?patient={id} and
+    Patient?identifier={identifier} with no Authorization header; answers 404/405/501 (route missing) are skipped,
+    and the check is inconclusive when every request gets one. Observed: the status, body and WWW-Authenticate of
+    each answer. Decides EHDS-SEC-003: a request without a bearer token must be refused and reveal no health data,
+    so each answer must be 401 or 403 with an OperationOutcome body that contains none of the patient's identifier
+    value, family name, birth date or document title, and a 401 carries WWW-Authenticate: Bearer."""
     s = seeded()
     _check_refused(http, refusals, s, None, "no token")
     evidence.note("requests without a bearer token were refused with 401/403 and an OperationOutcome")
@@ -121,6 +128,14 @@ def test_issued_tokens_are_signed_and_current(http, accounts, evidence):
 @pytest.mark.requirement(TOKEN)
 @pytest.mark.capability(Capability.HTTP)
 def test_badly_signed_token_is_refused(http, accounts, seeded, refusals, evidence):
+    """Procedure: file a patient summary for a fresh patient, obtain the health professional's token and alter it:
+    for a JWS the first character of the signature (header and claims kept), for an opaque token the last two
+    characters; GET Patient/{id}/$summary (only when the configured fetch is $summary),
+    DocumentReference?patient={id} and Patient?identifier={identifier} with it; answers 404/405/501 (route missing)
+    are skipped, and the check is inconclusive when every request gets one. Observed: the status, body and
+    WWW-Authenticate of each answer. Decides EHDS-SEC-003: a token whose signature does not verify is not a valid
+    token, so each answer must be 401 or 403 with an OperationOutcome body that contains none of the patient's
+    identifier value, family name, birth date or document title, and a 401 carries WWW-Authenticate: Bearer."""
     s = seeded()
     good = http.token(accounts.hp).access_token
     parts = good.split(".")
@@ -138,6 +153,14 @@ def test_badly_signed_token_is_refused(http, accounts, seeded, refusals, evidenc
 @pytest.mark.requirement(TOKEN)
 @pytest.mark.capability(Capability.HTTP)
 def test_unsigned_token_is_refused(http, accounts, seeded, refusals, evidence):
+    """Procedure: file a patient summary for a fresh patient, take the health professional's token (inconclusive
+    when it is opaque or its header is not JSON), set alg to none in its header, keep its claims and drop the
+    signature; GET Patient/{id}/$summary (only when the configured fetch is $summary),
+    DocumentReference?patient={id} and Patient?identifier={identifier} with it; answers 404/405/501 (route missing)
+    are skipped, and the check is inconclusive when every request gets one. Observed: the status, body and
+    WWW-Authenticate of each answer. Decides EHDS-SEC-003: an unsigned copy of genuine claims is not a valid token,
+    so each answer must be 401 or 403 with an OperationOutcome body that contains none of the patient's identifier
+    value, family name, birth date or document title, and a 401 carries WWW-Authenticate: Bearer."""
     s = seeded()
     good = http.token(accounts.hp).access_token
     parts = good.split(".")
@@ -154,6 +177,15 @@ def test_unsigned_token_is_refused(http, accounts, seeded, refusals, evidence):
 @pytest.mark.requirement(TOKEN)
 @pytest.mark.capability(Capability.HTTP)
 def test_expired_token_is_refused(http, accounts, seeded, refusals, evidence):
+    """Procedure: file a patient summary for a fresh patient, ask the authorization server for a health-professional
+    token with a 1 s lifetime through the SUT file's [auth] lifetime_parameter (inconclusive when none is named, the
+    login is a vendor-supplied token, or the token is still valid more than 30 s later), wait until 1.5 s after its
+    expiry and GET Patient/{id}/$summary (only when the configured fetch is $summary),
+    DocumentReference?patient={id} and Patient?identifier={identifier} with it; answers 404/405/501 (route missing)
+    are skipped, and the check is inconclusive when every request gets one. Observed: the status, body and
+    WWW-Authenticate of each answer. Decides EHDS-SEC-003: an expired token is not a valid token, so each answer
+    must be 401 or 403 with an OperationOutcome body that contains none of the patient's identifier value, family
+    name, birth date or document title, and a 401 carries WWW-Authenticate: Bearer."""
     s = seeded()
     try:
         token = http.token(accounts.hp, lifetime=1)
@@ -172,6 +204,15 @@ def test_expired_token_is_refused(http, accounts, seeded, refusals, evidence):
 @pytest.mark.requirement(TOKEN)
 @pytest.mark.capability(Capability.HTTP)
 def test_token_for_another_server_is_refused(http, accounts, seeded, refusals, evidence):
+    """Procedure: file a patient summary for a fresh patient, obtain a health-professional token with resource = the
+    SUT file's [auth] other_audience (inconclusive when none is named or the authorization server will not issue
+    one), present it to this server and GET Patient/{id}/$summary (only when the configured fetch is $summary),
+    DocumentReference?patient={id} and Patient?identifier={identifier}; answers 404/405/501 (route missing) are
+    skipped, and the check is inconclusive when every request gets one. Observed: the status, body and
+    WWW-Authenticate of each answer. Decides EHDS-SEC-003: the token must be issued for this server, so each answer
+    to a token for another resource server must be 401 or 403 with an OperationOutcome body that contains none of
+    the patient's identifier value, family name, birth date or document title, and a 401 carries WWW-Authenticate:
+    Bearer."""
     s = seeded()
     other = http.settings.other_audience
     if not other:
@@ -198,10 +239,14 @@ TOKEN_CHARS = st.text(alphabet=st.characters(min_codepoint=0x21, max_codepoint=0
               st.dictionaries(st.sampled_from(["sub", "scope", "aud", "exp"]), st.text(max_size=20))),
 ))
 def test_random_tokens_are_refused(http, seeded, refusals, evidence, token):
+    """Procedure: for each hypothesis example, file a patient summary for a fresh patient and GET
+    DocumentReference?patient={id} with a made-up bearer token: 1-300 printable ASCII characters, three such parts
+    joined by dots, or an unsigned JWT whose header (alg/typ/kid) and claims (sub/scope/aud/exp) are random.
+    Observed: the answer's status, body and WWW-Authenticate. Decides EHDS-SEC-003: no made-up token is valid, so
+    every answer must be 401 or 403 with an OperationOutcome body that contains none of the patient's identifier
+    value, family name, birth date or document title, and a 401 carries WWW-Authenticate: Bearer (here a 404 is not
+    skipped: it fails)."""
     s = seeded()
-    """GET the seeded patient's document list (a standard search every server offers) with a made-up
-    token (any printable text, three dot-separated parts, or an unsigned JWT of random claims); it
-    must be refused with 401/403 and an OperationOutcome revealing none of the patient's data."""
     response = http.request("GET", f"DocumentReference?patient={s.patient_id}", token=token,
                             headers={"Accept": "application/fhir+json"}, label="random token")
     refusals.assert_refused(response, f"the document list with the made-up token {token[:40]!r}", s)
@@ -211,6 +256,15 @@ def test_random_tokens_are_refused(http, seeded, refusals, evidence, token):
 @pytest.mark.capability(Capability.HTTP)
 def test_down_scoped_token_opens_only_its_scope(http, sut, accounts, seeded, new_patient, documents, refusals,
                                                 evidence):
+    """Procedure: file a patient summary for a fresh patient; obtain a health-professional token whose scope keeps
+    only the non-resource scopes of that login plus {user|patient|system}/Patient.rs (inconclusive when refused or
+    not obtainable); fail when any granted resource scope is not on Patient; require a Patient?identifier= search
+    with it to answer 200; then require the $summary (when it is the configured fetch), DocumentReference?patient=
+    and Bundle/{document} reads, and a POST Bundle of a valid patient summary for another fresh patient, to be
+    refused, and that patient not to be found afterwards with the health professional's normal login. Observed: the
+    granted scope, each answer's status, body and WWW-Authenticate, and the lookup. Decides EHDS-SEC-004: a token
+    scoped to Patient only must open Patient reads and nothing else, so a wider grant, data outside its scope (any
+    answer but 401/403 with an OperationOutcome free of the patient's data) or a stored submission fails."""
     s = seeded()
     login = http.login_settings(accounts.hp)
     narrow = " ".join(p for p in login.scope.split() if "/" not in p)

@@ -41,6 +41,12 @@ def _host_port(url: str) -> tuple[str, int]:
 @pytest.mark.requirement(REQ)
 @pytest.mark.capability(Capability.HTTP)
 def test_plain_http_gives_no_data(http, accounts, seeded, evidence):
+    """Procedure: fail at once when the SUT's base_url is not https; else file a patient summary for a fresh patient
+    and GET metadata and Patient/{id}/$summary with the scheme switched to http:// (same host and port), carrying
+    the health professional's token only when the SUT is on loopback (no token otherwise); a URL that gives no
+    answer at all passes. Observed: each plain-HTTP answer's status and body. Decides EHDS-SEC-001: plain HTTP must
+    give no data, so a 2xx, any of the patient's identifier, family name, birth date or document title in the body,
+    or a FHIR resource other than OperationOutcome fails."""
     assert http.uses_tls, (f"the SUT is reached at {http.base_url}: plain HTTP, so its traffic is not protected "
                            "by TLS (configure an https:// base_url)")
     s = seeded()
@@ -71,6 +77,12 @@ def test_plain_http_gives_no_data(http, accounts, seeded, evidence):
 @pytest.mark.requirement(REQ)
 @pytest.mark.capability(Capability.HTTP)
 def test_tls_before_1_2_is_refused(http, evidence):
+    """Procedure: inconclusive when the SUT is not reached over TLS; open a TLS connection to the base URL's host
+    and port with the adapter's trust settings and require TLS 1.2 or 1.3 to be negotiated; then try a handshake
+    limited to TLS 1.0, then one limited to TLS 1.1 (no certificate check, all ciphers; inconclusive when this
+    machine's TLS library cannot offer the version). Observed: the negotiated versions and whether each old
+    handshake completes. Decides EHDS-SEC-001: traffic must be protected with TLS 1.2 or later (BCP 195), so a
+    completed TLS 1.0 or 1.1 handshake fails; only the FHIR base URL's endpoint is probed."""
     if not http.uses_tls:
         inconclusive("the SUT is not reached over TLS (see the plain-HTTP check of this requirement)")
     host, port = _host_port(http.base_url)

@@ -75,6 +75,14 @@ def _with_ins(bundle: dict[str, Any], ins: dict[str, str]) -> dict[str, Any]:
        department=st.sampled_from(_DEPARTMENTS))
 def test_patient_found_by_ins_and_export_keeps_it(sut, sut_description, accounts, new_patient, documents, evidence,
                                                   kind, sex, department):
+    """Procedure: for each hypothesis example (NIR or NIA, sex, département), add a structurally valid test INS (OID
+    1.2.250.1.213.1.4.10 for a NIR, .11 for a NIA; unique to a fresh patient) after the patient's own identifier in
+    a valid patient summary, submit it as the health professional, look the patient up by system|value of the INS
+    and export the filed document. Observed: the submission answer, the patient the lookup returns against the one
+    the receipt names, and the identifiers of the exported Patient (the Composition subject, else every Patient).
+    Decides FR-001: a qualified identity carries the INS only if the SUT keeps it, so a rejection, a lookup that
+    misses or finds another patient, or an export without the INS value or with another system fails; the identity
+    status and the five strict traits are not looked at here."""
     hp = sut.login(accounts.hp)
     patient = new_patient()
     ins = {"system": INS_SYSTEMS[kind], "value": _ins_value(patient, sex, department)}
@@ -141,6 +149,13 @@ def _first_difference(a: bytes, b: bytes) -> str:
        trailing=st.booleans())
 def test_received_cda_is_returned_byte_for_byte(sut, accounts, new_patient, evidence, indent, declaration, crlf,
                                                 trailing):
+    """Procedure: for each hypothesis example of insignificant formatting (indented or not, XML declaration with
+    double, single or no quotes, LF or CRLF, trailing newline or not), generate a valid eHDSI patient summary CDA
+    for a fresh patient in that formatting (a harness error if it does not validate), submit it as the health
+    professional, export the filed document and extract the CDA payloads of its Binary resources and
+    DocumentReference attachments. Observed: those payloads against the bytes sent (sha256 of each in evidence).
+    Decides XB-006: the received pivot CDA must be retrievable byte for byte, so a rejection, an export with no CDA,
+    or one whose every CDA differs from the bytes sent fails."""
     hp = sut.login(accounts.hp)
     patient = new_patient()
     fmt = {"indent": indent, "declaration": declaration, "crlf": crlf, "trailing": trailing}

@@ -53,8 +53,8 @@ class ValidationIssue:
         ]
         if self.line:
             issue["extension"] += [
-                {"url": "http://hl7.org/fhir/StructureDefinition/operationoutcome-issue-line", "valueInteger": self.line},
-                {"url": "http://hl7.org/fhir/StructureDefinition/operationoutcome-issue-col", "valueInteger": self.column}]
+                {"url": "https://ehds-conformance.invalid/fhir/StructureDefinition/issue-line", "valueInteger": self.line},
+                {"url": "https://ehds-conformance.invalid/fhir/StructureDefinition/issue-col", "valueInteger": self.column}]
         return issue
 
 

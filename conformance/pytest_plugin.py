@@ -124,19 +124,25 @@ _state_key = pytest.StashKey[_State]()
 
 
 def _activate_hypothesis_settings(config: pytest.Config) -> None:
-    """Certification runs are derandomized and reproducible; --explore searches wider."""
-    try:
-        from conformance import settings as conf_settings
-    except ImportError:  # pragma: no cover - settings module ships with the package
-        return
-    activate = getattr(conf_settings, "activate", None)
-    if activate is None:
-        return
+    """Certification runs are derandomized and reproducible; --explore searches wider. The previous
+    hypothesis state is kept and given back in pytest_unconfigure (no leak into a host session)."""
+    from conformance import settings as conf_settings
+
+    config.stash[_saved_settings_key] = conf_settings.save_state()
     explore = bool(config.getoption(f"{PREFIX}explore", default=False))
     seed = config.getoption(f"{PREFIX}seed", default=None)
-    config.stash[_settings_key] = dict(activate(explore=explore, seed=seed) or {})
+    config.stash[_settings_key] = dict(conf_settings.activate(explore=explore, seed=seed) or {})
 
 
+def pytest_unconfigure(config: pytest.Config) -> None:
+    saved = config.stash.get(_saved_settings_key, None)
+    if saved is not None:
+        from conformance import settings as conf_settings
+
+        conf_settings.restore_state(saved)
+
+
+_saved_settings_key = pytest.StashKey[tuple]()
 _settings_key = pytest.StashKey[dict]()
 
 

@@ -138,6 +138,34 @@ def activate(*, explore: bool = False, seed: int | str | None = None,
     return dict(info)
 
 
+def save_state() -> tuple[Any, ...]:
+    """Hypothesis's global settings state (active profile, registered profiles, forced seed) and ours.
+
+    The plugin saves it before :func:`activate` and gives it back at the end of its session
+    (:func:`restore_state`), so a conformance session run inside another program (pytester, an
+    in-process `conformance run`, a vendor's own test session) leaves that program's hypothesis
+    settings as they were."""
+    from hypothesis import core
+    from hypothesis._settings import default_variable
+
+    return (settings._current_profile, default_variable.value, dict(settings._profiles),  # type: ignore[attr-defined]
+            core.global_force_seed, dict(_active))
+
+
+def restore_state(state: tuple[Any, ...]) -> None:
+    from hypothesis import core
+    from hypothesis._settings import default_variable
+
+    current, value, profiles, seed, active = state
+    settings._profiles.clear()  # type: ignore[attr-defined]
+    settings._profiles.update(profiles)  # type: ignore[attr-defined]
+    settings._current_profile = current  # type: ignore[attr-defined]
+    default_variable.value = value
+    core.global_force_seed = seed
+    _active.clear()
+    _active.update(active)
+
+
 def _force_seed(seed: int | None) -> None:
     """Give every non-derandomized test the same seed: the mechanism behind hypothesis's own
     ``--hypothesis-seed`` pytest option (hypothesis.core.global_force_seed)."""

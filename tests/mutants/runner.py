@@ -87,27 +87,14 @@ def _is_under(file: str | None, folder: Path) -> bool:
 
 @contextlib.contextmanager
 def _hypothesis_state_kept() -> Iterator[None]:
-    """Restore hypothesis's active settings profile, its registered profiles, the forced seed and
-    the conformance settings record after the block."""
-    from hypothesis import core, settings
-    from hypothesis._settings import default_variable
-
+    """Restore hypothesis's settings state after the block (the plugin does it too; belt and braces)."""
     from conformance import settings as conf_settings
 
-    current, value = settings._current_profile, default_variable.value
-    profiles = dict(settings._profiles)
-    seed = core.global_force_seed
-    active = dict(conf_settings._active)
+    state = conf_settings.save_state()
     try:
         yield
     finally:
-        settings._profiles.clear()
-        settings._profiles.update(profiles)
-        settings._current_profile = current
-        default_variable.value = value
-        core.global_force_seed = seed
-        conf_settings._active.clear()
-        conf_settings._active.update(active)
+        conf_settings.restore_state(state)
 
 
 __all__ = ["COMPLETED", "isolated_run", "run_report", "verdicts_of"]

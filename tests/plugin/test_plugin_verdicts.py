@@ -152,3 +152,13 @@ def test_verdict_path_is_honest(pytester: pytest.Pytester) -> None:
     row = next(r for r in sink.result.requirements if r.requirement.id == "EHDS-LOG-001")
     assert "inconclusive" in row.reason and "Latin-1" in row.reason
     assert v["EHDS-LOG-002"] is Verdict.ERROR
+
+
+def test_an_in_process_session_gives_the_hypothesis_settings_back(pytester: pytest.Pytester) -> None:
+    """The plugin loads the certification profile for its own session only: pytester's in-process run
+    (like any host program) finds its hypothesis profile unchanged afterwards."""
+    from hypothesis import settings
+
+    before = (settings._current_profile, settings.default.max_examples)
+    _run(pytester, "ok")
+    assert (settings._current_profile, settings.default.max_examples) == before

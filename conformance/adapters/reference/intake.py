@@ -144,7 +144,7 @@ def structural_issues(bundle: Any) -> list[ValidationIssue]:
     if bundle.get("resourceType") != "Bundle":
         return [_issue("resourceType", f"resourceType is {bundle.get('resourceType')!r}; send a Bundle of type "
                        "'document' whose first entry is a Composition", "document-bundle")]
-    if bundle.get("type") not in BUNDLE_TYPES:
+    if not isinstance(bundle.get("type"), str) or bundle.get("type") not in BUNDLE_TYPES:
         issues.append(_issue("Bundle.type", f"Bundle.type {bundle.get('type')!r} is not a code of the required "
                              "value set http://hl7.org/fhir/ValueSet/bundle-type", "Bundle.type", code="code-invalid"))
     elif bundle.get("type") != "document":

@@ -72,6 +72,12 @@ EXTENSIONS: list[tuple[str, str, str, str, str, str | None]] = [
     ("issue-rule", "Rule behind a validation issue",
      "The rule (constraint key, element id, schema or Schematron rule) a validation issue comes from.",
      "OperationOutcome.issue", "string", None),
+    ("issue-line", "Line of a validation issue",
+     "Line (1-based) in the validated file where the issue is; mirrors HL7's operationoutcome-issue-line, whose "
+     "definition is not in the packages shipped offline.", "OperationOutcome.issue", "integer", None),
+    ("issue-col", "Column of a validation issue",
+     "Column (1-based) in the validated file where the issue is; mirrors HL7's operationoutcome-issue-col.",
+     "OperationOutcome.issue", "integer", None),
 ]
 
 

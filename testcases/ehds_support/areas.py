@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections import Counter
-from typing import Any
 
 from hypothesis import strategies as st
 from hypothesis.stateful import rule

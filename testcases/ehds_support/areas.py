@@ -185,6 +185,18 @@ class RestrictionMachine(Reads, EhrMachine):
         self.model.restrict(p.label, docs, cats)
         self.step(f"{p.label} restricts documents {sorted(docs)} and categories {sorted(cats)} "
                   f"(now withheld: {len(self.model.withheld(p.label))} of {len(p.documents)})")
+        self.professionals_look(p)
+
+    def professionals_look(self, p: Patient) -> None:
+        """After every change of what professionals may see: one lists, the other tries a withheld document
+        (or the latest of a restricted category), so each change is checked at once."""
+        first, second = ("hp", "hp_other") if len(self.steps) % 2 else ("hp_other", "hp")
+        self.list_as(p.label, first, None)
+        withheld = sorted(self.model.withheld(p.label), key=lambda d: self.model.docs[d].seq)
+        if withheld:
+            self.fetch_as(p.label, second, True, p.documents.index(withheld[-1]), None)
+        for category in sorted(p.restricted_categories):
+            self.fetch_as(p.label, second, False, 0, category)
 
     @rule(person=EhrMachine.known, who=WHO, pick=PICK,
           purpose=st.sampled_from(STATED) | st.sampled_from(BLANK))
@@ -192,7 +204,17 @@ class RestrictionMachine(Reads, EhrMachine):
         p: Patient = self.model.patients[person]
         if p.patient_id:
             self.sync_log(p.patient_id)
+        withheld = sorted(self.model.withheld(person), key=lambda d: self.model.docs[d].seq)
+        if withheld and pick % 2:  # half the time the document asked for is a restricted one
+            pick = p.documents.index(withheld[pick % len(withheld)])
         self.fetch_as(person, who, True, pick, None, purpose=purpose)
+        self.professionals_look(p)  # the override ends with the access
+
+    @rule(person=EhrMachine.known, n=st.integers(1, 12), use=st.integers(0, 3))
+    def more_documents_arrive(self, person: str, n: int, use: int) -> None:
+        """New documents after a restriction: a category restriction covers them too."""
+        self.submit_batch(person, n, use)
+        self.professionals_look(self.model.patients[person])
 
 
 class IdentityMachine(Reads, EhrMachine):
@@ -278,6 +300,11 @@ class ExportMachine(EhrMachine):
             return
         self.model.restrict(person, docs, cats)
         self.step(f"{person} restricts {len(docs)} document(s) and {sorted(cats)}")
+
+    @rule(person=EhrMachine.known, n=st.integers(1, 60), use=st.integers(0, 3))
+    def many_documents_arrive(self, person: str, n: int, use: int) -> None:
+        """Enough documents at once to cross a page (20, 50) or a buffer."""
+        self.submit_batch(person, n, use)
 
     @rule(person=EhrMachine.known)
     def data_holder_exports(self, person: str) -> None:

@@ -12,6 +12,9 @@
 ``passwords``
     A table fixing sandbox passwords by account name (``hp``, ``hp_other``,
     ``auditor``, ``patient``); unspecified ones are random.
+``log_retention_days``
+    How long access-log records stay retrievable (default 3660 days; EHDS-LOG-010
+    asks for at least three years).
 
 Layout: :mod:`.service` (all EHR rules), :mod:`.store` (SQLite), :mod:`.intake`
 (reading incoming documents), :mod:`.accounts` (sandbox identities),
@@ -45,9 +48,10 @@ def create(config: Mapping[str, Any] | None = None, *, service_class: type[Refer
     from conformance.errors import UsageError
 
     config = dict(config or {})
-    unknown = sorted(set(config) - {"db", "validation", "passwords"})
+    unknown = sorted(set(config) - {"db", "validation", "passwords", "log_retention_days"})
     if unknown:
-        raise UsageError(f"reference adapter: unknown configuration keys {unknown}; known: db, validation, passwords")
+        raise UsageError(f"reference adapter: unknown configuration keys {unknown}; "
+                         "known: db, validation, passwords, log_retention_days")
     owned: Path | None = None
     if config.get("db"):
         db_path = Path(str(config["db"])).expanduser()
@@ -61,6 +65,12 @@ def create(config: Mapping[str, Any] | None = None, *, service_class: type[Refer
     if not isinstance(passwords, Mapping):
         raise UsageError("reference adapter: 'passwords' must be a table of account name -> password")
     ehr = (service_class or ReferenceEHR)(db_path, validation=validation)
+    if "log_retention_days" in config:
+        try:
+            ehr.log_retention_days = int(config["log_retention_days"])
+        except (TypeError, ValueError):
+            ehr.close()
+            raise UsageError("reference adapter: log_retention_days must be a whole number of days") from None
     try:
         accounts = provision_sandbox(ehr, {str(k): str(v) for k, v in passwords.items()})
     except BaseException:

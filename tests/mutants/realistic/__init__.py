@@ -57,6 +57,8 @@ REALISTIC: dict[str, Mutant] = dict([
     _m("export_skips_second_identifier", "EHDS-INT-011", "the full export leaves out documents received under another identifier of the patient"),
     _m("export_first_50_only", "EHDS-INT-011", "the full export stops after 50 documents"),
     _m("export_applies_restriction", "EHDS-INT-011", "the full export leaves out the documents the patient restricted"),
+    _m("log_purged_after_one_year", "EHDS-LOG-010", "the access log is kept for one year only"),
+    _m("log_hidden_after_two_years", "EHDS-LOG-010", "ten years declared, but the log search only looks two years back"),
 ])
 
 __all__ = ["REALISTIC"]

@@ -283,10 +283,10 @@ def entry_problems(added: list[dict[str, Any]], want: ExpectedEntry) -> dict[str
     if want.emergency is not None and not want.refused:
         if not flagged:
             problems["EHDS-LOG-012"] = f"the emergency access ({op}) is logged without purpose of use BTG/ETREAT"
-        elif not any(normalise(want.emergency) in normalise(_purpose_text(e)) for e in flagged):
+        elif not any(normalise(want.emergency) in normalise(purpose_text(e)) for e in flagged):
             problems["EHDS-LOG-012"] = (f"the emergency access ({op}) is logged without its stated purpose "
                                         f"{want.emergency.strip()!r} (logged: "
-                                        f"{[_purpose_text(e) for e in flagged][:2]})")
+                                        f"{[purpose_text(e) for e in flagged][:2]})")
     elif want.emergency is None and flagged:
         problems["EHDS-LOG-012"] = f"an ordinary access ({op}) is logged as an emergency access"
     for e in judged:
@@ -297,7 +297,7 @@ def entry_problems(added: list[dict[str, Any]], want: ExpectedEntry) -> dict[str
     return problems
 
 
-def _purpose_text(entry: dict[str, Any]) -> str:
+def purpose_text(entry: dict[str, Any]) -> str:
     texts = []
     for concept in entry.get("purposeOfEvent") or []:
         if isinstance(concept, dict):

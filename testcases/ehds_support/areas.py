@@ -38,21 +38,29 @@ class AccessLogMachine(Reads, EhrMachine):
         "EHDS-LOG-001", "EHDS-LOG-002", "EHDS-LOG-003", "EHDS-LOG-004", "EHDS-LOG-005", "EHDS-LOG-006",
         "EHDS-LOG-007", "EHDS-LOG-008", "EHDS-LOG-009", "EHDS-LOG-013", "EHDS-LOG-014", "EHDS-SEC-006",
         "EHDS-SEC-004"})
+    volume = 60  # the first patient's log often starts past 25 entries
+    batches = (0, 24, 0, 30)
 
-    @rule(person=EhrMachine.known, who=WHO, category=strategy_categories())
-    def professional_lists(self, person: str, who: str, category: str | None) -> None:
+    @rule(person=EhrMachine.known, who=WHO, category=strategy_categories(), then_patient=st.booleans())
+    def professional_lists(self, person: str, who: str, category: str | None, then_patient: bool) -> None:
         self.list_as(person, who, category)
+        if then_patient:
+            self.patient_reads_own_log(person)
 
-    @rule(person=EhrMachine.known, who=WHO, by_id=st.booleans(), pick=PICK, category=strategy_categories())
-    def professional_fetches(self, person: str, who: str, by_id: bool, pick: int, category: str | None) -> None:
+    @rule(person=EhrMachine.known, who=WHO, by_id=st.booleans(), pick=PICK, category=strategy_categories(),
+          then_patient=st.booleans())
+    def professional_fetches(self, person: str, who: str, by_id: bool, pick: int, category: str | None,
+                             then_patient: bool) -> None:
         self.fetch_as(person, who, by_id, pick, category)
+        if then_patient:
+            self.patient_reads_own_log(person)
 
-    @rule(person=EhrMachine.known, which=st.integers(0, 3))
-    def patient_reads_own_log(self, person: str, which: int) -> None:
+    @rule(person=EhrMachine.known)
+    def patient_reads_own_log(self, person: str) -> None:
         p: Patient = self.model.patients[person]
         if not p.patient_id:
             return
-        identifier = p.identifiers[which % len(p.identifiers)]
+        identifier = p.identifiers[0]
         try:
             own = list(self.ctx.sut.login(self.ctx.accounts.patient(identifier)).access_log(p.patient_id))
         except Denied as answer:
@@ -65,9 +73,11 @@ class AccessLogMachine(Reads, EhrMachine):
         self.expect("EHDS-LOG-009", not missing,
                     f"{len(missing)} entries of professionals' accesses to {person}'s data (seen by the auditor) "
                     f"are missing from {person}'s own view of the log")
-        foreign = [e.get("id") for e in own if auditlog.patient_refs(e) & self.others(person)]
-        self.expect("EHDS-LOG-009", not foreign, f"{person}'s own view of the log holds entries about other "
-                                                 f"patients: {foreign[:3]}")
+        mine = self.seen.get(p.patient_id, set())
+        foreign = [e.get("id") for e in own if auditlog.entry_key(e) not in mine
+                   and auditlog.patient_refs(e) & self.others(person)]
+        self.expect("EHDS-SEC-004", not foreign, f"{person}'s own view of the log holds entries of other "
+                                                 f"patients' logs: {foreign[:3]}")
 
     @rule(person=EhrMachine.known, other=EhrMachine.known, what=st.sampled_from(("list", "fetch", "log", "find")))
     def patient_pries(self, person: str, other: str, what: str) -> None:
@@ -95,7 +105,12 @@ class AccessLogMachine(Reads, EhrMachine):
         self.expect("EHDS-SEC-004", not got and got != q.patient_id,
                     f"{person}'s patient session obtained {other}'s data through {what}")
 
-    @rule(variant=st.sampled_from(CREDENTIAL_VARIANTS), person=EhrMachine.known)
+    @rule(person=EhrMachine.known)
+    def wrong_logins(self, person: str) -> None:
+        """Every variant of wrong credentials and claimed roles, against this patient's identity too."""
+        for variant in CREDENTIAL_VARIANTS:
+            self.wrong_login(variant, person)
+
     def wrong_login(self, variant: str, person: str) -> None:
         """Variants of wrong credentials and of roles the client claims rather than the system grants."""
         acc = self.ctx.accounts
@@ -175,7 +190,7 @@ class RestrictionMachine(Reads, EhrMachine):
 
     def restrict(self, p: Patient, docs: frozenset[str], cats: frozenset[str]) -> None:
         try:
-            self.ctx.sut.login(self.ctx.accounts.patient(p.identifiers[-1])).restrict(
+            self.ctx.sut.login(self.ctx.accounts.patient(p.identifiers[0])).restrict(
                 p.patient_id, Restriction(document_ids=docs, categories=cats))
         except (Denied, Rejected, NotFound) as answer:
             self.step(f"{p.label} restricts {len(docs)} document(s) and {sorted(cats)}: {type(answer).__name__}")
@@ -186,6 +201,10 @@ class RestrictionMachine(Reads, EhrMachine):
         self.step(f"{p.label} restricts documents {sorted(docs)} and categories {sorted(cats)} "
                   f"(now withheld: {len(self.model.withheld(p.label))} of {len(p.documents)})")
         self.professionals_look(p)
+
+    def after_change(self, label: str) -> None:
+        if self.model.withheld(label):
+            self.professionals_look(self.model.patients[label])
 
     def professionals_look(self, p: Patient) -> None:
         """After every change of what professionals may see: one lists, the other tries a withheld document
@@ -214,7 +233,6 @@ class RestrictionMachine(Reads, EhrMachine):
     def more_documents_arrive(self, person: str, n: int, use: int) -> None:
         """New documents after a restriction: a category restriction covers them too."""
         self.submit_batch(person, n, use)
-        self.professionals_look(self.model.patients[person])
 
 
 class IdentityMachine(Reads, EhrMachine):
@@ -222,6 +240,13 @@ class IdentityMachine(Reads, EhrMachine):
     names outside Latin-1; look-ups by every identifier and by near misses; names kept on export."""
 
     requirements = frozenset({"EHDS-INT-002", "EHDS-INT-008"})
+
+    def after_change(self, label: str) -> None:
+        p: Patient = self.model.patients[label]
+        for which in range(len(p.identifiers)):
+            self.find_by_identifier(label, which)
+        if p.documents:
+            self.names_survive_export(label, len(p.documents) - 1)
 
     @rule(person=EhrMachine.known, which=st.integers(0, 3))
     def find_by_identifier(self, person: str, which: int) -> None:
@@ -284,6 +309,10 @@ class ExportMachine(EhrMachine):
 
     requirements = frozenset({"EHDS-INT-011"})
     volume = 60
+    batches = (0, 45, 24, 60)
+
+    def after_change(self, label: str) -> None:
+        self.data_holder_exports(label)
 
     @rule(person=EhrMachine.known, picks=st.lists(PICK, max_size=3), lab=st.booleans())
     def patient_restricts(self, person: str, picks: list[int], lab: bool) -> None:
@@ -300,6 +329,7 @@ class ExportMachine(EhrMachine):
             return
         self.model.restrict(person, docs, cats)
         self.step(f"{person} restricts {len(docs)} document(s) and {sorted(cats)}")
+        self.data_holder_exports(person)
 
     @rule(person=EhrMachine.known, n=st.integers(1, 60), use=st.integers(0, 3))
     def many_documents_arrive(self, person: str, n: int, use: int) -> None:

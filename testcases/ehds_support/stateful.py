@@ -28,10 +28,10 @@ from ehds_support.machine import Context, EhrMachine, Recorder, StepFailure
 
 #: (sequences per certification run, steps per sequence) by area; --explore multiplies sequences by 10.
 SIZES: dict[str, tuple[int, int]] = {
-    "access-log": (8, 20),
-    "restriction": (8, 20),
+    "access-log": (6, 20),
+    "restriction": (6, 20),
     "identity": (5, 20),
-    "export": (3, 12),
+    "export": (3, 10),
 }
 
 _RUNS = pytest.StashKey[dict[str, Any]]()

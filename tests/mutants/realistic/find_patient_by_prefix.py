@@ -3,7 +3,7 @@ Breaks EHDS-INT-002."""
 
 from __future__ import annotations
 
-from conformance.adapter import NotFound
+from conformance.adapter import Denied, NotFound
 from conformance.adapters.reference.service import Principal, ReferenceEHR, _split
 from tests.mutants._factory import mutant_factory
 
@@ -13,9 +13,12 @@ class FindPatientByPrefix(ReferenceEHR):
         system, value = _split(identifier)
         rows = self.store._query("SELECT patient_id FROM patient_identifiers WHERE system = ? AND value LIKE ? "
                                  "ORDER BY rowid", (system, value + "%"))  # BUG: LIKE without exact match
-        if not value or not rows:
+        patient_id = rows[0]["patient_id"] if value and rows else None
+        if not self.is_permitted(principal, "find-patient", patient_id):
+            raise Denied(f"a {principal.kind.value} may not look up this patient")
+        if patient_id is None:
             raise NotFound(f"no patient with identifier {identifier!r}")
-        return rows[0]["patient_id"]
+        return patient_id
 
 
 create = mutant_factory(FindPatientByPrefix, "find_patient_by_prefix")

@@ -10,6 +10,9 @@ Usage (from the repository root)::
 
     PYTHONPATH=. python -m tests.mutants.realistic.measure                 # all checks
     PYTHONPATH=. python -m tests.mutants.realistic.measure --before        # without testcases/stateful
+    # main's checks as they were: a worktree of that commit holding this catalogue
+    git worktree add /tmp/wt-before 78260c1 && cp -r tests/mutants/realistic /tmp/wt-before/tests/mutants/
+    cd /tmp/wt-before && PYTHONPATH=. python -m tests.mutants.realistic.measure --testcases testcases
     PYTHONPATH=. python -m tests.mutants.realistic.measure -k sequences    # the stateful checks only
     ... --only NAME [NAME ...] --json out.json
 
@@ -57,7 +60,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-k", default=None, help="pytest -k expression passed to conformance run")
     parser.add_argument("--only", nargs="*", default=None)
     parser.add_argument("--json", default=None)
+    parser.add_argument("--testcases", default=None,
+                        help="run the checks of this folder (e.g. an old checkout's testcases/) instead of the installed ones")
     args = parser.parse_args(argv)
+    if args.testcases:
+        from conformance.commands import run as run_command
+
+        folder = Path(args.testcases).resolve()
+        run_command.testcases_dir = lambda: folder  # type: ignore[attr-defined]
     extra: list[str] = []
     if args.before:
         extra += ["-k", "not sequences"]

@@ -27,6 +27,7 @@ from ehds_support.machine import (
 from ehds_support.model import Patient, document_key, identifiers_of, subject_patient
 
 WHO = st.sampled_from(("hp", "hp_other"))
+CATEGORIES = ("patient-summary", "laboratory", "discharge", "eprescription")
 PICK = st.integers(0, 10**6)
 
 
@@ -41,9 +42,11 @@ class AccessLogMachine(Reads, EhrMachine):
     volume = 60  # the first patient's log often starts past 25 entries
     batches = (0, 24, 0, 30)
 
-    @rule(person=EhrMachine.known, who=WHO, category=strategy_categories(), then_patient=st.booleans())
-    def professional_lists(self, person: str, who: str, category: str | None, then_patient: bool) -> None:
+    @rule(person=EhrMachine.known, who=WHO, category=st.sampled_from(CATEGORIES), then_patient=st.booleans())
+    def professional_lists(self, person: str, who: str, category: str, then_patient: bool) -> None:
+        """A search by type, then the whole listing."""
         self.list_as(person, who, category)
+        self.list_as(person, who, None)
         if then_patient:
             self.patient_reads_own_log(person)
 
@@ -51,6 +54,8 @@ class AccessLogMachine(Reads, EhrMachine):
           then_patient=st.booleans())
     def professional_fetches(self, person: str, who: str, by_id: bool, pick: int, category: str | None,
                              then_patient: bool) -> None:
+        """Discover by type, then retrieve (the MHD flow)."""
+        self.list_as(person, who, category or "patient-summary")
         self.fetch_as(person, who, by_id, pick, category)
         if then_patient:
             self.patient_reads_own_log(person)
@@ -68,6 +73,9 @@ class AccessLogMachine(Reads, EhrMachine):
             self.expect("EHDS-LOG-009", False, f"{person} was refused their own access log ({answer.reason})")
             return
         self.step(f"{person} logs in as {identifier} and reads their access log: {len(own)} entries")
+        others = [q.label for q in self.model.known() if q.label != person and q.documents]
+        if others:  # and, in the same session, asks for somebody else's
+            self.patient_pries(person, others[len(self.steps) % len(others)])
         keys = {auditlog.entry_key(e) for e in own}
         missing = self.hp_entries.get(p.patient_id, set()) - keys
         self.expect("EHDS-LOG-009", not missing,
@@ -79,9 +87,14 @@ class AccessLogMachine(Reads, EhrMachine):
         self.expect("EHDS-SEC-004", not foreign, f"{person}'s own view of the log holds entries of other "
                                                  f"patients' logs: {foreign[:3]}")
 
-    @rule(person=EhrMachine.known, other=EhrMachine.known, what=st.sampled_from(("list", "fetch", "log", "find")))
-    def patient_pries(self, person: str, other: str, what: str) -> None:
-        """A patient's session asks for another patient's data: refused, and logged as refused."""
+    @rule(person=EhrMachine.known, other=EhrMachine.known)
+    def patient_pries(self, person: str, other: str) -> None:
+        """A patient's session asks for another patient's listing, document, log and identity."""
+        for what in ("list", "fetch", "log", "find"):
+            self.pry(person, other, what)
+
+    def pry(self, person: str, other: str, what: str) -> None:
+        """One request of a patient's session for another patient's data: refused, and logged as refused."""
         p, q = self.model.patients[person], self.model.patients[other]
         if person == other or not p.patient_id or not q.patient_id or not q.documents:
             return
@@ -335,6 +348,12 @@ class ExportMachine(EhrMachine):
     def many_documents_arrive(self, person: str, n: int, use: int) -> None:
         """Enough documents at once to cross a page (20, 50) or a buffer."""
         self.submit_batch(person, n, use)
+
+    @rule(person=EhrMachine.known)
+    def documents_under_each_identifier(self, person: str) -> None:
+        """One document under each subset of the patient's identifiers (all, first, second, reversed)."""
+        for use in range(4 if len(self.model.patients[person].identifiers) > 1 else 1):
+            self.submit_docs(person, self.ctx.categories[use % len(self.ctx.categories)], 1, use)
 
     @rule(person=EhrMachine.known)
     def data_holder_exports(self, person: str) -> None:

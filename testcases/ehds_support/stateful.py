@@ -28,10 +28,10 @@ from ehds_support.machine import Context, EhrMachine, Recorder, StepFailure
 
 #: (sequences per certification run, steps per sequence) by area; --explore multiplies sequences by 10.
 SIZES: dict[str, tuple[int, int]] = {
-    "access-log": (6, 20),
-    "restriction": (6, 20),
-    "identity": (5, 20),
-    "export": (3, 10),
+    "access-log": (5, 20),
+    "restriction": (5, 20),
+    "identity": (4, 20),
+    "export": (3, 8),
 }
 
 _RUNS = pytest.StashKey[dict[str, Any]]()

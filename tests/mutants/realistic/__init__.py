@@ -34,7 +34,7 @@ REALISTIC: dict[str, Mutant] = dict([
     _m("patient_log_first_page_only", "EHDS-LOG-009", "the patient's own view of the log shows the first 20 entries only (no next page)"),
     _m("ordinary_reads_flagged_after_emergency", "EHDS-LOG-012", "after one emergency access, every later access to that patient is logged as an emergency too"),
     _m("emergency_purpose_not_logged", "EHDS-LOG-012", "emergency access is flagged BTG but the stated purpose is not kept"),
-    _m("trims_password", "EHDS-SEC-006", "passwords are trimmed before checking, so a password with a trailing space is accepted"),
+    _m("trims_whitespace_at_login", "EHDS-SEC-006", "passwords are trimmed before checking, so a password with a trailing space is accepted"),
     _m("login_identifier_case_insensitive", "EHDS-SEC-006", "professional logins match the account identifier case-insensitively"),
     _m("role_from_client_claim", "EHDS-SEC-006", "the role is taken from what the client claims: a professional's login works as an auditor"),
     _m("patient_login_by_prefix", "EHDS-SEC-006", "a patient logs in with any prefix of a known identifier"),

@@ -279,11 +279,12 @@ def resolve_factory(name_or_path: str) -> AdapterFactory:
     if name_or_path in registered:
         return registered[name_or_path].load()
     if ":" not in name_or_path:
-        import difflib
 
         names = sorted(registered)
-        close = difflib.get_close_matches(name_or_path, names, n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
+        from conformance.suggest import did_you_mean
+
+        close = did_you_mean(name_or_path, names)
+        hint = f" Did you mean {close!r}?" if close else ""
         raise UsageError(
             f"unknown adapter {name_or_path!r}.{hint} Available: {', '.join(names) or '(none)'}; "
             "or give one as 'module:factory'."

@@ -14,6 +14,9 @@ import pytest
 
 NOT_APPLICABLE_PREFIX = "not-applicable: "
 NOT_TESTED_PREFIX = "not-tested: "
+#: The plugin ends a check this way when the profile's scope rules make it fail before it runs
+#: (a mandatory capability left undeclared): a skip carrying a fail verdict, with the rule as reason.
+SCOPE_FAIL_PREFIX = "scope-fail: "
 
 
 def not_applicable(reason: str) -> NoReturn:

@@ -140,8 +140,10 @@ def conclude(rows: Iterable[Mapping[str, Any]], *, selection: Mapping[str, Any] 
             parts.append(f"{len(errors)} could not be decided because of errors ({_names(errors)})")
         if not_tested:
             parts.append(f"{len(not_tested)} have no decisive check ({_names(not_tested)})")
-        explanation = ("Incomplete: no SHALL requirement failed, but " + " and ".join(parts)
-                       + ". Fix the errors, or attest requirements no check can decide, to conclude.")
+        advice = "Fix the errors and run again" if errors else ""
+        if not_tested:
+            advice += ("; attest" if advice else "Attest") + ", with evidence, the requirements no check can decide"
+        explanation = "Incomplete: no SHALL requirement failed, but " + " and ".join(parts) + f". {advice}."
     else:
         status = CONFORMANT
         explanation = "Conformant: every SHALL requirement passed"

@@ -16,10 +16,6 @@ class ConformanceError(Exception):
 class NonConformance(ConformanceError, AssertionError):
     """A check observed behaviour that breaks a requirement (verdict: fail)."""
 
-    def __init__(self, message: str, *, requirement: str | None = None) -> None:
-        super().__init__(message)
-        self.requirement = requirement
-
 
 class HarnessError(ConformanceError):
     """The harness itself could not do its job (verdict: error)."""

@@ -111,6 +111,8 @@ class Profile:
     path: str = ""
     sha256: str = ""
     fhir_packages: tuple[str, ...] = ()
+    #: applicability rules (profile `scope:`, parents' rules included): {"mandatory": [...], "exclusions": [...]}
+    scope: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def requirement(self, rid: str) -> Requirement:
         for r in self.requirements:
@@ -145,7 +147,8 @@ class CheckOutcome:
     duration: float = 0.0
     message: str = ""
     evidence: list[dict[str, Any]] = field(default_factory=list)
-    seed: str = ""
+    #: the check's procedure (its docstring): what it does, observes, and why that decides the requirement
+    description: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -156,7 +159,7 @@ class CheckOutcome:
             "duration": round(self.duration, 4),
             "message": self.message,
             "evidence": self.evidence,
-            **({"seed": self.seed} if self.seed else {}),
+            **({"description": self.description} if self.description else {}),
         }
 
     @classmethod
@@ -169,7 +172,7 @@ class CheckOutcome:
             duration=float(data.get("duration", 0.0)),
             message=data.get("message", ""),
             evidence=list(data.get("evidence", [])),
-            seed=data.get("seed", ""),
+            description=data.get("description", ""),
         )
 
 

@@ -22,7 +22,6 @@ Resolution rules (documented for profile authors in profiles/README.md):
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import os
@@ -36,6 +35,7 @@ import yaml
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
+from conformance.suggest import did_you_mean
 from conformance.errors import ProfileError
 from conformance.model import Category, Level, Profile, Reference, Requirement
 from conformance.resources import profiles_dir
@@ -181,10 +181,8 @@ _JSON_TYPES = {dict: "mapping", list: "list", str: "string", bool: "boolean", in
 
 
 def _suggest(value: Any, choices: Sequence[str], cutoff: float = 0.6) -> str | None:
-    """Closest choice, case-insensitively (so 'shall' suggests 'SHALL')."""
-    lowered = {c.lower(): c for c in choices}
-    hit = difflib.get_close_matches(str(value).lower(), list(lowered), n=1, cutoff=cutoff)
-    return lowered[hit[0]] if hit else None
+    """Closest choice, case-insensitively (so 'shall' suggests 'SHALL'): the project's one did-you-mean."""
+    return did_you_mean(value, choices, cutoff=cutoff)
 
 
 def _context(data: Any, ptr: Pointer) -> str:
@@ -373,6 +371,16 @@ def _merge_packages(own: Sequence[str], parents: Sequence[_Resolved], src: _Sour
     return tuple(out.values())
 
 
+def _merge_scope(own: dict[str, Any], parents: Sequence[_Resolved]) -> dict[str, Any]:
+    """Parents' scope rules first, then this profile's; a rule id seen twice keeps the child's version."""
+    merged: dict[str, dict[str, dict[str, Any]]] = {"mandatory": {}, "exclusions": {}}
+    for source in [*(p.profile.scope for p in parents), own]:
+        for kind in merged:
+            for rule in source.get(kind, []) or []:
+                merged[kind][rule["id"]] = dict(rule)
+    return {kind: list(rules.values()) for kind, rules in merged.items()}
+
+
 def _resolve(path: Path, search: tuple[Path, ...], stack: tuple[tuple[str, Path, int], ...]) -> _Resolved:
     path = path.resolve()
     key = (path, search)
@@ -450,6 +458,7 @@ def _resolve(path: Path, search: tuple[Path, ...], stack: tuple[tuple[str, Path,
         path=str(path),
         sha256=hashlib.sha256(manifest.encode("utf-8")).hexdigest(),
         fhir_packages=_merge_packages(data.get("fhir_packages", []), parents, src),
+        scope=_merge_scope(data.get("scope") or {}, parents),
     )
     stamps = {_stamp(path)} | {s for parent in parents for s in parent.stamps}
     resolved = _Resolved(profile=profile, origins=origins, files=tuple(files), stamps=tuple(sorted(stamps)))

@@ -44,6 +44,8 @@ DEFAULT_ADAPTER = "reference"
 
 #: Every option of the plugin starts with this (no clash with other plugins' `--profile`...).
 PREFIX = "--conformance-"
+#: First line of the `--list` output (what pytest printed before it is not part of the listing).
+LISTING_MARK = "== requirements and their checks =="
 
 _evidence_key = pytest.StashKey[Evidence]()
 _outcome_sent_key = pytest.StashKey[bool]()
@@ -76,6 +78,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="search wider with a random seed (hypothesis 'explore' settings)")
     group.addoption(f"{PREFIX}attestations", default=None,
                     help="YAML file of attestations for untestable requirements")
+    group.addoption(f"{PREFIX}requirement", action="append", default=[], metavar="ID",
+                    help="only the checks of these requirements (repeatable; glob, e.g. 'EHDS-LOG-*'); the others "
+                         "are reported 'not run (selection)' and the run is partial")
+    group.addoption(f"{PREFIX}category", action="append", default=[], metavar="CATEGORY",
+                    help="only requirements of this category (interoperability, logging, security, general) or "
+                         "applying to this priority category (repeatable)")
+    group.addoption(f"{PREFIX}strict", action="store_true", default=False,
+                    help="exit non-zero unless the conclusion is conformant")
+    group.addoption(f"{PREFIX}force", action="store_true", default=False,
+                    help="replace the report in an existing run folder (never a signed one)")
+    group.addoption(f"{PREFIX}list", action="store_true", default=False,
+                    help="list the checks of each requirement with their procedure, run nothing")
     group.addoption(f"{PREFIX}patient-namespace", default=None,
                     help="prefix of the patient identifiers the checks create (default: random per run, "
                          "recorded in the report; give the recorded one to reproduce a run exactly)")
@@ -101,6 +115,9 @@ class _State:
         self.sut: dict[str, Any] = {}
         self.started = _dt.datetime.now(_dt.timezone.utc)
         self.settings: dict[str, Any] = {}
+        self.scope: Any = None  # conformance.scope.Scope, once the SUT has described itself
+        self.checked: dict[str, list[dict[str, str]]] = {}  # requirement id -> its checks (before -k)
+        self.packages: list[dict[str, Any]] = []  # FHIR packages loaded by xdist workers
 
 
 _state_key = pytest.StashKey[_State]()
@@ -144,7 +161,10 @@ def _requirement_ids(item: pytest.Item) -> list[str]:
     return ids
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Runs before pytest's own -k/-m deselection, so it sees every check of the profile: that is how a
+    requirement left out by a selection is told apart from one that has no check."""
     marked = [i for i in items if _requirement_ids(i)]
     if not marked:
         return
@@ -164,16 +184,73 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         raise pytest.UsageError("requirement markers name unknown ids:\n  " + "\n  ".join(problems))
     state.active = True
     wanted = state.profile.requirement_ids
+    selected = _selected_requirements(config, state.profile)
     keep, drop = [], []
     for item in items:
         rids = _requirement_ids(item)
         if rids and not (set(rids) & wanted):
+            drop.append(item)
+            continue
+        for rid in set(rids) & wanted:
+            state.checked.setdefault(rid, []).append(_check_entry(item))
+        if rids and selected is not None and not (set(rids) & selected):
             drop.append(item)
         else:
             keep.append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+
+
+def _selected_requirements(config: pytest.Config, profile: Profile) -> frozenset[str] | None:
+    """The requirement ids `--conformance-requirement`/`--conformance-category` keep (None: no such selection)."""
+    import fnmatch
+
+    patterns = [p for p in config.getoption(f"{PREFIX}requirement", default=[]) or []]
+    categories = [c for c in config.getoption(f"{PREFIX}category", default=[]) or []]
+    if not patterns and not categories:
+        return None
+    out = set()
+    for req in profile.requirements:
+        if patterns and not any(fnmatch.fnmatchcase(req.id, p.upper()) for p in patterns):
+            continue
+        if categories and not any(c == req.category.value or c in req.applies_to for c in categories):
+            continue
+        out.add(req.id)
+    if not out:
+        raise pytest.UsageError(f"the selection {patterns + categories} matches no requirement of profile "
+                                f"{profile.id}; see `conformance profiles show {profile.id}`")
+    return frozenset(out)
+
+
+def _check_entry(item: pytest.Item) -> dict[str, str]:
+    """A check as listed under its requirement: node id, name and its procedure (the docstring)."""
+    return {"nodeid": item.nodeid, "name": item.name, "description": _description(item)}
+
+
+def _description(item: pytest.Item) -> str:
+    import inspect
+
+    doc = inspect.getdoc(getattr(item, "obj", None)) or ""
+    return doc if doc and getattr(item, "obj", None) is not None and doc != inspect.getdoc(type(item.obj)) else ""
+
+
+def _selection(config: pytest.Config) -> dict[str, Any]:
+    """What narrowed this run (empty for a full run): the conclusion is `partial` when anything did."""
+    out: dict[str, Any] = {}
+    if getattr(config.option, "keyword", ""):
+        out["keyword"] = config.option.keyword
+    if getattr(config.option, "markexpr", ""):
+        out["markers"] = config.option.markexpr
+    if getattr(config.option, "collectonly", False):
+        out["collect_only"] = True
+    if config.getoption(f"{PREFIX}requirement", default=[]):
+        out["requirements"] = list(config.getoption(f"{PREFIX}requirement"))
+    if config.getoption(f"{PREFIX}category", default=[]):
+        out["categories"] = list(config.getoption(f"{PREFIX}category"))
+    if getattr(config.option, "lf", False) or getattr(config.option, "exitfirst", False):
+        out["stopped_early_or_last_failed"] = True
+    return out
 
 
 # ---- fixtures --------------------------------------------------------------------------
@@ -288,6 +365,16 @@ def _capabilities_needed(item: pytest.Item) -> list[str]:
     return caps
 
 
+def _scope(state: "_State", description: SutDescription) -> Any:
+    """The profile's scope rules applied to this SUT (built once per session)."""
+    if state.scope is None:
+        from conformance.scope import Scope
+
+        profile_scope = state.profile.scope if state.profile is not None else {}
+        state.scope = Scope.of(profile_scope, description.to_json())
+    return state.scope
+
+
 def _categories_needed(item: pytest.Item) -> list[str]:
     return [str(c) for mark in item.iter_markers("category") for c in mark.args]
 
@@ -309,27 +396,55 @@ def _conformance_check(request: pytest.FixtureRequest) -> None:
     description: SutDescription = request.getfixturevalue("sut_description")
     if not state.sut:
         state.sut = description.to_json()
-    from conformance.checks import not_applicable
+    from conformance.checks import SCOPE_FAIL_PREFIX, not_applicable
 
-    declared = {c.value for c in description.capabilities}
-    missing = [c for c in _capabilities_needed(item) if c not in declared]
-    if missing:
-        not_applicable(f"the SUT does not declare capability {', '.join(missing)}")
+    scope = _scope(state, description)
+    decisions = [scope.capability(c) for c in _capabilities_needed(item) if c not in
+                 {x.value for x in description.capabilities}]
     for cat in _categories_needed(item):
-        if cat not in description.consumes and description.consumes:
-            not_applicable(f"the SUT does not declare that it accepts {cat} documents")
-        if cat not in description.produces and description.produces:
-            not_applicable(f"the SUT does not declare that it exports {cat} documents")
+        if description.consumes and cat not in description.consumes:
+            decisions.append(scope.category(cat, what="accepts"))
+        if description.produces and cat not in description.produces:
+            decisions.append(scope.category(cat, what="exports"))
+    failing = [d for d in decisions if d.verdict == "fail"]
+    if failing:
+        pytest.skip(SCOPE_FAIL_PREFIX + failing[0].reason)
+    if decisions:
+        not_applicable(decisions[0].reason)
     profile = state.profile
     if profile is not None:
         reasons = [applies(profile.requirement(r), state.sut) for r in _requirement_ids(item)
                    if r in profile.requirement_ids]
         if reasons and all(reasons):
+            decision = scope.category(", ".join(profile.requirement(_requirement_ids(item)[0]).applies_to),
+                                      what="handles")
+            if decision.verdict == "fail":
+                pytest.skip(SCOPE_FAIL_PREFIX + decision.reason)
             not_applicable(str(reasons[0]))
     drain = getattr(sut.wrapped, "drain_exchanges", None)
     if callable(drain):
         drain()  # start each check with an empty exchange log
         item.stash[_drain_key] = drain
+
+
+def _classify(exc: BaseException | None, call: pytest.CallInfo[Any]) -> tuple[Verdict, str]:
+    """The verdict of a check that raised `exc` (see conformance.verdicts for the rules).
+
+    A check's own assertion, or its `pytest.raises` seeing nothing (the SUT accepted what it must
+    refuse), is a fail. A contract answer the check did not expect is no verdict on *this*
+    requirement: a valid set-up document rejected, or a test account refused, leaves the check
+    inconclusive (not-tested), naming the requirement that decides that behaviour. Anything else
+    (an adapter crash, a bug in the check) is an error."""
+    from conformance.adapter import Denied, NotSupported, Rejected
+    from conformance.verdicts import unexpected_answer
+
+    if exc is None:
+        return Verdict.ERROR, _short_message(call)
+    if is_nonconformance(exc):
+        return Verdict.FAIL, _short_message(call)
+    if isinstance(exc, (Rejected, Denied, NotSupported)):
+        return Verdict.NOT_TESTED, unexpected_answer(exc)
+    return Verdict.ERROR, _short_message(call)
 
 
 def _falsifying_example(report: pytest.TestReport) -> str:
@@ -374,8 +489,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
             verdict, message = verdict_from_skip(reason)
         else:
             exc = call.excinfo.value if call.excinfo else None
-            verdict = Verdict.FAIL if exc is not None and is_nonconformance(exc) else Verdict.ERROR
-            message = _short_message(call)
+            verdict, message = _classify(exc, call)
     if verdict is None:
         return report
     recorded = item.stash.get(_evidence_key, Evidence())
@@ -398,6 +512,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
         duration=report.duration,
         message=message,
         evidence=items,
+        description=_description(item),
     )
     payload = json.dumps(outcome.to_json(), default=str)
     report.user_properties.append((OUTCOME_KEY, payload))
@@ -431,20 +546,87 @@ def _is_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """xdist controller: merge what each worker collected and loaded (checks per requirement, FHIR packages)."""
+    state = node.config.stash[_state_key]
+    output = getattr(node, "workeroutput", {}) or {}
+    for rid, checks in json.loads(output.get("conformance_checked", "{}")).items():
+        known = {c["nodeid"] for c in state.checked.get(rid, [])}
+        state.checked.setdefault(rid, []).extend(c for c in checks if c["nodeid"] not in known)
+    for package in json.loads(output.get("conformance_packages", "[]")):
+        if package not in state.packages:
+            state.packages.append(package)
+    if output.get("conformance_active"):
+        state.active = True
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     state = config.stash[_state_key]
     if _is_worker(config):
+        config.workeroutput["conformance_checked"] = json.dumps(state.checked)  # type: ignore[attr-defined]
+        config.workeroutput["conformance_packages"] = json.dumps(_fhir_packages(), default=str)  # type: ignore
+        config.workeroutput["conformance_active"] = state.active  # type: ignore[attr-defined]
         return
     if not state.active and not state.outcomes:
         return
     profile = state.profile or _active_profile(config)
+    if config.getoption(f"{PREFIX}list", default=False):
+        _print_listing(config, profile, state.checked)
+        return
+    result = _run_result(config, state, profile)
+    attestations = config.getoption(f"{PREFIX}attestations")
+    report_dir = _option(config, f"{PREFIX}report-dir")
+    target = Path(report_dir) / result.run_id if report_dir else None
+    from conformance.errors import UsageError
+
+    if target is not None:
+        try:
+            _write_reports(result, target, attestations, force=bool(config.getoption(f"{PREFIX}force")))
+        except UsageError as exc:  # a refused attestation, an existing folder: the user's to fix (exit 2)
+            result.settings["report_usage_error"] = " ".join(str(exc).split())[:800]
+        except Exception as exc:  # noqa: BLE001 - reported as a harness error with the verdicts still shown
+            result.settings["report_error"] = f"{type(exc).__name__}: {' '.join(str(exc).split())[:500]}"
+    if attestations and not result.settings.get("report_usage_error"):
+        from conformance.report.attestations import attest_run
+
+        try:
+            result = attest_run(result, attestations)  # the exit code and the summary see attested rows
+        except UsageError as exc:
+            result.settings["report_usage_error"] = " ".join(str(exc).split())[:800]
+    config.hook.pytest_conformance_finished(config=config, result=result, report_dir=target)
+
+
+def _run_result(config: pytest.Config, state: _State, profile: Profile) -> RunResult:
+    """Every requirement of the profile with exactly one verdict, and what the report header needs."""
+    from conformance.categories import PRIORITY_CATEGORIES
+    from conformance.conclusion import NOT_RUN_SELECTION
+    from conformance.scope import Scope
+
     not_applicable: dict[str, str] = {}
     for req in profile.requirements:
         reason = applies(req, state.sut) if state.sut else None
         if reason:
             not_applicable[req.id] = reason
     rows = requirement_results(profile, state.outcomes, not_applicable=not_applicable)
+    selection = _selection(config)
+    for row in rows:
+        if not row.checks and row.requirement.id in state.checked and row.verdict is Verdict.NOT_TESTED:
+            row.reason = NOT_RUN_SELECTION
+            selection.setdefault("left_out", 0)
+            selection["left_out"] += 1
+    if selection == {"left_out": selection.get("left_out")} and not selection.get("left_out"):
+        selection = {}
+    scope = Scope.of(profile.scope, state.sut) if state.sut else None
+    scope_json: dict[str, Any] = {}
+    if scope is not None:
+        for outcome in state.outcomes:
+            if outcome.verdict is Verdict.NOT_APPLICABLE:
+                for rule in scope.exclusions:
+                    if f"excluded by {rule.id}:" in outcome.message:
+                        scope.used_exclusions.setdefault(rule.id, set()).add(outcome.message.split(";")[0])
+        scope_json = scope.to_json(PRIORITY_CATEGORIES)
     finished = _dt.datetime.now(_dt.timezone.utc)
     run_id = config.getoption(f"{PREFIX}run-id") or (
         state.started.strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3))
@@ -452,7 +634,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     info["patient_namespace"] = _patient_namespace(config)
     workers = getattr(config.option, "numprocesses", None)
     info["workers"] = workers or 0
-    result = RunResult(
+    packages = list(state.packages)
+    for package in _fhir_packages():
+        if package not in packages:
+            packages.append(package)
+    return RunResult(
         run_id=run_id,
         started=state.started.isoformat(timespec="seconds"),
         finished=finished.isoformat(timespec="seconds"),
@@ -462,21 +648,31 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         requirements=rows,
         seed=str(info.get("seed", "")),
         settings=info,
-        packages=_fhir_packages(),
+        packages=packages,
+        selection=selection,
+        scope=scope_json,
+        strict=bool(config.getoption(f"{PREFIX}strict", default=False)),
     )
-    attestations = config.getoption(f"{PREFIX}attestations")
-    report_dir = _option(config, f"{PREFIX}report-dir")
-    if report_dir:
-        target = Path(report_dir) / run_id
-        _write_reports(result, target, attestations)
-    if attestations:
-        from conformance.report.attestations import attest_run
 
-        result = attest_run(result, attestations)  # the exit code and the summary see attested rows
-    config.hook.pytest_conformance_finished(config=config, result=result,
-                                            report_dir=target if report_dir else None)
-    if report_dir:
-        _print_summary(config, result, target)
+
+def _print_listing(config: pytest.Config, profile: Profile, checked: dict[str, list[dict[str, str]]]) -> None:
+    """`conformance run --list`: each requirement with its checks and their procedures."""
+    import textwrap
+
+    tr = config.pluginmanager.get_plugin("terminalreporter")
+    write = (lambda s: tr.write_line(s)) if tr else print
+    selected = _selected_requirements(config, profile)
+    write(LISTING_MARK)
+    for req in profile.requirements:
+        if selected is not None and req.id not in selected:
+            continue
+        checks = checked.get(req.id, [])
+        write(f"{req.id} [{req.level.value}] {req.title}: "
+              + (f"{len(checks)} check(s)" if checks else "no automated check"))
+        for check in checks:
+            write(f"  - {check['nodeid']}")
+            for line in textwrap.wrap(check.get("description") or "(no procedure written)", 100):
+                write(f"      {line}")
 
 
 def _fhir_packages() -> list[dict[str, Any]]:
@@ -498,25 +694,10 @@ def _fhir_packages() -> list[dict[str, Any]]:
         return []
 
 
-def _write_reports(result: RunResult, target: Path, attestations: str | None) -> None:
+def _write_reports(result: RunResult, target: Path, attestations: str | None, *, force: bool = False) -> None:
     from conformance.report import write_reports
 
     target.mkdir(parents=True, exist_ok=True)
-    write_reports(result, target, attestations=Path(attestations) if attestations else None)
+    write_reports(result, target, attestations=Path(attestations) if attestations else None, force=force)
     latest = target.parent / "LATEST"
     latest.write_text(result.run_id + "\n", encoding="utf-8")
-
-
-def _print_summary(config: pytest.Config, result: RunResult, target: Path) -> None:
-    tr = config.pluginmanager.get_plugin("terminalreporter")
-    write = (lambda s: tr.write_line(s)) if tr else (lambda s: print(s))
-    total = result.summary()["total"]
-    parts = [f"{k}: {v}" for k, v in total.items() if v]
-    write("")
-    write(f"conformance: profile {result.profile.id} {result.profile.version}, "
-          f"{len(result.requirements)} requirements -> " + ", ".join(parts))
-    for row in result.requirements:
-        if row.verdict in (Verdict.FAIL, Verdict.ERROR):
-            write(f"  {row.verdict.value.upper():5} {row.requirement.id} [{row.requirement.level.value}] "
-                  f"{row.requirement.title}")
-    write(f"conformance: report written to {target}{os.sep}")

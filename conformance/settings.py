@@ -146,11 +146,6 @@ def _force_seed(seed: int | None) -> None:
     core.global_force_seed = seed
 
 
-def active() -> dict[str, Any]:
-    """What :func:`activate` last returned ({} if it was never called)."""
-    return dict(_active)
-
-
 def examples(n: int) -> int:
     """Examples for a property whose certification count is ``n`` (scaled in explore mode)."""
     if not isinstance(n, int) or isinstance(n, bool) or n < 1:

@@ -9,24 +9,41 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from conformance.checks import NOT_APPLICABLE_PREFIX, NOT_TESTED_PREFIX
+from conformance.checks import NOT_APPLICABLE_PREFIX, NOT_TESTED_PREFIX, SCOPE_FAIL_PREFIX
 from conformance.errors import AdapterError, HarnessError
 from conformance.model import CheckOutcome, Profile, Requirement, RequirementResult, Verdict, combine
 
 
 def is_nonconformance(exc: BaseException) -> bool:
-    """True when the exception means the SUT broke a requirement (verdict fail)."""
+    """True when the exception means the SUT broke a requirement (verdict fail): a check's own
+    assertion, `pytest.fail(...)` called by the check, or `pytest.raises` that saw no exception
+    (the SUT accepted what it had to refuse)."""
     if isinstance(exc, (AdapterError, HarnessError)):
         return False
     if isinstance(exc, BaseExceptionGroup):
         return any(is_nonconformance(e) for e in exc.exceptions)
-    return isinstance(exc, AssertionError)
+    if isinstance(exc, AssertionError):
+        return True
+    import pytest
+
+    return isinstance(exc, pytest.fail.Exception)
+
+
+def unexpected_answer(exc: BaseException) -> str:
+    """Why a check that met a contract answer it did not expect cannot decide its requirement."""
+    kind = type(exc).__name__
+    reason = getattr(exc, "reason", "") or str(exc) or "no reason given"
+    return (f"inconclusive: the SUT answered {kind} ({reason[:300]}) to a step this check needed (a valid "
+            "set-up document, a test account, a declared operation), not to what it examines; the requirement "
+            "on that behaviour has its own check")
 
 
 def verdict_from_skip(reason: str) -> tuple[Verdict, str]:
     text = reason.removeprefix("Skipped: ")
     if text.startswith(NOT_APPLICABLE_PREFIX):
         return Verdict.NOT_APPLICABLE, text[len(NOT_APPLICABLE_PREFIX):]
+    if text.startswith(SCOPE_FAIL_PREFIX):
+        return Verdict.FAIL, text[len(SCOPE_FAIL_PREFIX):]
     if text.startswith(NOT_TESTED_PREFIX):
         return Verdict.NOT_TESTED, text[len(NOT_TESTED_PREFIX):]
     return Verdict.NOT_TESTED, text

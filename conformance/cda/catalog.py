@@ -7,7 +7,6 @@ and of ``conformance validate --cda-schema/--schematron``. Files live under
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,8 +83,10 @@ SCHEMA_ALIASES: dict[str, str] = {"sdtc": "cda-sdtc", "pharm": "ehdsi", "epsos-l
 
 
 def _unknown(kind: str, name: str, known: list[str]) -> UsageError:
-    close = difflib.get_close_matches(name, known, n=1)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
+    from conformance.suggest import did_you_mean
+
+    close = did_you_mean(name, known)
+    hint = f" Did you mean {close!r}?" if close else ""
     return UsageError(f"unknown CDA {kind} {name!r}.{hint} Known: {', '.join(sorted(known))}")
 
 

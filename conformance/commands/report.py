@@ -7,9 +7,9 @@ that used to pass (diff --fail-on regression).
   conformance report keygen KEY.pem                  make a signing key pair (KEY.pem, KEY.pub.pem)
   conformance report sign DIR --key KEY.pem          write DIR/manifest.jws
   conformance report verify DIR [--key KEY.pub.pem]  exit 1 and name every changed file
-  conformance report diff OLD NEW [--fail-on regression] [--policy shall|should|all]
+  conformance report diff OLD NEW [--fail-on regression|change|none] [--policy shall|should|all]
   conformance report summary DIR                     print the Markdown summary
-  conformance report render SRC OUT [--attestations FILE]   re-write all artefacts from a report.json
+  conformance report render SRC OUT [--attestations FILE] [--force]   re-write all artefacts from a report.json
 """
 
 from __future__ import annotations
@@ -65,9 +65,10 @@ def register(subparsers: Any) -> None:
     p.add_argument("new", type=Path, help="new report directory or report.json")
     p.add_argument(
         "--fail-on",
-        choices=("regression", "change"),
-        default=None,
-        help="exit 1 on a regression (pass/attested -> fail/error) or on any change, among gated levels",
+        choices=("regression", "change", "none"),
+        default="regression",
+        help="exit 1 on a regression (pass/attested -> fail/error; the default) or on any change, among gated "
+             "levels; none: only list (a regression is still reported, never as OK)",
     )
     p.add_argument(
         "--policy",
@@ -84,8 +85,10 @@ def register(subparsers: Any) -> None:
 
     p = sub.add_parser("render", help="write all artefacts again from a report.json (optionally adding attestations)")
     p.add_argument("source", type=Path, help="report directory or report.json")
-    p.add_argument("output", type=Path, help="directory to write (created; should be new: old files are kept)")
+    p.add_argument("output", type=Path, help="directory to write (must be new or empty; see --force)")
     p.add_argument("--attestations", type=Path, help="attestations YAML applied to not-tested requirements")
+    p.add_argument("--force", action="store_true",
+                   help="replace the report already in OUTPUT (a signed one is never replaced)")
     p.add_argument("--formats", default=None, help="comma-separated formats (default: all)")
     p.set_defaults(func=_render)
 
@@ -120,9 +123,13 @@ def _keygen(args: argparse.Namespace) -> int:
 def _sign(args: argparse.Namespace) -> int:
     from conformance.report.signing import load_key, sign_directory
 
+    from conformance.report.manifest import SIGNATURE_FILE
+
     key = load_key(args.key, _password(args))
+    previous = (args.directory / SIGNATURE_FILE).is_file()
     out = sign_directory(args.directory, key)
-    print(f"signed: {out} (key thumbprint {key.thumbprint()})")
+    print(f"signed: {out} (key thumbprint {key.thumbprint()})"
+          + ("; it replaces the previous signature of the same manifest" if previous else ""))
     return EXIT_OK
 
 
@@ -177,7 +184,7 @@ def _diff(args: argparse.Namespace) -> int:
 
     old, new = load_report(args.old), load_report(args.new)
     changes = diff_reports(old, new)
-    blocking = gating(changes, args.policy, args.fail_on)
+    blocking = gating(changes, args.policy, None if args.fail_on == "none" else args.fail_on)
     if args.format == "json":
         sys.stdout.write(render_json(changes, blocking, args.policy))
     elif args.format == "markdown":
@@ -207,6 +214,6 @@ def _render(args: argparse.Namespace) -> int:
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
         raise UsageError(f"--formats: unknown {', '.join(unknown)}; choose from {', '.join(FORMATS)}")
-    paths = write_documents(doc, args.output, formats)
+    paths = write_documents(doc, args.output, formats, force=args.force)
     print(f"wrote {len(paths)} files to {args.output}")
     return EXIT_OK

@@ -1,25 +1,26 @@
 """`conformance run`: run a requirement profile against an adapter and write the report.
 
-A thin wrapper over `pytest.main` with the plugin, the shipped checks
-(testcases/), the chosen profile and adapter. Exit codes: 0 no SHALL requirement
-failed or errored (with --strict: every SHALL requirement passed or was attested
-or is not applicable); 1 non-conformance (a SHALL requirement failed); 2 usage or
-profile error; 3 harness error (the run did not complete, or a SHALL requirement
-could not be decided: error verdicts).
+A thin wrapper over `pytest.main` with the plugin, the shipped checks (testcases/),
+the chosen profile and adapter. Before any check it runs the preflight (adapter,
+accounts, attestations, report folder: one line and exit 2, or 3 when the SUT is
+unreachable). The conclusion comes from :mod:`conformance.conclusion`, the one place
+it is computed, and sets the exit code: 0 conformant (or incomplete/partial without
+errors, unless --strict); 1 non-conformant (a SHALL requirement failed); 2 usage,
+profile or set-up error; 3 incomplete because of error verdicts (or not conformant
+under --strict), or the SUT unreachable.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import sys
 from pathlib import Path
 
 from conformance.errors import HarnessError, UsageError
-from conformance.model import Level, RunResult, Verdict
+from conformance.model import RunResult
 from conformance.resources import testcases_dir
-
-STRICT_OK = {Verdict.PASS, Verdict.ATTESTED, Verdict.NOT_APPLICABLE}
-
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help="run a requirement profile against an EHR and write the report",
@@ -40,8 +41,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--patient-namespace", default=None,
                    help="prefix of the patient identifiers the checks create (default: random; the report "
                         "records it, give it again to reproduce a run exactly)")
-    p.add_argument("-k", dest="keyword", default=None, help="only checks matching this pytest -k expression")
-    p.add_argument("-v", "--verbose", action="count", default=0, help="show each check")
+    p.add_argument("-k", dest="keyword", default=None,
+                   help="only checks matching this pytest -k expression (the run is then partial)")
+    p.add_argument("--requirement", action="append", default=[], metavar="ID",
+                   help="only the checks of this requirement (repeatable; glob such as 'EHDS-LOG-*'); partial run")
+    p.add_argument("--category", action="append", default=[], metavar="CATEGORY",
+                   help="only requirements of this category (logging, security...) or priority category; partial run")
+    p.add_argument("--list", action="store_true", help="list each requirement's checks and procedures, run nothing")
+    p.add_argument("--force", action="store_true", help="replace an existing run folder of the same --run-id")
+    p.add_argument("--format", choices=("text", "json"), default="text",
+                   help="json: the verdict table and conclusion as JSON on stdout")
+    p.add_argument("-q", "--quiet", action="store_true", help="only the conclusion line")
+    p.add_argument("--debug", action="store_true", help="tracebacks for set-up errors")
+    p.add_argument("-v", "--verbose", action="count", default=0, help="also show pytest's own output per check")
     p.add_argument("--pytest-arg", action="append", default=[], metavar="ARG", help="extra argument for pytest")
     p.set_defaults(func=run)
 
@@ -60,10 +72,22 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
         "-p", "conformance.pytest_plugin",
         f"{opt}profile", args.profile,
         f"{opt}adapter", args.adapter,
-        f"{opt}report-dir", str(Path(args.report_dir).resolve()),
         "-rN",
+        "-p", "warnings" if args.verbose else "no:warnings",
     ]
+    if not args.list:
+        argv += [f"{opt}report-dir", str(Path(args.report_dir).resolve())]
     argv += ["-v"] * args.verbose if args.verbose else ["-q"]
+    for rid in args.requirement:
+        argv += [f"{opt}requirement", rid]
+    for cat in args.category:
+        argv += [f"{opt}category", cat]
+    if args.strict:
+        argv += [f"{opt}strict"]
+    if args.force:
+        argv += [f"{opt}force"]
+    if args.list:
+        argv += [f"{opt}list", "--collect-only"]
     if args.adapter_config:
         argv += [f"{opt}adapter-config", str(Path(args.adapter_config).resolve())]
     if args.adapter_timeout:
@@ -99,42 +123,70 @@ class ResultSink:
 
 
 def exit_code(result: RunResult, *, strict: bool) -> int:
-    """1 when a SHALL requirement failed (non-conformance); else 3 when one could not be decided
-    (error verdicts: the SUT crashed, hung or was unreachable); with --strict, 1 when a SHALL
-    requirement is anything but pass, attested or not-applicable; else 0."""
-    shall = [row for row in result.requirements if row.requirement.level is Level.SHALL]
-    if any(row.verdict is Verdict.FAIL for row in shall):
-        return 1
-    if any(row.verdict is Verdict.ERROR for row in shall):
-        return 3
-    if strict and any(row.verdict not in STRICT_OK for row in shall):
-        return 1
-    return 0
+    """The exit code of a run: the conclusion's (see conformance.conclusion)."""
+    result.strict = strict or result.strict
+    return result.conclusion().exit_code
 
 
-def _preflight(args: argparse.Namespace) -> None:
-    """Fail fast (exit 2) on an unknown profile or adapter, before pytest starts."""
-    from conformance.adapter import load_config, resolve_factory
+def _preflight(args: argparse.Namespace) -> set[str]:
+    """Profile, adapter, accounts, attestations, report folder: fail fast in one line. Returns secrets to mask."""
+    from conformance.adapter import load_config
+    from conformance.preflight import check_adapter, check_attestations, check_report_folder
     from conformance.profiles import load_profile
 
     load_profile(args.profile)
-    resolve_factory(args.adapter)
     load_config(args.adapter_config)
+    check_attestations(args.attestations)
+    if not args.list:
+        check_report_folder(args.report_dir, args.run_id, force=args.force)
+    return check_adapter(args.adapter, args.adapter_config, args.adapter_timeout or 30.0).secrets
 
 
 def run(args: argparse.Namespace) -> int:
     import pytest
 
-    _preflight(args)
-    sink = ResultSink()
-    code = pytest.main(pytest_args(args), plugins=[sink])
-    result = sink.result
+    from conformance.preflight import PreflightError
+    from conformance.terminal import MaskedStream, SecretMask, TerminalReport
+
+    try:
+        secrets = _preflight(args)
+    except PreflightError as exc:
+        if args.debug:
+            raise
+        print(f"conformance: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    mask = SecretMask(secrets)
+    real_out = sys.stdout
+    terminal = TerminalReport(real_out, mask, quiet=args.quiet, fmt=args.format)
+    shown = args.verbose and args.format == "text"
+    sink: io.TextIOBase = MaskedStream(real_out, mask) if shown else io.StringIO()
+    with contextlib.redirect_stdout(sink):  # type: ignore[type-var]
+        code = pytest.main(pytest_args(args), plugins=[terminal])
+    if args.list:
+        from conformance.pytest_plugin import LISTING_MARK
+
+        text = sink.getvalue() if isinstance(sink, io.StringIO) else ""
+        real_out.write(mask(text.split(LISTING_MARK, 1)[-1].lstrip("\n")))
+        return 0 if code in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED) else 2
+    result = terminal.result
     if code == pytest.ExitCode.USAGE_ERROR:
-        raise UsageError("pytest refused the run (see the message above)")
-    if result is None or code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.INTERRUPTED,
-                                  pytest.ExitCode.NO_TESTS_COLLECTED):
-        raise HarnessError(f"the run did not complete (pytest exit code {int(code)}); no verdicts were produced")
+        raise UsageError("pytest refused the run: " + _last_lines(sink))
+    if result is None or code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.INTERRUPTED):
+        raise HarnessError(f"the run did not complete (pytest exit code {int(code)}); no verdicts were produced. "
+                           + _last_lines(sink))
     rc = exit_code(result, strict=args.strict)
-    meaning = {0: "conformant", 1: "non-conformant", 3: "undecided: error verdicts, see the report"}[rc]
-    print(f"conformance: exit {rc} ({meaning}{', strict' if args.strict else ''})", file=sys.stderr)
+    terminal.render(rc)
+    if result.settings.get("report_usage_error"):
+        print(f"conformance: error: {result.settings['report_usage_error']}", file=sys.stderr)
+        return 2
+    if result.settings.get("report_error"):
+        print(f"conformance: harness error: the report could not be written: {result.settings['report_error']}",
+              file=sys.stderr)
+        return 3
     return rc
+
+
+def _last_lines(sink: object, n: int = 6) -> str:
+    text = sink.getvalue() if isinstance(sink, io.StringIO) else ""
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    return " | ".join(lines[-n:])

@@ -152,6 +152,8 @@ def write_allure(doc: dict[str, Any], directory: Path) -> list[Path]:
         "run.id": run["id"],
         "run.seed": run["seed"],
         "harness.version": run["harness"]["version"],
+        "conclusion": doc["conclusion"]["label"],  # the one conclusion every output shows
+        "conclusion.explanation": doc["conclusion"]["explanation"],
     }
     env.write_text("".join(f"{k}={_prop(v)}\n" for k, v in props.items()), encoding="utf-8")
     written.append(env)

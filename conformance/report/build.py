@@ -15,16 +15,22 @@ from typing import Any
 
 import jsonschema
 
+from conformance.conclusion import Conclusion, conclude
 from conformance.model import VERDICT_PRECEDENCE, RequirementResult, RunResult, Verdict
+from conformance.report.portable import portable_path
 from conformance.report.redact import redact_counted
 
-SCHEMA_VERSION = "1.0.0"
+SCHEMA_VERSION = "2.0.0"
 SCHEMA_ID = f"https://ehds-conformance.invalid/schema/report/{SCHEMA_VERSION}/report.schema.json"
 
 VERDICTS: tuple[str, ...] = tuple(v.value for v in VERDICT_PRECEDENCE)
 
 #: verdicts that satisfy a requirement (attested: by a person's statement, not by a check)
 SATISFIED = frozenset({Verdict.PASS.value, Verdict.ATTESTED.value})
+
+#: top-level keys of report.json, in the order they are written
+ORDER = ("schema", "schema_version", "run", "profile", "packages", "sut", "summary", "conclusion", "scope",
+         "requirements", "attestations")
 
 #: requirement fields that come from the (version-controlled) profile, not from the SUT; not redacted
 _PROFILE_FIELDS = ("id", "title", "statement", "level", "category", "applies_to", "references", "declared_in", "notes")
@@ -69,7 +75,10 @@ def normalise_evidence(item: Any) -> dict[str, Any]:
 
 
 def _normalise_package(item: Any) -> dict[str, Any]:
+    """A package entry with its folder as a portable path: a report names no directory of the machine it ran on."""
     if isinstance(item, dict) and isinstance(item.get("name"), str):
+        if isinstance(item.get("path"), str):
+            return {**item, "path": portable_path(item["path"])}
         return item
     return {"name": str(item.get("name", item)) if isinstance(item, dict) else str(item)}
 
@@ -94,13 +103,15 @@ def _row(rr: RequirementResult, with_file: bool = False) -> dict[str, Any]:
     return row
 
 
-def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Counts by verdict, category and level, and the conclusion for SHALL requirements.
+def conclusion_of(doc: dict[str, Any]) -> Conclusion:
+    """The run's conclusion from a report document's rows: `conformance.conclusion.conclude`, the
+    same function the CLI's last line and exit code come from, so no output can disagree with it."""
+    run = doc["run"]
+    return conclude(doc["requirements"], selection=run.get("selection") or {}, strict=bool(run.get("strict")))
 
-    conclusion: `non-conformant` (a SHALL failed), `error` (a SHALL could not be decided,
-    none failed), `incomplete` (a SHALL not tested), else `conformant`. A SHALL that is
-    not applicable (the SUT does not declare the capability) does not block conformance.
-    """
+
+def summarise(rows: list[dict[str, Any]], conclusion: Conclusion) -> dict[str, Any]:
+    """Counts by verdict, category and level, and the status of the conclusion (computed elsewhere)."""
     total = {v: 0 for v in VERDICTS}
     by_cat: dict[str, dict[str, int]] = {}
     by_level: dict[str, dict[str, int]] = {}
@@ -109,23 +120,22 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
         total[v] += 1
         by_cat.setdefault(row["category"], {x: 0 for x in VERDICTS})[v] += 1
         by_level.setdefault(row["level"], {x: 0 for x in VERDICTS})[v] += 1
-    shall = by_level.get("SHALL", {x: 0 for x in VERDICTS})
-    if shall["fail"]:
-        conclusion = "non-conformant"
-    elif shall["error"]:
-        conclusion = "error"
-    elif shall["not-tested"]:
-        conclusion = "incomplete"
-    else:
-        conclusion = "conformant"
     return {
         "requirements": len(rows),
         "checks": sum(len(r["checks"]) for r in rows),
         "total": total,
         "by_category": by_cat,
         "by_level": by_level,
-        "conclusion": conclusion,
+        "conclusion": conclusion.status,
     }
+
+
+def conclude_document(doc: dict[str, Any]) -> dict[str, Any]:
+    """Set `summary` and `conclusion` of a report document from its rows (in place); return it."""
+    conclusion = conclusion_of(doc)
+    doc["summary"] = summarise(doc["requirements"], conclusion)
+    doc["conclusion"] = conclusion.to_json()
+    return doc
 
 
 def build_report(result: RunResult, attestations: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -152,10 +162,13 @@ def raw_document(result: RunResult, with_attestations: bool = False) -> dict[str
             "harness": {"name": "ehds-conformance", "version": result.harness_version},
             "seed": result.seed,
             "settings": _json_safe(result.settings),
+            "selection": _json_safe(result.selection),
+            "strict": bool(result.strict),
         },
         "profile": {**result.profile.to_json(), "requirements": len(result.profile.requirements)},
         "packages": [_normalise_package(p) for p in _json_safe(result.packages)],
         "sut": _json_safe(result.sut),
+        "scope": _json_safe(result.scope),
         "requirements": _json_safe(rows),
         "attestations": None,
     }
@@ -169,13 +182,12 @@ def finalise(doc: dict[str, Any]) -> dict[str, Any]:
     version-controlled project data, not SUT output, and is kept verbatim.
     """
     profile_parts = [{k: row[k] for k in _PROFILE_FIELDS if k in row} for row in doc["requirements"]]
-    body = {k: v for k, v in doc.items() if k not in ("summary", "redaction")}
+    body = {k: v for k, v in doc.items() if k not in ("summary", "conclusion", "redaction")}
     body["requirements"] = [{k: v for k, v in row.items() if k not in _PROFILE_FIELDS} for row in doc["requirements"]]
     clean, count = redact_counted(body)
     clean["requirements"] = [{**p, **r} for p, r in zip(profile_parts, clean["requirements"])]
-    order = ("schema", "schema_version", "run", "profile", "packages", "sut", "summary", "requirements", "attestations")
-    clean["summary"] = summarise(clean["requirements"])
-    out = {k: clean[k] for k in order if k in clean}
+    conclude_document(clean)
+    out = {k: clean[k] for k in ORDER if k in clean}
     out["redaction"] = {
         "values": count,
         "note": "Secrets (credentials, tokens, cookies, private keys) were masked as [REDACTED] before writing.",
@@ -210,6 +222,6 @@ def with_attestations(doc: dict[str, Any], attestations: dict[str, Any]) -> dict
             row["attestations"] = [by_id[a["source"]] for a in row["attestations"]]
         if row["verdict"] == "attested":
             row["reason"] = redact_counted(row["reason"])[0]
-    out["summary"] = summarise(out["requirements"])
+    conclude_document(out)
     out["redaction"] = {**out["redaction"], "values": out["redaction"]["values"] + count}
     return out

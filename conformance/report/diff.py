@@ -67,8 +67,14 @@ def diff_reports(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
     return changes
 
 
+def shall_regressions(changes: list[Change]) -> list[Change]:
+    """SHALL requirements that went from satisfied to fail / error: never reported as OK."""
+    return [c for c in changes if c.kind == "regression" and c.level == "SHALL"]
+
+
 def gating(changes: list[Change], policy: str, fail_on: str | None) -> list[Change]:
-    """The changes that make `report diff` exit non-zero."""
+    """The changes that make `report diff` exit non-zero (`conformance report diff` gates on
+    regressions unless told `--fail-on none`)."""
     if fail_on is None:
         return []
     if fail_on == "regression":
@@ -80,8 +86,8 @@ def gating(changes: list[Change], policy: str, fail_on: str | None) -> list[Chan
 
 def _header(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     lines = [
-        f"old: {old['run']['id']}  {sut_label(old)}  {profile_label(old)}",
-        f"new: {new['run']['id']}  {sut_label(new)}  {profile_label(new)}",
+        f"old: {old['run']['id']}  {sut_label(old)}  {profile_label(old)}  conclusion: {old['conclusion']['label']}",
+        f"new: {new['run']['id']}  {sut_label(new)}  {profile_label(new)}  conclusion: {new['conclusion']['label']}",
     ]
     if old["profile"]["id"] != new["profile"]["id"]:
         lines.append(f"note: different profiles ({old['profile']['id']} vs {new['profile']['id']})")
@@ -105,10 +111,13 @@ def render_text(
                 f"  {mark:<13} {c.id:<{width}} [{c.level}] {c.old or '(absent)'} -> {c.new or '(absent)'}  {c.title}"
             )
     gated = ", ".join(sorted(POLICIES[policy], key=["SHALL", "SHOULD", "MAY"].index))
+    shall = shall_regressions(changes)
     if blocking:
         lines.append(
             f"FAILED: {len(blocking)} gating change(s) among {gated} requirements: " + ", ".join(c.id for c in blocking)
         )
+    elif shall:  # --fail-on none: listed, not gated, but never called OK
+        lines.append(f"NOT GATED: {len(shall)} SHALL regression(s): " + ", ".join(c.id for c in shall))
     else:
         lines.append(f"OK: no gating change among {gated} requirements.")
     return "\n".join(lines) + "\n"
@@ -130,11 +139,13 @@ def render_markdown(
             mark = "❌ regression" if c.kind == "regression" else ("✅ " if c.kind == "improvement" else "") + c.kind
             out.append(f"| {mark} | {cell(c.id + ' ' + c.title)} | {c.level} | {c.old or '—'} | {c.new or '—'} |")
     out.append("")
-    out.append(
-        f"**{len(blocking)} gating change(s)** (policy: {policy})."
-        if blocking
-        else f"No gating change (policy: {policy})."
-    )
+    shall = shall_regressions(changes)
+    if blocking:
+        out.append(f"**{len(blocking)} gating change(s)** (policy: {policy}).")
+    elif shall:
+        out.append(f"**{len(shall)} SHALL regression(s), not gated** (--fail-on none).")
+    else:
+        out.append(f"No gating change (policy: {policy}).")
     return "\n".join(out) + "\n"
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import jinja2
 
 from conformance.report.chart import CHART_ORDER, COLOURS, INK, ordered_categories, verdict_chart
-from conformance.report.text import headers_items, profile_label, sut_label
+from conformance.report.text import blockers, headers_items, profile_label, scope_view, sut_label
 
 HTML_FILE = "report.html"
 #: a document larger than this is cut in the page (report.json keeps it whole)
@@ -58,6 +58,8 @@ def render_html(doc: dict[str, Any]) -> str:
         sut_label=sut_label(doc),
         profile_label=profile_label(doc),
         headers_items=headers_items,
+        scope=scope_view(doc),
+        blockers=blockers(doc),
         pretty=_pretty,
         ignored_attestations=[a for a in (doc.get("attestations") or {}).get("items", []) if a["status"] == "ignored"],
     )

@@ -49,6 +49,7 @@ def write_json(doc: dict[str, Any], directory: Path) -> Path:
 def load_report(path: Path | str) -> dict[str, Any]:
     """Read a report.json (or the report.json inside a report directory) and check it against the schema.
 
+    A report of schema 1.0.0 is upgraded in memory (see `conformance.report.upgrade`).
     Raises UsageError naming the file and the JSON path of the first problems.
     """
     path = Path(path)
@@ -62,6 +63,9 @@ def load_report(path: Path | str) -> dict[str, Any]:
         raise UsageError(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
     if not isinstance(doc, dict) or "schema_version" not in doc:
         raise UsageError(f"{path}: not an ehds-conformance report (no schema_version)")
+    from conformance.report.upgrade import upgrade
+
+    doc = upgrade(doc)  # a baseline written by an older harness is read as the current schema
     errors = schema_errors(doc)
     if errors:
         more = f"\n  ... and {len(errors) - 5} more" if len(errors) > 5 else ""

@@ -3,6 +3,10 @@
 fail -> <failure>, error -> <error>, not-tested / not-applicable / attested -> <skipped>
 with the reason (attested requirements were not tested automatically, so a CI
 system must not count them as passed tests), pass -> a plain testcase.
+The run's conclusion (the same one report.json and report.html show) is in
+every testsuite's properties (`conclusion`, `conclusion_label`,
+`conclusion_explanation`, `conclusion_blockers`): JUnit has no run-level
+element every CI system reads, and properties are part of every JUnit schema.
 """
 
 from __future__ import annotations
@@ -11,7 +15,15 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-from conformance.report.text import check_lines, clip, first_message, profile_label, sut_label, xml_safe
+from conformance.report.text import (
+    blocker_lines,
+    check_lines,
+    clip,
+    first_message,
+    profile_label,
+    sut_label,
+    xml_safe,
+)
 
 JUNIT_FILE = "junit.xml"
 
@@ -45,6 +57,7 @@ def _case(doc: dict[str, Any], row: dict[str, Any]) -> ET.Element:
 def junit_tree(doc: dict[str, Any]) -> ET.ElementTree:
     started = doc["run"]["started"]
     root = ET.Element("testsuites", {"name": xml_safe(f"ehds-conformance {profile_label(doc)} - {sut_label(doc)}")})
+    conclusion = doc["conclusion"]
     suites: dict[str, ET.Element] = {}
     counts: dict[str, dict[str, float]] = {}
     for row in doc["requirements"]:
@@ -59,6 +72,10 @@ def junit_tree(doc: dict[str, Any]) -> ET.ElementTree:
                 ("sut", sut_label(doc)),
                 ("seed", doc["run"]["seed"]),
                 ("harness", doc["run"]["harness"]["version"]),
+                ("conclusion", conclusion["status"]),
+                ("conclusion_label", conclusion["label"]),
+                ("conclusion_explanation", conclusion["explanation"]),
+                ("conclusion_blockers", "; ".join(blocker_lines(doc))),
             ):
                 ET.SubElement(props, "property", {"name": k, "value": xml_safe(str(v))})
             counts[name] = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0, "time": 0.0}

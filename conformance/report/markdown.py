@@ -11,11 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from conformance.report.chart import CHART_ORDER, ordered_categories
-from conformance.report.text import clip, first_message, profile_label, sut_label
+from conformance.report.text import blocker_lines, clip, first_message, profile_label, scope_view, sut_label
 
 SUMMARY_FILE = "summary.md"
 MAX_ROWS = 40
-ICON = {"conformant": "✅", "non-conformant": "❌", "error": "⚠️", "incomplete": "🟡"}
+ICON = {"conformant": "✅", "non-conformant": "❌", "incomplete": "🟡", "partial": "◐"}
+#: the command summary.md suggests; it works exactly as written when run inside the report folder
+VERIFY_COMMAND = "conformance report verify ."
 
 
 def cell(text: str, limit: int = 300) -> str:
@@ -27,10 +29,37 @@ def cell(text: str, limit: int = 300) -> str:
 
 def render_markdown(doc: dict[str, Any]) -> str:
     s = doc["summary"]
+    c = doc["conclusion"]
     run = doc["run"]
     out = [
-        f"## {ICON[s['conclusion']]} EHDS conformance: {s['conclusion']}",
+        f"## {ICON[c['status']]} EHDS conformance: {cell(c['label'])}",
         "",
+        cell(c["explanation"], 2000),
+        "",
+    ]
+    blockers = blocker_lines(doc)
+    if blockers:
+        out += [f"**Blocking SHALL requirements** ({len(blockers)}):", ""]
+        out += [f"- {cell(b)}" for b in blockers[:MAX_ROWS]]
+        if len(blockers) > MAX_ROWS:
+            out.append(f"- … and {len(blockers) - MAX_ROWS} more (see report.html)")
+        out.append("")
+    scope = scope_view(doc)
+    if scope["missing_mandatory"]:
+        out += [f"**Mandatory capabilities not declared** ({len(scope['missing_mandatory'])}):", ""]
+        out += [f"- `{cell(m['capability'])}`: {cell(m['id'])} {cell(m['rule'], 200)}"
+                + (f" ({cell(m['reference'], 200)})" if m["reference"] else "") for m in scope["missing_mandatory"]]
+        out.append("")
+    if scope["exclusions"] or scope["not_applicable"]:
+        out += [f"<details><summary>Excluded by the declared scope ({len(scope['not_applicable'])} "
+                "requirement(s))</summary>", ""]
+        for e in scope["exclusions"]:
+            ref = f" ({cell(e['reference'], 200)})" if e["reference"] else ""
+            out.append(f"- rule {cell(e['id'])}: {cell(e['rule'], 200)}{ref}; excluded: {cell(e['excluded'])}")
+        for n in scope["not_applicable"][:MAX_ROWS]:
+            out.append(f"- `{cell(n['id'])}`: {cell(n['reason'], 200)}")
+        out += ["", "</details>", ""]
+    out += [
         f"**SUT** {cell(sut_label(doc))} · **Profile** {cell(profile_label(doc))} · **Run** `{cell(run['id'])}`"
         f" · harness {cell(run['harness']['version'])}" + (f" · seed `{cell(run['seed'])}`" if run["seed"] else ""),
         "",
@@ -79,9 +108,11 @@ def render_markdown(doc: dict[str, Any]) -> str:
         out += [f"<details><summary>Attested, not tested automatically ({len(attested)})</summary>", ""]
         for r in attested[:MAX_ROWS]:
             a = next(x for x in r.get("attestations", []) if x["status"] == "applied")
-            out.append(f"- `{cell(r['id'])}` by {cell(a['who'])} on {cell(a['when'])}: {cell(a['statement'], 200)}")
+            out.append(f"- `{cell(r['id'])}` attested by {cell(a['who'])} ({cell(a['role'])}) on {cell(a['when'])}: "
+                       f"{cell(a['statement'], 200)}")
         out += ["", "</details>", ""]
-    out.append(f"Full report: `report.html` · verify: `conformance report verify {cell(run['id'])} --key PUBLIC_KEY`")
+    out.append(f"Full report: `report.html` of run `{cell(run['id'])}` · check its integrity, in the report folder: "
+               f"`{VERIFY_COMMAND}` (add `--key` with the vendor's public key to check who signed it)")
     return "\n".join(out) + "\n"
 
 

@@ -3,11 +3,17 @@
 One TestReport.test per requirement, one action.assert per check. R4 assert
 results are pass | skip | fail | warning | error: not-applicable, not-tested and
 attested map to `skip`; the exact verdict, level and category are kept in
-extensions so nothing is lost.
+extensions so nothing is lost. The run's conclusion (the one every output shows)
+is in the `conclusion` and `conclusion-explanation` extensions and the narrative;
+TestReport.result is `pass` only for a conformant run, `fail` for a
+non-conformant one, `pending` for an incomplete or partial one (not decided).
+Every extension is defined in the harness's own FHIR package
+(profiles/packages/ehds-harness), loaded by default, so the TestReport validates.
 """
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import uuid
@@ -16,7 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from conformance.report.text import clip
+from conformance.report.text import clip, conclusion_text
 
 TESTREPORT_FILE = "testreport.json"
 EXT = "https://ehds-conformance.invalid/fhir/StructureDefinition/"
@@ -54,8 +60,17 @@ def _string(text: str, limit: int = 4000) -> str | None:
     return text or None
 
 
+RESULT = {"conformant": "pass", "non-conformant": "fail", "incomplete": "pending", "partial": "pending"}
+
+
 def _ext(name: str, code: str) -> dict[str, str]:
     return {"url": EXT + name, "valueCode": code}
+
+
+def _narrative(doc: dict[str, Any]) -> dict[str, str]:
+    """The conclusion as the resource's human-readable narrative (what a FHIR viewer shows first)."""
+    paragraphs = "".join(f"<p>{html.escape(line)}</p>" for line in conclusion_text(doc).splitlines())
+    return {"status": "generated", "div": f'<div xmlns="http://www.w3.org/1999/xhtml">{paragraphs}</div>'}
 
 
 def _assert(verdict: str, message: str, detail: str) -> dict[str, Any]:
@@ -90,12 +105,17 @@ def testreport(doc: dict[str, Any]) -> dict[str, Any]:
             test["description"] = desc
         tests.append(test)
     verdicts = [r["verdict"] for r in doc["requirements"]]
+    conclusion = doc["conclusion"]
     decided = [v for v in verdicts if v in ("pass", "fail", "error")]
     product = " ".join(x for x in (sut.get("product", ""), sut.get("version", "")) if x) or "SUT"
     out: dict[str, Any] = {
         "resourceType": "TestReport",
         "id": fhir_id(run["id"]),
-        "extension": [_ext("conclusion", doc["summary"]["conclusion"])],
+        "text": _narrative(doc),
+        "extension": [
+            _ext("conclusion", conclusion["status"]),
+            {"url": EXT + "conclusion-explanation", "valueString": clip(conclusion_text(doc), 8000)},
+        ],
         "identifier": {"system": "urn:ietf:rfc:3986", "value": f"urn:uuid:{uuid.uuid5(NAMESPACE, run['id'])}"},
         "name": f"EHDS conformance of {product} against {prof['id']} {prof['version']}".strip(),
         "status": "completed",
@@ -106,7 +126,7 @@ def testreport(doc: dict[str, Any]) -> dict[str, Any]:
             },
             "display": f"{prof['id']} {prof['version']}: {prof['title']}".strip(": "),
         },
-        "result": "fail" if any(v in ("fail", "error") for v in verdicts) else "pass",
+        "result": RESULT[conclusion["status"]],
         "score": round(100 * sum(v == "pass" for v in decided) / len(decided), 2) if decided else 0,
         "tester": f"{run['harness']['name']} {run['harness']['version']}",
         "participant": [

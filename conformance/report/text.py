@@ -106,3 +106,82 @@ def sut_label(doc: dict[str, Any]) -> str:
     s = doc.get("sut", {})
     text = " ".join(x for x in (s.get("product", ""), s.get("version", "")) if x) or "unnamed SUT"
     return f"{text} ({s['vendor']})" if s.get("vendor") else text
+
+
+def _reference_text(ref: Any) -> str:
+    if isinstance(ref, dict):
+        return ", ".join(str(ref[k]) for k in ("source", "section", "url") if ref.get(k))
+    if isinstance(ref, list):
+        return "; ".join(_reference_text(r) for r in ref)
+    return str(ref or "")
+
+
+def _rule_view(rule: Any) -> dict[str, str]:
+    rule = rule if isinstance(rule, dict) else {"rule": str(rule or "")}
+    return {"id": str(rule.get("id", "")), "rule": str(rule.get("rule", "")),
+            "reference": _reference_text(rule.get("references") or rule.get("reference"))}
+
+
+def scope_view(doc: dict[str, Any]) -> dict[str, Any]:
+    """The declared scope (`conformance.scope.Scope.to_json()`) in a fixed shape for the renderers.
+
+    declared: [(what, text)]; source: where the declaration came from; rules_stated: whether the
+    profile states scope rules (None: not recorded); exclusions: rules of the profile that excluded
+    something, with their reference and what they excluded; missing_mandatory: capabilities the
+    profile makes mandatory that the SUT does not declare; not_applicable: the requirements excluded
+    and why (from the rows, so it is there even when the run recorded no scope).
+    """
+    scope = doc.get("scope") or {}
+    labels = (("declared_capabilities", "Declared capabilities"), ("priority_categories", "Priority categories handled"),
+              ("categories_not_handled", "Priority categories not handled"))
+    declared = []
+    for key, label in labels:
+        if key in scope:
+            value = scope[key]
+            text = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+            declared.append((label, text or "none"))
+    exclusions = []
+    for item in scope.get("excluded", []) or []:
+        view = _rule_view(item.get("rule") if isinstance(item, dict) else item)
+        what = item.get("excluded", []) if isinstance(item, dict) else []
+        view["excluded"] = ", ".join(map(str, what)) if isinstance(what, list) else str(what)
+        exclusions.append(view)
+    missing = []
+    for item in scope.get("missing_mandatory", []) or []:
+        if isinstance(item, dict):
+            missing.append({"capability": str(item.get("capability", "")), **_rule_view(item.get("rule"))})
+    not_applicable = [{"id": row["id"], "reason": row.get("reason", "")}
+                      for row in doc.get("requirements", []) if row["verdict"] == "not-applicable"]
+    rules_stated = scope.get("rules_stated")
+    return {"declared": declared, "source": str(scope.get("declared_from", "") or ""),
+            "rules_stated": rules_stated if isinstance(rules_stated, bool) else None,
+            "exclusions": exclusions, "missing_mandatory": missing, "not_applicable": not_applicable}
+
+
+def blockers(doc: dict[str, Any]) -> list[dict[str, str]]:
+    """The SHALL requirements that keep the run from being conformant: id, verdict, what happened and
+    why (the row's reason, or for a failure or error the first message of its failing check)."""
+    rows = {r["id"]: r for r in doc.get("requirements", [])}
+    c = doc["conclusion"]
+    out = []
+    for key, what in (("failed", "failed"), ("errors", "could not be decided"), ("not_tested", "not tested")):
+        for b in c.get(key, []):
+            why = b.get("reason") or (first_message(rows[b["id"]]) if b["id"] in rows else "")
+            out.append({"id": b["id"], "verdict": b["verdict"], "what": what, "why": why})
+    return out
+
+
+def blocker_lines(doc: dict[str, Any]) -> list[str]:
+    """`blockers` one line each."""
+    return [f"{b['id']} {b['what']}" + (f": {b['why']}" if b["why"] else "") for b in blockers(doc)]
+
+
+def conclusion_text(doc: dict[str, Any]) -> str:
+    """The conclusion as plain text: label, explanation, blockers (what junit.xml and the TestReport carry)."""
+    c = doc["conclusion"]
+    lines = [f"Conclusion: {c['label']}", c["explanation"]]
+    blockers = blocker_lines(doc)
+    if blockers:
+        lines.append("Blocking SHALL requirements:")
+        lines += [f"- {b}" for b in blockers]
+    return "\n".join(lines)

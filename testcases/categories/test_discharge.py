@@ -39,7 +39,10 @@ def _sections(bundle) -> dict[str, dict]:
 @pytest.mark.requirement("HDR-001")
 @settings(max_examples=examples(10))
 @given(document=documents(CATEGORY))
-def test_discharge_report_conforms_and_is_tied_to_its_stay(hp, new_patient, fhir_validator, evidence, document):
+def test_discharge_report_is_tied_to_its_stay(hp, new_patient, fhir_validator, evidence, document):
+    """Procedure: submit a generated discharge report, export it, and read the export's Composition. Observed: its
+    LOINC type, its encounter and whose stay it is, the hospital course section. Decides HDR-001: the report is
+    typed 34105-7, tied to an Encounter of the same patient, with a narrative hospital course."""
     exported = export_only(hp, new_patient(), document, evidence)
     comp = composition(exported)
     codes = {c.get("code") for c in (comp.get("type") or {}).get("coding") or []}
@@ -59,6 +62,10 @@ def test_discharge_report_conforms_and_is_tied_to_its_stay(hp, new_patient, fhir
 @settings(max_examples=examples(10))
 @given(document=documents(CATEGORY))
 def test_discharge_content_is_present_when_there_is_data(hp, new_patient, evidence, document):
+    """Procedure: submit discharge reports generated with and without diagnoses and discharge medication, export each.
+    Observed: the diagnosis and medication sections, their entries, the diagnoses' encounter. Decides HDR-002: every
+    diagnosis and discharge medication sent is listed in its section, diagnoses belong to this stay, and the report
+    carries its Encounter."""
     patient = new_patient()
     sent = for_patient(document, patient)
     sent_sections = _sections(sent)

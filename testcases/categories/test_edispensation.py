@@ -33,7 +33,10 @@ def _ident(resource) -> str:
 @pytest.mark.requirement("ED-001")
 @settings(max_examples=examples(10))
 @given(document=documents(CATEGORY))
-def test_dispensation_export_conforms(hp, new_patient, fhir_validator, evidence, document):
+def test_dispensation_records_who_what_when(hp, new_patient, fhir_validator, evidence, document):
+    """Procedure: submit a generated eDispensation (with its prescription), export it, and read every
+    MedicationDispense. Observed: status, performer, quantity, hand-over time, authorising prescription. Decides
+    ED-001: each dispensation states who dispensed what, how much and when, against a prescription in the document."""
     exported = export_only(hp, new_patient(), document, evidence)
     dispenses = resources(exported, "MedicationDispense")
     assert dispenses, "the exported eDispensation carries no MedicationDispense"
@@ -54,6 +57,9 @@ def test_dispensation_export_conforms(hp, new_patient, fhir_validator, evidence,
 @settings(max_examples=examples(10))
 @given(data=st.data())
 def test_dispensation_resolves_to_its_prescription(hp, new_patient, evidence, data):
+    """Procedure: submit prescriptions, then dispensations of them, and export both. Observed: each dispensation's
+    authorising prescription and the quantity given. Decides ED-002: a dispensation refers to one of the patient's
+    prescriptions and never hands out more than it allows."""
     patient = new_patient()
     prescription = for_patient(data.draw(documents("eprescription"), label="prescription"), patient)
     dispensation = data.draw(documents(CATEGORY, patient, prescription=prescription), label="dispensation")

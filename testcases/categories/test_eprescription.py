@@ -35,7 +35,10 @@ def _medication_is_coded(bundle, request) -> bool:
 @pytest.mark.requirement("EP-001")
 @settings(max_examples=examples(10))
 @given(document=documents(CATEGORY))
-def test_prescription_export_conforms(hp, new_patient, fhir_validator, evidence, document):
+def test_prescription_carries_what_a_pharmacist_needs(hp, new_patient, fhir_validator, evidence, document):
+    """Procedure: submit a generated ePrescription, export it, and read every MedicationRequest. Observed: subject,
+    date, prescriber, dosage and the coding of the medication. Decides EP-001: a prescription carries what a
+    pharmacist in another country needs to dispense it."""
     exported = export_only(hp, new_patient(), document, evidence)
     requests = resources(exported, "MedicationRequest")
     assert requests, "the exported ePrescription carries no MedicationRequest"
@@ -53,6 +56,8 @@ def test_prescription_export_conforms(hp, new_patient, fhir_validator, evidence,
 @settings(max_examples=examples(10))
 @given(document=documents(CATEGORY))
 def test_active_prescriptions_can_be_read(hp, new_patient, evidence, document):
+    """Procedure: submit prescriptions for a patient and ask for the patient's ePrescriptions. Observed: which active
+    prescriptions come back. Decides EP-002: every active prescription can be read by a dispensing professional."""
     patient = new_patient()
     sent = for_patient(document, patient)
     wanted = {(r.get("identifier") or [{}])[0].get("value") for r in resources(sent, "MedicationRequest")

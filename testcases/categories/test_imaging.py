@@ -34,7 +34,10 @@ def _study_uids(bundle) -> set[str]:
 @pytest.mark.requirement("IMG-001")
 @settings(max_examples=examples(10))
 @given(document=documents(CATEGORY))
-def test_imaging_report_conforms_and_identifies_the_study(hp, new_patient, fhir_validator, evidence, document):
+def test_imaging_report_identifies_the_study(hp, new_patient, fhir_validator, evidence, document):
+    """Procedure: submit a generated imaging report with a known DICOM Study Instance UID, export it. Observed: the
+    DiagnosticReport's ImagingStudy references and their identifiers. Decides IMG-001: the report points at its
+    study, identified by the same DICOM UID that was sent."""
     patient = new_patient()
     sent_uids = _study_uids(for_patient(document, patient))
     exported = export_only(hp, patient, document, evidence)

@@ -34,6 +34,9 @@ def _target(bundle, reference):
 @settings(max_examples=examples(10))
 @given(document=documents(CATEGORY))
 def test_lab_report_is_one_aligned_composition_and_report(hp, new_patient, evidence, document):
+    """Procedure: submit a generated laboratory report and export it. Observed: the Composition and DiagnosticReport
+    (count, subject, shared identifier, code, listed results). Decides LAB-001: one report, one Composition, aligned
+    on patient, identifier, type and results."""
     patient = new_patient()
     with example_scope(evidence, "lab-aligned").example(patient=patient.identifier):
         exported = submit_and_export(hp, for_patient(document, patient), patient, CATEGORY)
@@ -60,6 +63,9 @@ def test_lab_report_is_one_aligned_composition_and_report(hp, new_patient, evide
 @settings(max_examples=examples(10))
 @given(document=documents(CATEGORY))
 def test_every_result_has_a_value_or_says_why_not(hp, new_patient, evidence, document):
+    """Procedure: submit a generated laboratory report and export it. Observed: every result Observation of the
+    DiagnosticReport. Decides LAB-002: each final result carries a value, members, components or a data-absent
+    reason."""
     patient = new_patient()
     with example_scope(evidence, "lab-values").example(patient=patient.identifier):
         exported = submit_and_export(hp, for_patient(document, patient), patient, CATEGORY)

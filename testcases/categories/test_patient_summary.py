@@ -30,7 +30,9 @@ def hp(sut, accounts):
 @pytest.mark.requirement("PS-001")
 @settings(max_examples=examples(10))
 @given(document=documents(CATEGORY))
-def test_summary_export_conforms_to_ips(hp, new_patient, fhir_validator, evidence, document):
+def test_summary_names_patient_author_and_date(hp, new_patient, fhir_validator, evidence, document):
+    """Procedure: submit a generated patient summary and export it. Observed: the Composition's subject, author and
+    date. Decides PS-001: the summary is about the patient in the document, says who authored it and when."""
     patient = new_patient()
     exported = export_only(hp, patient, document, evidence)
     comp = composition(exported)
@@ -45,6 +47,9 @@ def test_summary_export_conforms_to_ips(hp, new_patient, fhir_validator, evidenc
 @settings(max_examples=examples(10))
 @given(counts=st.fixed_dictionaries({key: st.integers(0, 2) for key in PS_SECTIONS}), data=st.data())
 def test_required_sections_say_so_when_empty(hp, new_patient, evidence, counts, data):
+    """Procedure: submit patient summaries generated with some required sections empty, export them. Observed: each
+    required section's entries or empty reason. Decides PS-002: a required section without data says so
+    (emptyReason) instead of disappearing."""
     patient = new_patient()
     sent = for_patient(data.draw(documents(CATEGORY, ps_counts=counts), label="document"), patient)
     with example_scope(evidence, "ps-required-sections").example(patient=patient.identifier, counts=counts):

@@ -43,6 +43,9 @@ def _assert_nothing_stored(session: Any, patient: Any) -> None:
 @pytest.mark.requirement("XB-002")
 @pytest.mark.capability(Capability.CDA, Capability.SUBMIT)
 def test_valid_ehdsi_patient_summary_is_accepted(sut, accounts, new_patient, evidence):
+    """Procedure: submit a valid eHDSI pivot CDA patient summary (schema and Schematron valid) for a fresh patient.
+    Observed: the receipt and the patient's documents. Decides XB-002: a valid pivot CDA from the national contact
+    point is accepted and filed for its patient."""
     hp = sut.login(accounts.hp)
     patient = new_patient()
     data = _valid_ps(patient)
@@ -61,6 +64,9 @@ def test_valid_ehdsi_patient_summary_is_accepted(sut, accounts, new_patient, evi
 @pytest.mark.capability(Capability.CDA, Capability.SUBMIT)
 @pytest.mark.parametrize("kind", ["schema-invalid", "schematron-invalid", "not-well-formed"])
 def test_invalid_ehdsi_cda_is_rejected_with_a_reason_and_nothing_stored(kind, sut, accounts, new_patient, evidence):
+    """Procedure: submit eHDSI CDA documents each broken in one way (schema, Schematron, not well-formed). Observed:
+    the answer and the patient's documents afterwards. Decides XB-003 and EHDS-INT-012: invalid CDA is refused with
+    a reason and nothing of it is kept."""
     hp = sut.login(accounts.hp)
     patient = new_patient()
     broken = broken_patient_summary(patient, kind)
@@ -80,6 +86,8 @@ def test_invalid_ehdsi_cda_is_rejected_with_a_reason_and_nothing_stored(kind, su
 @pytest.mark.capability(Capability.CDA, Capability.SUBMIT)
 @pytest.mark.parametrize("kind", ["xxe", "billion-laughs"])
 def test_hostile_xml_is_refused_and_nothing_stored(kind, sut, accounts, new_patient, evidence):
+    """Procedure: submit hostile XML (external entities, entity expansion bombs) as CDA. Observed: the answer, and that
+    nothing was stored or fetched. Decides XB-004 and EHDS-INT-012: hostile XML is refused without being expanded."""
     hp = sut.login(accounts.hp)
     patient = new_patient()
     hostile = broken_patient_summary(patient, kind)
@@ -99,6 +107,9 @@ def test_hostile_xml_is_refused_and_nothing_stored(kind, sut, accounts, new_pati
 @pytest.mark.requirement("XB-005")
 @pytest.mark.capability(Capability.CDA, Capability.SUBMIT, Capability.EXPORT)
 def test_exported_cda_validates_against_ehdsi_schema_and_schematron(sut, accounts, new_patient, evidence):
+    """Procedure: submit a valid pivot CDA, export the patient's CDA, validate it against the eHDSI XML Schema and
+    Schematron. Observed: the validation issues. Decides XB-005: what the system sends towards the national contact
+    point validates."""
     hp = sut.login(accounts.hp)
     patient = new_patient()
     receipt = hp.submit(_valid_ps(patient))

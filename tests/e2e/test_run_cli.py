@@ -56,13 +56,17 @@ def test_parallel_run_gives_the_same_verdicts(serial_run: Path, tmp_path: Path) 
     result = conformance("run", "-n", "2", "--report-dir", "reports", "--run-id", "parallel", cwd=tmp_path)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert verdicts(tmp_path / "reports" / "parallel") == verdicts(serial_run)
+    packages = json.loads((tmp_path / "reports" / "parallel" / "report.json").read_text())["packages"]
+    assert {p["name"] for p in packages} >= {"hl7.fhir.r4.core", "hl7.fhir.uv.ips"}  # workers report theirs
 
 
 def test_strict_fails_while_shall_requirements_are_not_tested(serial_run: Path, tmp_path: Path) -> None:
     if all(v in ("pass", "not-applicable") for v in verdicts(serial_run).values()):
         pytest.fail("every requirement passes: replace this test by one that breaks a requirement")
     result = conformance("run", "--strict", "--report-dir", "reports", cwd=tmp_path)
-    assert result.returncode == 1, result.stderr[-2000:]
+    assert result.returncode == 3, result.stderr[-2000:]  # incomplete under --strict: undecided, not a failure
+    assert "conformance: incomplete (exit 3, strict)" in result.stdout
+    assert "have no decisive check" in result.stdout  # what blocked it is said
 
 
 @pytest.mark.parametrize(("args", "needle"), [
@@ -74,3 +78,41 @@ def test_usage_errors_exit_2_with_a_hint(tmp_path: Path, args: tuple[str, ...], 
     result = conformance(*args, cwd=tmp_path)
     assert result.returncode == 2, result.stderr
     assert needle in result.stderr, result.stderr
+
+
+def _agree(folder: Path, result: subprocess.CompletedProcess[str], status: str, label: str, code: int) -> None:
+    """The CLI's last line, its exit code, report.json, report.html and summary.md say the same thing."""
+    assert result.returncode == code, result.stdout[-3000:] + result.stderr[-2000:]
+    last = result.stdout.rstrip().splitlines()[-1]
+    assert last.startswith(f"conformance: {label} (exit {code}"), last
+    report = json.loads((folder / "report.json").read_text())
+    assert report["summary"]["conclusion"] == status
+    assert report["conclusion"]["label"] == label and report["conclusion"]["exit_code"] == code
+    assert label in (folder / "report.html").read_text()
+    assert status in (folder / "summary.md").read_text()
+    assert f'value="{status}"' in (folder / "junit.xml").read_text()
+
+
+def test_every_output_agrees_on_the_conclusion(serial_run: Path, tmp_path: Path) -> None:
+    rows = json.loads((serial_run / "report.json").read_text())["requirements"]
+    untested = [r["id"] for r in rows if r["level"] == "SHALL" and r["verdict"] == "not-tested"]
+    assert untested, "the reference run has no untested SHALL requirement: pick another incomplete run"
+    incomplete = conformance("run", "--report-dir", "reports", "--run-id", "incomplete", cwd=tmp_path)
+    _agree(tmp_path / "reports" / "incomplete", incomplete, "incomplete", "incomplete", 0)
+
+    partial = conformance("run", "--requirement", "EHDS-LOG-001", "--report-dir", "reports", "--run-id", "partial",
+                          cwd=tmp_path)
+    _agree(tmp_path / "reports" / "partial", partial, "partial", "partial", 0)
+
+    failing = conformance("run", "--adapter", "tests.mutants.leaks_restricted_data:create", "--requirement",
+                          "EHDS-SEC-007", "--report-dir", "reports", "--run-id", "failing", cwd=tmp_path)
+    _agree(tmp_path / "reports" / "failing", failing, "non-conformant", "non-conformant", 1)
+
+    attest = tmp_path / "attest.yaml"
+    attest.write_text("attestations:\n" + "".join(
+        f"  - requirement: {rid}\n    who: A. Person (test)\n    role: Quality Manager\n    when: 2026-12-01\n"
+        f"    statement: checked by hand for this test\n    evidence:\n      reference: docs/{rid}.pdf\n"
+        for rid in untested))
+    conformant = conformance("run", "--attestations", str(attest), "--report-dir", "reports", "--run-id", "ok",
+                             cwd=tmp_path)
+    _agree(tmp_path / "reports" / "ok", conformant, "conformant", f"conformant ({len(untested)} attested)", 0)

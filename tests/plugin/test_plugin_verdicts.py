@@ -38,6 +38,11 @@ def test_adapter_hang_is_error(sut, accounts):
 def test_not_declared(sut):
     raise AssertionError("must not run")
 
+@pytest.mark.requirement("EHDS-SEC-001")
+@pytest.mark.capability(Capability.HTTP)
+def test_excluded_by_the_profile(sut):
+    raise AssertionError("must not run")
+
 @pytest.mark.requirement("PS-001")
 def test_other_profile(sut):
     raise AssertionError("must be deselected under ehds-core")
@@ -66,7 +71,10 @@ def test_fail_error_pass_not_applicable_not_tested(pytester: pytest.Pytester) ->
     assert v["EHDS-SEC-006"] is Verdict.PASS
     assert v["EHDS-LOG-001"] is Verdict.FAIL
     assert v["EHDS-INT-012"] is Verdict.ERROR  # adapter crash: error, not fail
-    assert v["EHDS-SEC-008"] is Verdict.NOT_APPLICABLE
+    assert v["EHDS-SEC-001"] is Verdict.NOT_APPLICABLE  # http: an exclusion ehds-core allows (SCOPE-IN-PROCESS)
+    assert v["EHDS-SEC-008"] is Verdict.FAIL  # emergency access is mandatory: cannot be declared away
+    sec8 = next(r for r in run.requirements if r.requirement.id == "EHDS-SEC-008")
+    assert "SCOPE-EMERGENCY" in sec8.checks[0].message and "Art 11(5)" in sec8.checks[0].message
     assert v["EHDS-LOG-002"] is Verdict.NOT_TESTED  # no check at all
     assert "PS-001" not in v  # not in the active profile
     ids = [row.requirement.id for row in run.requirements]
@@ -108,3 +116,39 @@ def test_unmarked_tests_are_left_alone(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("-p", "conformance.pytest_plugin", plugins=[sink])
     result.assert_outcomes(passed=1)
     assert sink.result is None
+
+
+HONEST = '''
+import pytest
+from conformance.adapter import Rejected
+
+@pytest.mark.requirement("EHDS-INT-012")
+def test_sut_accepts_what_it_must_refuse(sut, accounts):
+    with pytest.raises(Rejected):
+        sut.login(accounts.hp).submit({"not": "a document"})
+
+@pytest.mark.requirement("EHDS-LOG-001")
+def test_setup_document_rejected(sut, accounts):
+    raise Rejected("names outside Latin-1 are not supported")
+
+@pytest.mark.requirement("EHDS-LOG-002")
+def test_bug_in_the_check_itself(sut):
+    {}["missing"]
+'''
+
+
+def test_verdict_path_is_honest(pytester: pytest.Pytester) -> None:
+    """pytest.raises seeing nothing is a fail (the SUT accepted what it must refuse); a contract answer the
+    check did not expect leaves it inconclusive; a bug in the check is an error, never a fail."""
+    pytester.makepyfile(toy_adapter=TOY)
+    pytester.makefile(".toml", sut='mode = "ok"\n')
+    pytester.makepyfile(test_checks=HONEST)
+    sink = ResultSink()
+    pytester.runpytest("-p", "conformance.pytest_plugin", "--conformance-adapter", "toy_adapter:create",
+                       "--conformance-adapter-config", "sut.toml", plugins=[sink])
+    v = _verdicts(sink.result)
+    assert v["EHDS-INT-012"] is Verdict.FAIL
+    assert v["EHDS-LOG-001"] is Verdict.NOT_TESTED
+    row = next(r for r in sink.result.requirements if r.requirement.id == "EHDS-LOG-001")
+    assert "inconclusive" in row.reason and "Latin-1" in row.reason
+    assert v["EHDS-LOG-002"] is Verdict.ERROR

@@ -62,7 +62,7 @@ def _objects(schema: object) -> list[dict]:
 
 def test_schema_forbids_additional_properties_everywhere() -> None:
     objects = _objects(load_schema())
-    assert len(objects) == 3  # profile, requirement, reference
+    assert len(objects) == 5  # profile, requirement, reference, scope, scope rule
     assert all(o.get("additionalProperties") is False for o in objects)
 
 
@@ -150,3 +150,13 @@ def test_all_requirements_is_the_union_of_shipped_profiles() -> None:
 def test_loading_is_cached_per_process() -> None:
     assert load_profile("fr-sesali") is load_profile("fr-sesali")
     assert load_profile(profiles_dir() / "ehds-core.yaml") is load_profile("ehds-core")
+
+
+def test_scope_rules_are_inherited_and_cite_the_regulation() -> None:
+    """ehds-core states who decides applicability; every profile extending it inherits the rules."""
+    for pid in SHIPPED:
+        scope = load_profile(pid).scope
+        if pid == "ehds-core" or "ehds-core" in load_profile(pid).extends or pid.startswith("ehds-"):
+            mandatory = {c for rule in scope["mandatory"] for c in rule.get("capabilities", [])}
+            assert {"access-log", "submit", "export", "restriction", "emergency-access"} <= mandatory, pid
+            assert all(rule["references"] for rule in scope["mandatory"] + scope["exclusions"]), pid

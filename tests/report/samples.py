@@ -84,7 +84,6 @@ def check(rid: str, name: str, verdict: Verdict, message: str = "", evidence=(),
         duration=0.125,
         message=message,
         evidence=list(evidence),
-        seed=seed,
     )
 
 

@@ -62,9 +62,14 @@ def test_encrypted_key_via_environment(runs, tmp_path: Path, monkeypatch) -> Non
 
 def test_diff_reference_vs_mutant_gates_on_the_regression(runs, capsys) -> None:
     ref, mutant = runs
-    assert main(["report", "diff", str(ref), str(mutant)]) == 0  # listing only, no gate requested
+    assert main(["report", "diff", str(ref), str(mutant)]) == 1  # a SHALL regression gates by default
     out = capsys.readouterr().out
     assert "REGRESSION    EHDS-LOG-001 [SHALL] pass -> fail" in out
+    assert "FAILED: 1 gating change(s) among SHALL requirements: EHDS-LOG-001" in out and "OK" not in out
+    assert "conclusion: non-conformant" in out.splitlines()[1]  # each side's conclusion in the header
+    assert main(["report", "diff", str(ref), str(mutant), "--fail-on", "none"]) == 0  # asked for a listing only
+    out = capsys.readouterr().out
+    assert "NOT GATED: 1 SHALL regression(s): EHDS-LOG-001" in out and "OK" not in out
     assert main(["report", "diff", str(ref), str(mutant), "--fail-on", "regression"]) == 1
     out = capsys.readouterr().out
     lines = [line for line in out.splitlines() if line.startswith("  ")]
@@ -72,7 +77,7 @@ def test_diff_reference_vs_mutant_gates_on_the_regression(runs, capsys) -> None:
     assert "FAILED: 1 gating change(s) among SHALL requirements: EHDS-LOG-001" in out
     assert main(["report", "diff", str(ref), str(ref / "report.json"), "--fail-on", "regression"]) == 0
     assert main(["report", "diff", str(mutant), str(ref), "--fail-on", "regression"]) == 0  # an improvement
-    assert main(["report", "diff", str(ref), str(mutant), "--format", "markdown"]) == 0
+    assert main(["report", "diff", str(ref), str(mutant), "--format", "markdown"]) == 1
     assert "| ❌ regression | EHDS-LOG-001 Every access is logged | SHALL | pass | fail |" in capsys.readouterr().out
 
 
@@ -97,9 +102,11 @@ def test_render_with_attestations(runs, tmp_path: Path, capsys) -> None:
     att.write_text(
         "attestations:\n"
         "  - requirement: EHDS-GEN-001\n"
-        "    who: Jane Doe, Quality Manager\n"
+        "    who: Jane Doe\n"
+        "    role: Quality Manager\n"
         "    when: 2025-06-01\n"
         "    statement: Instructions for use ship with every release.\n"
+        "    evidence: {reference: docs/ifu/}\n"
     )
     out = tmp_path / "rendered"
     assert main(["report", "render", str(ref), str(out), "--attestations", str(att)]) == 0
@@ -111,6 +118,11 @@ def test_render_with_attestations(runs, tmp_path: Path, capsys) -> None:
     # attesting twice is refused
     assert main(["report", "render", str(out), str(tmp_path / "again"), "--attestations", str(att)]) == 2
     assert "already has attestations" in capsys.readouterr().err
+    # rendering into a folder that holds a report is refused (exit 2) unless --force
+    assert main(["report", "render", str(ref), str(out)]) == 2
+    assert "already holds a report" in capsys.readouterr().err
+    assert main(["report", "render", str(ref), str(out), "--force"]) == 0
+    assert load_report(out)["summary"]["total"]["attested"] == 0
 
 
 def test_render_rejects_unknown_format(runs, tmp_path: Path, capsys) -> None:

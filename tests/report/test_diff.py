@@ -86,3 +86,33 @@ def test_json_output_round_trips(tmp_path: Path) -> None:
     data = json.loads(render_json(changes, gating(changes, "shall", "regression"), "shall"))
     assert data["gating"] == ["EHDS-LOG-001"]
     assert data["changes"][0]["kind"] == "regression"
+
+
+def test_a_baseline_of_report_schema_1_0_0_is_still_compared(tmp_path) -> None:
+    """CI baselines written by the previous harness (schema 1.0.0) are read as the current schema."""
+    import json
+
+    from conformance.cli import main
+    from conformance.report import load_report, write_reports
+    from tests.report.samples import make_run
+
+    att = tmp_path / "a.yaml"
+    att.write_text("attestations:\n  - {requirement: EHDS-GEN-001, who: J, role: QA, when: 2025-06-01, "
+                   "statement: s, evidence: docs/}\n")
+    write_reports(make_run(), tmp_path / "new", attestations=att)
+    old = json.loads((tmp_path / "new" / "report.json").read_text())
+    old["schema_version"] = "1.0.0"
+    old["schema"] = old["schema"].replace("2.0.0", "1.0.0")
+    for key in ("conclusion", "scope"):
+        del old[key]
+    del old["run"]["selection"], old["run"]["strict"]
+    old["summary"]["conclusion"] = "error"  # a 1.0.0 value
+    for a in old["attestations"]["items"]:
+        del a["role"]
+        a["evidence"] = "docs/"
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "report.json").write_text(json.dumps(old))
+    upgraded = load_report(tmp_path / "old")
+    assert upgraded["summary"]["conclusion"] == upgraded["conclusion"]["status"] == "non-conformant"
+    assert upgraded["attestations"]["items"][0]["role"] == "not recorded (report schema 1.0.0)"
+    assert main(["report", "diff", str(tmp_path / "old"), str(tmp_path / "new")]) == 0

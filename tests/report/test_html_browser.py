@@ -132,3 +132,55 @@ def test_screenshot_check_detects_a_missing_chart(browser: str, tmp_path: Path, 
     shot = screenshot(browser, tmp_path, (tmp_path / "nochart" / "report.html").as_uri(), "no-chart.png")
     image = read_png(shot.read_bytes())
     assert image.count(YELLOW) < 8_000
+
+
+# ---------------------------------------------------------------- printing (save as PDF)
+#: an unbreakable token far wider than the page: it must wrap, not run off the page
+LONG = "Bundle.entry[0].resource.extension" + "".join(f".x{i:03d}" for i in range(120))
+#: the same kind of token in a failure message (a full-width block: its text comes out of the PDF in one piece)
+LONG_MESSAGE = "urn:uuid:" + "".join(f"{i:03d}" for i in range(200))
+
+
+@pytest.fixture(scope="module")
+def printed(browser: str, tmp_path_factory) -> tuple[Path, dict]:
+    """The sample run with a very long issue location, printed to PDF with a filter in the URL."""
+    pdftotext = shutil.which("pdftotext")
+    if not pdftotext or not shutil.which("pdftoppm"):
+        pytest.skip("poppler-utils (pdftotext, pdftoppm) not installed: apt-get install -y poppler-utils")
+    tmp = tmp_path_factory.mktemp("print")
+    run = make_run()
+    failing = next(r for r in run.requirements if r.requirement.id == "EHDS-LOG-002").checks[0]
+    failing.evidence.append({"kind": "validation", "issues": [
+        {"severity": "error", "code": "structure", "location": LONG, "message": "m " + LONG, "rule": "r"}]})
+    failing.message += " " + LONG_MESSAGE
+    write_reports(run, tmp / "report")
+    pdf = tmp / "out.pdf"
+    # a filter in the URL hides rows on screen; printing must still show every requirement
+    run_browser(browser, tmp, (tmp / "report" / "report.html").as_uri() + "#verdict=fail",
+                f"--print-to-pdf={pdf}", "--no-pdf-header-footer")
+    assert pdf.is_file() and pdf.stat().st_size > 10_000, "no PDF written"
+    text = subprocess.run([pdftotext, "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    return pdf, {"text": text, "doc": load_report(tmp / "report")}
+
+
+def test_print_shows_every_requirement_and_all_collapsed_evidence(printed) -> None:
+    _, got = printed
+    text, doc = got["text"], got["doc"]
+    assert all(r["id"] in text for r in doc["requirements"])  # the #verdict=fail filter does not hide any
+    # evidence inside closed <details> of passing checks: HTTP headers, a recorded document
+    assert "application/fhir+json" in text, "collapsed HTTP headers are missing from the printout"
+    assert '"resourceType": "AuditEvent"' in text
+    assert doc["conclusion"]["explanation"].split(".")[0] in " ".join(text.split())
+
+
+def test_print_wraps_long_values_inside_the_page(printed, tmp_path: Path) -> None:
+    pdf, got = printed
+    assert LONG_MESSAGE in "".join(got["text"].split()), "the long value was cut off"
+    subprocess.run(["pdftoppm", "-png", "-r", "30", str(pdf), str(tmp_path / "p")], check=True)
+    pages = sorted(tmp_path.glob("p-*.png"))
+    assert pages
+    for png in pages:
+        image = read_png(png.read_bytes())
+        edge = max(2, image.width // 50) * image.channels  # the outer 2% lie in the page margin
+        for row in image.rows:
+            assert row[-edge:].count(255) == edge, f"{png.name}: something is drawn over the right page edge"

@@ -104,7 +104,7 @@ def test_allure_steps_and_attachments_exist(report_dir: Path) -> None:
 
 def test_rewriting_replaces_earlier_allure_results(tmp_path: Path) -> None:
     write_reports(make_run("first"), tmp_path, formats=("allure",))
-    write_reports(make_run("second"), tmp_path, formats=("allure",))
+    write_reports(make_run("second"), tmp_path, formats=("allure",), force=True)
     assert len(list((tmp_path / "allure-results").glob("*-result.json"))) == 10
 
 
@@ -150,9 +150,12 @@ def test_testreport_fields_map_verdicts(report_dir: Path) -> None:
 def test_testreport_passes_when_nothing_failed(tmp_path: Path) -> None:
     from conformance.model import Verdict
 
-    run = make_run(changes={"EHDS-LOG-002": Verdict.PASS, "EHDS-INT-012": Verdict.PASS, "EHDS-INT-001": Verdict.PASS})
-    write_reports(run, tmp_path, formats=("json", "testreport"))
-    assert json.loads((tmp_path / "testreport.json").read_text())["result"] == "pass"
+    fixed = {"EHDS-LOG-002": Verdict.PASS, "EHDS-INT-012": Verdict.PASS, "EHDS-INT-001": Verdict.PASS}
+    write_reports(make_run(changes=fixed), tmp_path / "i", formats=("json", "testreport"))
+    assert json.loads((tmp_path / "i" / "testreport.json").read_text())["result"] == "pending"  # incomplete
+    write_reports(make_run(changes={**fixed, "EHDS-GEN-001": Verdict.PASS}), tmp_path / "c",
+                  formats=("json", "testreport"))
+    assert json.loads((tmp_path / "c" / "testreport.json").read_text())["result"] == "pass"
 
 
 def test_fhir_helpers() -> None:

@@ -69,3 +69,23 @@ def test_leaked_secrets_are_masked_everywhere(real_report: Path) -> None:
             text = path.read_text(encoding="utf-8")
             for secret in secrets:
                 assert secret not in text, f"{secret} leaked into {path.relative_to(real_report)}"
+
+
+def test_no_machine_path_in_a_real_runs_artefacts(real_report: Path) -> None:
+    """Neither the report folder, nor the checkout (profile, packages), nor the home directory."""
+    import os
+
+    places = {str(real_report), str(real_report.resolve()), str(ROOT), os.path.expanduser("~")}
+    for path in (p for p in real_report.rglob("*") if p.is_file()):
+        text = path.read_text(encoding="utf-8")
+        found = [p for p in places if p in text]
+        assert not found, f"{path.relative_to(real_report)} names {found}"
+    doc = load_report(real_report)
+    assert doc["packages"] and all(not p.get("path", "").startswith("/") for p in doc["packages"])
+
+
+def test_a_real_runs_testreport_validates(real_report: Path) -> None:
+    from conformance.fhir.validator import default_validator
+
+    tr = json.loads((real_report / "testreport.json").read_text())
+    assert [str(i) for i in default_validator().validate(tr) if i.is_error] == []

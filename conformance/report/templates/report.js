@@ -51,6 +51,16 @@
       document.getElementById("requirements").scrollIntoView();
     });
   });
+  // Printing / saving as PDF shows all evidence: open every details element, and close again after.
+  var opened = [];
+  window.addEventListener("beforeprint", function () {
+    opened = Array.prototype.filter.call(document.querySelectorAll("details"), function (d) { return !d.open; });
+    opened.forEach(function (d) { d.open = true; });
+  });
+  window.addEventListener("afterprint", function () {
+    opened.forEach(function (d) { d.open = false; });
+    opened = [];
+  });
   if (location.hash && location.hash.indexOf("=") !== -1) { fromHash(); }
   apply(false);
   document.documentElement.setAttribute("data-filters", "ready");

@@ -22,7 +22,7 @@ from hypothesis.stateful import run_state_machine_as_test
 
 from conformance.adapter import PRIORITY_CATEGORIES
 from conformance.checks import inconclusive
-from conformance.settings import active, examples
+from conformance.settings import examples
 from ehds_support.areas import AREAS
 from ehds_support.machine import Context, EhrMachine, Recorder, StepFailure
 
@@ -97,11 +97,13 @@ def replay_command(request: pytest.FixtureRequest) -> str:
         config, "_conformance_patient_namespace", None)
     if namespace:
         args += ["--patient-namespace", str(namespace)]
-    info = active()
-    if info.get("profile") == "explore":
-        args += ["--explore", "--seed", str(info.get("seed"))]
-    elif config.getoption("--conformance-seed"):
-        args += ["--seed", str(config.getoption("--conformance-seed"))]
+    from hypothesis import core
+
+    seed = config.getoption("--conformance-seed") or getattr(core, "global_force_seed", None)
+    if config.getoption("--conformance-explore"):
+        args += ["--explore"]
+    if seed is not None:
+        args += ["--seed", str(seed)]
     args += ["-k", request.node.name]
     return shlex.join(args)
 

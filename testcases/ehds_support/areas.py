@@ -253,6 +253,7 @@ class IdentityMachine(Reads, EhrMachine):
     names outside Latin-1; look-ups by every identifier and by near misses; names kept on export."""
 
     requirements = frozenset({"EHDS-INT-002", "EHDS-INT-008"})
+    first_non_latin = True
 
     def after_change(self, label: str) -> None:
         p: Patient = self.model.patients[label]

@@ -95,6 +95,7 @@ class EhrMachine(RuleBasedStateMachine):
     requirements: ClassVar[frozenset[str]] = frozenset()
     volume: ClassVar[int] = 0  # > 0: the first patient gets up to this many documents at once
     batches: ClassVar[tuple[int, int, int, int]] = (0, 24, 0, 45)  # documents the first patient starts with
+    first_non_latin: ClassVar[bool] = False  # the first patient's name is outside Latin-1
 
     known = Bundle("known")
 
@@ -236,7 +237,7 @@ class EhrMachine(RuleBasedStateMachine):
     def two_patients(self, near: str, first: str, second: str, batch: int) -> Any:
         """Every sequence starts with two patients on file (the second a near duplicate of the first); in
         the volume machines the first one often has a page's worth of documents or more (`batch`)."""
-        a = self.make_person("fresh", None)
+        a = self.make_person("non-latin" if self.first_non_latin else "fresh", None)
         b = self.make_person(near, self.model.patients[a])
         self.submit_docs(a, self.category(first), 1, 0)
         self.submit_docs(a, self.category(second), 1, 0)

@@ -30,7 +30,7 @@ from ehds_support.machine import Context, EhrMachine, Recorder, StepFailure
 SIZES: dict[str, tuple[int, int]] = {
     "access-log": (5, 20),
     "restriction": (5, 20),
-    "identity": (4, 20),
+    "identity": (6, 20),
     "export": (3, 8),
 }
 

@@ -71,6 +71,10 @@ COLLATERAL: dict[str, dict[str, str]] = {
     "returns_wrong_patient": {
         "EHDS-INT-008": "an export about another person is not the document that was received (round trip)",
     },
+    "drops_secondary_identifiers": {
+        "EHDS-INT-002": "a patient whose second identifier is dropped cannot be found by it any more (the identity "
+                        "machine looks patients up by every identifier they were received with)",
+    },
     "returns_collection_bundle": {
         "EHDS-INT-005": "a collection Bundle does not conform to the document Bundle profiles",
     },

@@ -379,7 +379,9 @@ class Reads:
             if doc is not None:
                 self.expect("EHDS-INT-003", bool(info.date) and info.date[:10] == doc.date[:10],
                             f"listing entry {info.document_id} gives date {info.date!r}, the document's is {doc.date!r}")
-        cats = frozenset({category}) if category else frozenset()
+        # the categories the listing gave access to (the one searched when nothing came back)
+        cats = frozenset(info.category for info in listing) if listing else (
+            frozenset({category}) if category else frozenset())
         self.check_log(p, self.expected(f"{who}'s listing of {person}", p, actor, started, categories=cats),
                        hp_access=True)
 

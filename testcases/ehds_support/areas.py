@@ -71,6 +71,7 @@ class AccessLogMachine(Reads, EhrMachine):
         except Denied as answer:
             self.step(f"{person} logs in as {identifier} and reads their access log: Denied")
             self.expect("EHDS-LOG-009", False, f"{person} was refused their own access log ({answer.reason})")
+            self.sync_log(p.patient_id)  # whatever the refusal logged is not the next access's entry
             return
         self.step(f"{person} logs in as {identifier} and reads their access log: {len(own)} entries")
         others = [q.label for q in self.model.known() if q.label != person and q.documents]
@@ -113,6 +114,8 @@ class AccessLogMachine(Reads, EhrMachine):
             if isinstance(answer, Denied) and what != "find":
                 self.check_log(q, self.expected(f"{person}'s refused {what} of {other}'s data", q, actor, started,
                                                 refused=True))
+            else:
+                self.sync_log(q.patient_id)
             return
         self.step(f"{person} (patient) asks {other}'s {what}: answered")
         self.expect("EHDS-SEC-004", not got and got != q.patient_id,

@@ -62,6 +62,9 @@ class Capability(str, enum.Enum):
     # the SUT is a *client* (a professional's software) that opens a foreign patient's summary from a
     # national contact point (Session.open_foreign_summary)
     FOREIGN_SUMMARY_CLIENT = "foreign-summary-client"
+    # the harness may move the SUT's clock and read its declared access-log retention
+    # (Adapter.shift_clock / Adapter.log_retention, see :class:`Adapter`), so retention is testable
+    CLOCK = "clock"
 
 
 class ActorKind(str, enum.Enum):
@@ -328,7 +331,21 @@ class TestAccounts:
 
 @runtime_checkable
 class Adapter(Protocol):
-    """Entry point of a SUT. `login(actor)` raises Denied for wrong or missing credentials."""
+    """Entry point of a SUT. `login(actor)` raises Denied for wrong or missing credentials.
+
+    Optional methods (not part of the protocol, so existing adapters stay valid), offered when
+    the SUT declares :attr:`Capability.CLOCK` (a sandbox feature; a SUT shared by parallel runs
+    should not offer it, since moving its clock affects everybody):
+
+    ``shift_clock(delta: datetime.timedelta) -> None``
+        Move the SUT's notion of "now" by ``delta`` (negative moves it back) for everything it
+        does afterwards (log times, retention, token lifetimes), as if that much time had passed,
+        including any housekeeping (retention purges) due in that time. The harness always moves
+        the clock back by the same amount when it is done.
+    ``log_retention() -> datetime.timedelta | None``
+        How long the SUT keeps access-log records as configured now (None: without limit).
+        EHDS-LOG-010 asks for at least three years after each access.
+    """
 
     def describe(self) -> SutDescription: ...
 

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from conformance.adapter import PRIORITY_CATEGORIES, Capability, NotFound
 from ehds_support.flow import submit_declared
+from ehds_support.model import composition
 
 
 @pytest.mark.requirement("EHDS-INT-002")
@@ -34,10 +35,16 @@ def test_patient_is_found_by_identifier(sut, accounts, new_patient, documents, e
 @given(chosen=st.sets(st.sampled_from(PRIORITY_CATEGORIES), min_size=1, max_size=3))
 def test_documents_are_discoverable_by_patient_and_type(sut, sut_description, accounts, new_patient, documents,
                                                         evidence, chosen):
+    """Procedure: one document per drawn category for a fresh patient; list all, then by each type.
+    Observed: every document is listed, a search by type returns it and only that type, each entry names
+    the patient and the document's own date. Decides EHDS-INT-003 because documents must be
+    discoverable by patient and type, each entry naming subject and date (the contract's DocumentInfo
+    has no custodian field, so the custodian is not checked here)."""
     categories = sorted(chosen & set(sut_description.consumes) or {"patient-summary"})
     hp = sut.login(accounts.hp)
     patient = new_patient()
-    filed = {c: submit_declared(hp, documents.valid(c, patient), c).document_id for c in categories}
+    sent = {c: documents.valid(c, patient) for c in categories}
+    filed = {c: submit_declared(hp, sent[c], c).document_id for c in categories}
     pid = hp.find_patient(patient.identifier)
     everything = {d.document_id: d for d in hp.list_documents(pid)}
     assert set(filed.values()) <= set(everything), (
@@ -49,4 +56,8 @@ def test_documents_are_discoverable_by_patient_and_type(sut, sut_description, ac
         wrong = [d for d in listed if d.category != category]
         assert not wrong, f"searching by type {category} also returned {[d.category for d in wrong]}"
         assert all(d.patient_id == pid for d in listed), "a search by patient returned another patient's document"
+        date = str(composition(sent[category]).get("date", ""))
+        entry = next(d for d in listed if d.document_id == doc_id)
+        assert entry.date and entry.date[:10] == date[:10], (
+            f"the listing gives the {category} document the date {entry.date!r}; the document's date is {date!r}")
     evidence.note(f"discovered by type: {categories}")

@@ -71,6 +71,14 @@ COLLATERAL: dict[str, dict[str, str]] = {
     "returns_wrong_patient": {
         "EHDS-INT-008": "an export about another person is not the document that was received (round trip)",
     },
+    "drops_secondary_identifiers": {
+        "EHDS-INT-002": "a patient whose second identifier is dropped cannot be found by it any more (the identity "
+                        "machine looks patients up by every identifier they were received with)",
+    },
+    "ignores_category_filter": {
+        "EHDS-INT-004": "the type filter it drops is the one fetch uses too: asking a patient's latest summary "
+                        "returns their latest document of any type (seen once a patient has two categories)",
+    },
     "returns_collection_bundle": {
         "EHDS-INT-005": "a collection Bundle does not conform to the document Bundle profiles",
     },

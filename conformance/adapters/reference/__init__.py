@@ -16,6 +16,9 @@
     French set-up (all optional): ``psc_issuer`` and ``psc_audience`` (the Pro Sante Connect
     issuer whose ID tokens are trusted, and this EHR's client id), ``translations`` (a folder
     of FHIR ValueSet / ConceptMap JSON files: the translation catalogue to load).
+``log_retention_days``
+    How long access-log records stay retrievable (default 3660 days; EHDS-LOG-010
+    asks for at least three years).
 
 Layout: :mod:`.service` (all EHR rules), :mod:`.store` (SQLite), :mod:`.intake`
 (reading incoming documents), :mod:`.accounts` (sandbox identities),
@@ -49,10 +52,10 @@ def create(config: Mapping[str, Any] | None = None, *, service_class: type[Refer
     from conformance.errors import UsageError
 
     config = dict(config or {})
-    unknown = sorted(set(config) - {"db", "validation", "passwords", "sesali"})
+    unknown = sorted(set(config) - {"db", "validation", "passwords", "sesali", "log_retention_days"})
     if unknown:
         raise UsageError(f"reference adapter: unknown configuration keys {unknown}; "
-                         "known: db, validation, passwords, sesali")
+                         "known: db, validation, passwords, sesali, log_retention_days")
     sesali = config.get("sesali") or {}
     if not isinstance(sesali, Mapping) or set(sesali) - {"psc_issuer", "psc_audience", "translations"}:
         raise UsageError("reference adapter: 'sesali' must be a table with psc_issuer, psc_audience, translations")
@@ -69,6 +72,12 @@ def create(config: Mapping[str, Any] | None = None, *, service_class: type[Refer
     if not isinstance(passwords, Mapping):
         raise UsageError("reference adapter: 'passwords' must be a table of account name -> password")
     ehr = (service_class or ReferenceEHR)(db_path, validation=validation)
+    if "log_retention_days" in config:
+        try:
+            ehr.log_retention_days = int(config["log_retention_days"])
+        except (TypeError, ValueError):
+            ehr.close()
+            raise UsageError("reference adapter: log_retention_days must be a whole number of days") from None
     try:
         accounts = provision_sandbox(ehr, {str(k): str(v) for k, v in passwords.items()})
         _configure_sesali(ehr, sesali)

@@ -10,6 +10,7 @@ types; a vendor's adapter would call its REST API or SDK instead.
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from collections.abc import Mapping
 from pathlib import Path
@@ -132,6 +133,14 @@ class ReferenceAdapter:
     def trust_identity_provider(self, issuer: str, audience: str) -> None:
         """Trust this OpenID Connect issuer (Pro Sante Connect) for this audience."""
         self.ehr.trust_identity_provider(issuer, audience)
+
+    def shift_clock(self, delta: dt.timedelta) -> None:
+        """Capability.CLOCK: move the EHR's clock (the harness moves it back when done)."""
+        self.ehr.shift_clock(delta)
+
+    def log_retention(self) -> dt.timedelta | None:
+        """Capability.CLOCK: the configured access-log retention."""
+        return self.ehr.log_retention()
 
     def close(self) -> None:
         self.ehr.close()

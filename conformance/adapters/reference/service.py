@@ -87,6 +87,10 @@ from conformance.adapters.reference.audit import (  # noqa: E402,F401  (re-expor
 #: Operations access control knows about (see :meth:`ReferenceEHR.is_permitted`).
 ACTIONS = ("submit", "find-patient", "list", "fetch", "read-log", "restrict", "export-all", "consent")
 
+#: How long access-log records stay retrievable (EHDS-LOG-010 asks for at least three years); the
+#: adapter configuration key ``log_retention_days`` changes it.
+DEFAULT_LOG_RETENTION_DAYS = 10 * 366
+
 PBKDF2_ITERATIONS = 20_000  # sandbox accounts; a production EHR would use far more or an IdP
 
 
@@ -205,7 +209,10 @@ class ReferenceEHR(AuditEventBuilder, ConsentRules, TranslatedDisplay, TraitLook
         if validation not in ("auto", "structural"):
             raise ValueError(f"validation must be 'auto' or 'structural', not {validation!r}")
         self.store = Store(db_path)
-        self.clock = clock or _now
+        base_clock = clock or _now
+        self.clock_offset = dt.timedelta(0)
+        self.clock: Callable[[], dt.datetime] = lambda: base_clock() + self.clock_offset
+        self.log_retention_days = DEFAULT_LOG_RETENTION_DAYS
         self.validation = validation
         self.token_ttl = token_ttl
         self._fhir_validator: Any = None
@@ -619,7 +626,28 @@ class ReferenceEHR(AuditEventBuilder, ConsentRules, TranslatedDisplay, TraitLook
         """The AuditEvents about this patient, oldest first (patient: own; auditor: any; HP: Denied)."""
         patient = self._patient(patient_id)
         self.authorize(principal, "read-log", patient)
-        return self.store.audit_events(patient.id)
+        return self.retained(self.store.audit_events(patient.id))
+
+    # =================================================================================
+    # Retention of the access log (EHDS-LOG-010) and the sandbox clock
+    # =================================================================================
+
+    def log_retention(self) -> dt.timedelta | None:
+        """How long access-log records stay retrievable (None: without limit)."""
+        return dt.timedelta(days=self.log_retention_days)
+
+    def retained(self, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The entries still within the retention period. Older ones stay in the file (the log is
+        append-only) but are no longer served."""
+        retention = self.log_retention()
+        if retention is None:
+            return entries
+        horizon = self.clock() - retention
+        return [e for e in entries if _recorded(e) is None or _recorded(e) >= horizon]  # type: ignore[operator]
+
+    def shift_clock(self, delta: dt.timedelta) -> None:
+        """Sandbox: move this EHR's "now" by `delta` (negative moves it back)."""
+        self.clock_offset += delta
 
     def restrict(self, principal: Principal, patient_id: str, restriction: Restriction) -> None:
         """The patient withholds documents and/or categories from health professionals (replaces earlier ones)."""
@@ -638,6 +666,14 @@ class ReferenceEHR(AuditEventBuilder, ConsentRules, TranslatedDisplay, TraitLook
         self.authorize(principal, "restrict", patient)
         row = self.store.restriction(patient.id)
         return Restriction(row.document_ids, row.categories)
+
+
+def _recorded(entry: Mapping[str, Any]) -> dt.datetime | None:
+    try:
+        when = dt.datetime.fromisoformat(str(entry.get("recorded", "")).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
 
 
 def _query_text(patient_id: str, category: str | None) -> str:

@@ -120,7 +120,8 @@ def _schematron_invalid(root: etree._Element) -> None:
     patient.remove(patient.find("cda:birthTime", _N))
 
 
-BROKEN_KINDS = ("schema-invalid", "schematron-invalid", "not-well-formed", "xxe", "billion-laughs")
+BROKEN_KINDS = ("schema-invalid", "schematron-invalid", "not-well-formed", "xxe", "billion-laughs", "external-dtd",
+                "bare-doctype")
 
 
 def broken_patient_summary(patient: _Patient, kind: str) -> BrokenCda:
@@ -146,6 +147,13 @@ def broken_patient_summary(patient: _Patient, kind: str) -> BrokenCda:
         data = (b'<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE ClinicalDocument [' + b"".join(ents) + b"]>"
                 + body.replace(b"<title>Patient Summary</title>", b"<title>&l9;</title>", 1))
         return BrokenCda(kind, data, "cda-hostile-xml", "nested entities expanding to 10^9 'lol's (billion laughs)")
+    if kind == "external-dtd":  # no entity declared: only a reference to an external DTD to fetch
+        data = (b'<?xml version="1.0" encoding="UTF-8"?>\n'
+                b'<!DOCTYPE ClinicalDocument SYSTEM "http://127.0.0.1:9/cda.dtd">' + body)
+        return BrokenCda(kind, data, "cda-hostile-xml", "a DOCTYPE naming an external DTD to fetch (no entity declared)")
+    if kind == "bare-doctype":  # a DTD with no declaration at all: still a DTD, which CDA never needs
+        data = b'<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE ClinicalDocument []>' + body
+        return BrokenCda(kind, data, "cda-hostile-xml", "an (empty) internal DTD")
     raise UsageError(f"unknown broken-CDA kind {kind!r}; known: {', '.join(BROKEN_KINDS)}")
 
 

@@ -84,10 +84,12 @@ def test_invalid_ehdsi_cda_is_rejected_with_a_reason_and_nothing_stored(kind, su
 
 @pytest.mark.requirement("XB-004", "EHDS-INT-012")
 @pytest.mark.capability(Capability.CDA, Capability.SUBMIT)
-@pytest.mark.parametrize("kind", ["xxe", "billion-laughs"])
+@pytest.mark.parametrize("kind", ["xxe", "billion-laughs", "external-dtd", "bare-doctype"])
 def test_hostile_xml_is_refused_and_nothing_stored(kind, sut, accounts, new_patient, evidence):
-    """Procedure: submit hostile XML (external entities, entity expansion bombs) as CDA. Observed: the answer, and that
-    nothing was stored or fetched. Decides XB-004 and EHDS-INT-012: hostile XML is refused without being expanded."""
+    """Procedure: submit as CDA a valid patient summary carrying a DTD: an external entity (XXE), nested entity
+    expansion (billion laughs), a reference to an external DTD without any entity declared, or an empty internal
+    DTD. Observed: the answer and the patient's documents afterwards. Decides XB-004 and EHDS-INT-012: a document
+    with a DTD is refused with a reason, without fetching or expanding anything, and nothing is stored."""
     hp = sut.login(accounts.hp)
     patient = new_patient()
     hostile = broken_patient_summary(patient, kind)

@@ -31,6 +31,18 @@ class _AcceptsDtd(ReferenceEHR):
         return super().validate_document(document)
 
 
+class _RefusesOnlyEntities(ReferenceEHR):
+    """Refuses DTDs that declare entities, lets any other DTD through (an external DTD is then fetchable)."""
+
+    def validate_document(self, document: Mapping[str, Any] | bytes) -> list[ValidationIssue]:
+        data = bytes(document) if isinstance(document, (bytes, bytearray)) else b""
+        if b"<!DOCTYPE" in data and b"<!ENTITY" not in data:
+            start = data.index(b"<!DOCTYPE")
+            end = data.index(b">", start) + 1
+            return super().validate_document(data[:start] + data[end:])  # BUG: judged as if it had no DTD
+        return super().validate_document(document)
+
+
 class _ExportsNoCda(ReferenceEHR):
     """Exports CDA-sourced documents as a FHIR Bundle without the CDA itself."""
 
@@ -51,3 +63,4 @@ def _factory(service: type[ReferenceEHR], name: str):
 schema_only = _factory(_SchemaOnly, "schema_only")
 accepts_dtd = _factory(_AcceptsDtd, "accepts_dtd")
 exports_no_cda = _factory(_ExportsNoCda, "exports_no_cda")
+refuses_only_entities = _factory(_RefusesOnlyEntities, "refuses_only_entities")

@@ -35,8 +35,11 @@ def _ident(resource) -> str:
 @given(document=documents(CATEGORY))
 def test_dispensation_records_who_what_when(hp, new_patient, fhir_validator, evidence, document):
     """Procedure: submit a generated eDispensation (with its prescription), export it, and read every
-    MedicationDispense. Observed: status, performer, quantity, hand-over time, authorising prescription. Decides
-    ED-001: each dispensation states who dispensed what, how much and when, against a prescription in the document."""
+    MedicationDispense. Observed: status, performer, quantity, hand-over time, whether the medicine was substituted
+    (and that it says what was sent), authorising prescription. Decides ED-001: each dispensation states who
+    dispensed what, how much, when, and whether it was substituted, against a prescription in the document."""
+    sent_substitution = {_ident(d): (d.get("substitution") or {}).get("wasSubstituted")
+                         for d in resources(document, "MedicationDispense")}
     exported = export_only(hp, new_patient(), document, evidence)
     dispenses = resources(exported, "MedicationDispense")
     assert dispenses, "the exported eDispensation carries no MedicationDispense"
@@ -47,6 +50,14 @@ def test_dispensation_records_who_what_when(hp, new_patient, fhir_validator, evi
             f"{where}: no performer.actor (who dispensed)"
         assert (dispense.get("quantity") or {}).get("value") is not None, f"{where}: no dispensed quantity"
         assert dispense.get("whenHandedOver"), f"{where}: no hand-over time"
+        substitution = dispense.get("substitution") or {}
+        assert isinstance(substitution.get("wasSubstituted"), bool), \
+            f"{where}: does not say whether the medicine was substituted (substitution.wasSubstituted)"
+        sent_substituted = sent_substitution.get(_ident(dispense))
+        if sent_substituted is not None:
+            assert substitution.get("wasSubstituted") == sent_substituted, (
+                f"{where}: substitution.wasSubstituted is {substitution.get('wasSubstituted')}, "
+                f"but the dispensation sent said {sent_substituted}")
         targets = [resolve(exported, (r or {}).get("reference", "")) for r in dispense.get("authorizingPrescription")
                    or []]
         assert targets and all(t and t.get("resourceType") == "MedicationRequest" for t in targets), \

@@ -57,6 +57,7 @@ MUTANTS: dict[str, Mutant] = dict([
     _m("reformats_cda", "XB-006", "a received CDA is pretty-printed on storage: the original bytes are lost"),
     _m("drops_secondary_identifiers", "FR-001", "only the Patient's first identifier is kept: the INS is lost"),
     _m("exports_first_identifier_only", "FR-001", "the INS is stored (found by INS) but not in the export"),
+    _m("drops_substitution", "ED-001", "exported dispensations no longer say whether the medicine was substituted"),
     _m("hangs_on_fetch", None, "fetch never returns: checks that fetch get an error verdict"),
     _m("crashes_on_submit", None, "submit raises RuntimeError: checks that submit get an error verdict"),
 ])
@@ -64,6 +65,9 @@ MUTANTS: dict[str, Mutant] = dict([
 #: Requirements a mutant cannot help failing besides its own, with the reason (measured against
 #: the shipped ehds-core checks). Each is an overlap by nature, not a vague check:
 COLLATERAL: dict[str, dict[str, str]] = {
+    "drops_substitution": {
+        "EHDS-INT-008": "an element received and not given back is a loss of meaning in the round trip by definition",
+    },
     "log_without_timezone": {
         "EHDS-LOG-014": "an access time without an offset is not a valid FHIR instant, so the entry is no valid "
                         "AuditEvent either (log_wrong_time breaks EHDS-LOG-005 alone)",
@@ -86,6 +90,7 @@ COLLATERAL: dict[str, dict[str, str]] = {
 
 #: Mutants whose requirement is not in the default profile (ehds-core): the profile to run them with.
 PROFILE_FOR: dict[str, str] = {
+    "drops_substitution": "ehds-edispensation",
     "reformats_cda": "fr-sesali",
     "drops_secondary_identifiers": "fr-sesali",
     "exports_first_identifier_only": "fr-sesali",

@@ -85,6 +85,12 @@ ACCESSES = st.lists(st.sampled_from(["list-hp", "fetch-hp", "list-other", "fetch
 @pytest.mark.capability(Capability.ACCESS_LOG)
 @given(accesses=ACCESSES)
 def test_every_access_is_logged(sut, accounts, new_patient, documents, evidence, accesses):
+    """Procedure: file a patient summary for a fresh patient as the health professional, then run a
+    hypothesis-drawn sequence of 1-4 accesses (list the patient's documents or fetch the patient summary, each by
+    that professional or by the second professional account), reading the patient's access log as the auditor
+    before and after each access. Observed: the entries each single access added. Decides EHDS-LOG-001: every
+    access to priority-category data must leave a record, so an access that adds no entry fails it (each access
+    must add its own entry; an access recorded only in a group with a later one is not recognised)."""
     hp, other = sut.login(accounts.hp), sut.login(accounts.hp_other)
     auditor = AuditorView(sut, accounts)
     receipt = hp.submit(documents.valid(CATEGORY, new_patient()))
@@ -103,6 +109,12 @@ def test_every_access_is_logged(sut, accounts, new_patient, documents, evidence,
 @pytest.mark.requirement("EHDS-LOG-002")
 @pytest.mark.capability(Capability.ACCESS_LOG)
 def test_log_names_the_accessing_organisation(sut, accounts, new_patient, documents, evidence):
+    """Procedure: the module's scenario: file a patient summary for a fresh patient as the health professional,
+    list the patient's documents, then fetch the patient summary, reading the patient's access log as the auditor
+    before and after each access to tell apart the entries each access added (inconclusive when they added none,
+    or when the auditor is refused). Observed: the organisation identifiers in each new entry's agents (an agent
+    typed PROV, ORG or 110150, or whose who is an Organization). Decides EHDS-LOG-002: every entry must carry the
+    identifier value of the professional's organisation, the provider on whose behalf the data was accessed."""
     s = run_scenario(sut, accounts, new_patient, documents, evidence)
     want = identifier_value(s.org_identifier)
     for entry in s.entries:
@@ -114,6 +126,12 @@ def test_log_names_the_accessing_organisation(sut, accounts, new_patient, docume
 @pytest.mark.requirement("EHDS-LOG-003")
 @pytest.mark.capability(Capability.ACCESS_LOG)
 def test_log_names_the_accessing_person(sut, accounts, new_patient, documents, evidence):
+    """Procedure: the module's scenario: file a patient summary for a fresh patient as the health professional,
+    list the patient's documents, then fetch the patient summary, reading the patient's access log as the auditor
+    before and after each access to tell apart the entries each access added (inconclusive when they added none,
+    or when the auditor is refused). Observed: the identifiers of each new entry's requestor agents (requestor
+    true, who not an Organization or Device). Decides EHDS-LOG-003: every entry must name the professional's
+    identifier value as requestor, i.e. the natural person and not only the client software."""
     s = run_scenario(sut, accounts, new_patient, documents, evidence)
     want = identifier_value(s.hp_identifier)
     for entry in s.entries:
@@ -125,6 +143,13 @@ def test_log_names_the_accessing_person(sut, accounts, new_patient, documents, e
 @pytest.mark.requirement("EHDS-LOG-004")
 @pytest.mark.capability(Capability.ACCESS_LOG)
 def test_log_names_the_categories_accessed(sut, accounts, new_patient, documents, evidence):
+    """Procedure: the module's scenario: file a patient summary for a fresh patient as the health professional,
+    list the patient's documents, then fetch the patient summary, reading the patient's access log as the auditor
+    before and after each access to tell apart the entries each access added (inconclusive when they added none,
+    or when the auditor is refused). Observed: only the entries the fetch added (inconclusive when it added
+    none); the listing's entries are not examined. The categories an entry states are read from entity.detail or
+    from LOINC codes in entity type, role or securityLabel. Decides EHDS-LOG-004: each entry of a patient-summary
+    fetch must state the patient-summary category."""
     s = run_scenario(sut, accounts, new_patient, documents, evidence)
     if not s.fetch_entries:
         inconclusive("the fetch left no log entry to examine (see EHDS-LOG-001)")
@@ -137,6 +162,12 @@ def test_log_names_the_categories_accessed(sut, accounts, new_patient, documents
 @pytest.mark.requirement("EHDS-LOG-005")
 @pytest.mark.capability(Capability.ACCESS_LOG)
 def test_log_records_date_and_time(sut, accounts, new_patient, documents, evidence):
+    """Procedure: the module's scenario: file a patient summary for a fresh patient as the health professional,
+    list the patient's documents, then fetch the patient summary, reading the patient's access log as the auditor
+    before and after each access to tell apart the entries each access added (inconclusive when they added none,
+    or when the auditor is refused). Observed: each new entry's recorded element. Decides EHDS-LOG-005: it must
+    be an instant with a time-zone offset lying within the scenario's start and end (5 minutes tolerance either
+    side), i.e. the date and time of the access with its time zone."""
     s = run_scenario(sut, accounts, new_patient, documents, evidence)
     for entry in s.entries:
         when = auditlog.recorded(entry)
@@ -150,6 +181,13 @@ def test_log_records_date_and_time(sut, accounts, new_patient, documents, eviden
 @pytest.mark.requirement("EHDS-LOG-006")
 @pytest.mark.capability(Capability.ACCESS_LOG)
 def test_log_names_the_origin_of_the_data(sut, accounts, new_patient, documents, evidence):
+    """Procedure: the module's scenario: file a patient summary for a fresh patient as the health professional,
+    list the patient's documents, then fetch the patient summary, reading the patient's access log as the auditor
+    before and after each access to tell apart the entries each access added (inconclusive when they added none,
+    or when the auditor is refused). Observed: only the entries the fetch added (inconclusive when it added
+    none): the identifiers of their non-patient entities, compared with the identifiers of the submitted
+    document's Composition.custodian. Decides EHDS-LOG-006: each fetch entry must name at least one custodian
+    identifier, the origin of the data served; the listing's entries are not examined."""
     s = run_scenario(sut, accounts, new_patient, documents, evidence)
     if not s.fetch_entries:
         inconclusive("the fetch left no log entry to examine (see EHDS-LOG-001)")
@@ -164,6 +202,13 @@ def test_log_names_the_origin_of_the_data(sut, accounts, new_patient, documents,
 @pytest.mark.requirement("EHDS-LOG-007")
 @pytest.mark.capability(Capability.ACCESS_LOG)
 def test_log_identifies_the_patient(sut, accounts, new_patient, documents, evidence):
+    """Procedure: the module's scenario: file a patient summary for a fresh patient as the health professional,
+    list the patient's documents, then fetch the patient summary, reading the patient's access log as the auditor
+    before and after each access to tell apart the entries each access added (inconclusive when they added none,
+    or when the auditor is refused). Observed: the patient entities of each new entry (what.reference or
+    what.identifier). Decides EHDS-LOG-007: every entry must name the patient's identifier value or Patient/{id},
+    the natural person whose data was accessed (the per-patient query itself is the auditor's
+    access_log(patient_id))."""
     s = run_scenario(sut, accounts, new_patient, documents, evidence)
     want = {identifier_value(s.patient_identifier), f"Patient/{s.patient_id}"}
     for entry in s.entries:
@@ -176,6 +221,12 @@ def test_log_identifies_the_patient(sut, accounts, new_patient, documents, evide
 @pytest.mark.capability(Capability.ACCESS_LOG)
 @pytest.mark.capability(Capability.PATIENT_ACCESS)
 def test_patient_can_read_who_accessed_their_data(sut, accounts, new_patient, documents, evidence):
+    """Procedure: the health professional files and fetches a patient summary for a fresh patient; the patient
+    then logs in and reads their own access log. Observed: whether the patient is refused, and among the entries
+    whose requestor is the professional (inconclusive when there are none) the agents' who.display or name and
+    the entry's categories or entity what.display. Decides EHDS-LOG-009: the patient must be able to read the
+    log, and each such entry must give some agent a readable name and say readably which data was accessed;
+    whether the name is the professional's or the provider's and when the access took place are not checked."""
     hp = sut.login(accounts.hp)
     patient = new_patient()
     receipt = hp.submit(documents.valid(CATEGORY, patient))
@@ -199,6 +250,11 @@ def test_patient_can_read_who_accessed_their_data(sut, accounts, new_patient, do
 @pytest.mark.requirement("EHDS-LOG-008")
 @pytest.mark.capability(Capability.ACCESS_LOG)
 def test_auditor_can_review_the_log(sut, accounts, new_patient, documents, evidence):
+    """Procedure: the health professional files and fetches a patient summary for each of two fresh patients; the
+    auditor logs in and reads each patient's access log. Observed: whether the auditor is refused, and each
+    patient's entries. Decides EHDS-LOG-008: the auditor must be able to read the log, each patient's log must be
+    non-empty, made only of FHIR AuditEvent resources (analysable by other software) and free of entries
+    referencing the other patient; searching beyond per-patient retrieval, and export, are not exercised."""
     hp = sut.login(accounts.hp)
     receipts = [hp.submit(documents.valid(CATEGORY, new_patient())) for _ in range(2)]
     for receipt in receipts:
@@ -221,6 +277,11 @@ def test_auditor_can_review_the_log(sut, accounts, new_patient, documents, evide
 @pytest.mark.capability(Capability.ACCESS_LOG)
 @pytest.mark.capability(Capability.EMERGENCY_ACCESS)
 def test_refused_access_is_logged(sut, accounts, new_patient, documents, evidence):
+    """Procedure: the health professional files a patient summary for a fresh patient (not restricted) and asks
+    for it by id as an emergency access with the blank purpose ' '; the auditor reads the log before and after.
+    Inconclusive when that access is granted (any exception counts as a refusal). Observed: the entries the
+    attempt added and their outcome. Decides EHDS-LOG-013: a refused attempt must leave an entry marked failed
+    (outcome other than 0); only this one kind of refusal is tried."""
     hp = sut.login(accounts.hp)
     receipt = hp.submit(documents.valid(CATEGORY, new_patient()))
     auditor = AuditorView(sut, accounts)
@@ -273,6 +334,14 @@ def _payload_found(value: object, path: str = "AuditEvent") -> str | None:
 @pytest.mark.capability(Capability.ACCESS_LOG)
 def test_log_entries_follow_balp_and_hold_no_payload(sut, accounts, new_patient, documents, evidence,
                                                      fhir_validator):
+    """Procedure: the module's scenario: file a patient summary for a fresh patient as the health professional,
+    list the patient's documents, then fetch the patient summary, reading the patient's access log as the auditor
+    before and after each access to tell apart the entries each access added (inconclusive when they added none,
+    or when the auditor is refused). Observed: each new entry validated offline as a FHIR R4 resource (its base
+    definition and the profiles it declares in meta.profile; no BALP profile is imposed), and every string in it
+    scanned for a JWT-shaped or 'Bearer ' token and for an embedded JSON FHIR resource. Decides EHDS-LOG-014: an
+    entry with a validation error, a token or an embedded resource fails; the BALP shape itself and clinical
+    content in other forms (free text, encoded data) are not checked."""
     s = run_scenario(sut, accounts, new_patient, documents, evidence)
     for entry in s.entries:
         issues = [i for i in fhir_validator.validate(entry) if i.is_error]

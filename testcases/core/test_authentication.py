@@ -21,6 +21,11 @@ def _seeded_patient(sut, accounts, new_patient, documents):
 
 @pytest.mark.requirement(REQ)
 def test_anonymous_access_is_refused(sut, accounts, new_patient, documents, evidence):
+    """Procedure: file a patient summary for a fresh patient as the health professional, then log in with the
+    anonymous account; a refused login passes, otherwise that session fetches the patient summary and lists the
+    patient's documents. Observed: the login answer and each call's answer. Decides EHDS-SEC-006: health data
+    must not be shown before authentication, so data served to the unauthenticated session fails (Denied or
+    NotFound pass); that the identity is tied to the session and the access log is not checked here."""
     patient, receipt = _seeded_patient(sut, accounts, new_patient, documents)
     try:
         session = sut.login(accounts.anonymous)
@@ -42,6 +47,10 @@ def test_anonymous_access_is_refused(sut, accounts, new_patient, documents, evid
 
 @pytest.mark.requirement(REQ)
 def test_wrong_credentials_are_refused(sut, accounts, evidence):
+    """Procedure: log in as the health professional with every credential value prefixed 'wrong-' (a password
+    'wrong' when the account has none). Observed: the login answer. Decides EHDS-SEC-006: authentication must be
+    reliable, so a successful login with wrong credentials fails, Denied passes, and NotSupported (e.g. a
+    vendor-supplied token) is inconclusive; tying the identity to session and access log is not checked here."""
     real = accounts.hp
     forged = {key: "wrong-" + str(value) for key, value in real.credentials.items()} or {"password": "wrong"}
     impostor = dataclasses.replace(real, credentials=forged)

@@ -13,6 +13,12 @@ from ehds_support.model import composition
 
 @pytest.mark.requirement("EHDS-INT-002")
 def test_patient_is_found_by_identifier(sut, accounts, new_patient, documents, evidence):
+    """Procedure: file a patient summary for a fresh patient as the health professional, look the patient up by
+    identifier, then look up the identifier of another fresh patient never filed and the same value under another
+    identifier system (urn:oid:2.999.9.9). Observed: the patient id returned, and NotFound for both unknowns.
+    Decides EHDS-INT-002: the lookup must return the id the document was filed under, and an unknown identifier
+    must match nobody (the adapter's NotFound stands for the empty result; an HTTP-level empty Bundle versus
+    error is not told apart here)."""
     hp = sut.login(accounts.hp)
     patient, stranger = new_patient(), new_patient()
     receipt = hp.submit(documents.valid("patient-summary", patient))

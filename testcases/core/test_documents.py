@@ -35,6 +35,11 @@ def _subject_patient(bundle: dict[str, Any]) -> dict[str, Any] | None:
 @pytest.mark.requirement("EHDS-INT-007")
 @pytest.mark.capability(Capability.SUBMIT)
 def test_valid_document_is_accepted(sut, accounts, new_patient, documents, evidence):
+    """Procedure: submit a valid patient summary for a fresh patient as the health professional, then look the
+    patient up by identifier and list their documents. Observed: the receipt, the lookup result and the listing.
+    Decides EHDS-INT-007: data in the exchange format must be accepted, so a rejection, a patient not found under
+    the receipt's id or a document absent from the listing fails; only a pushed patient summary is tried (not
+    other categories, nor the system obtaining data from another system itself)."""
     hp = sut.login(accounts.hp)
     patient = new_patient()
     receipt = hp.submit(documents.valid(CATEGORY, patient))
@@ -47,6 +52,11 @@ def test_valid_document_is_accepted(sut, accounts, new_patient, documents, evide
 @pytest.mark.requirement("EHDS-INT-004")
 @pytest.mark.capability(Capability.EXPORT)
 def test_export_is_a_document_bundle_about_the_patient(sut, accounts, new_patient, documents, evidence):
+    """Procedure: file a patient summary for each of two fresh patients, then fetch each patient's patient
+    summary by patient and category. Observed: resourceType and type of the result, whether the first entry is a
+    Composition whose subject resolves to a Patient in the Bundle, and that Patient's identifiers. Decides
+    EHDS-INT-004: the retrieved document must be a document Bundle starting with its Composition about the same
+    patient; the fetch does not follow a listed document's link and the content type is not checked."""
     hp = sut.login(accounts.hp)
     patients = [new_patient(), new_patient()]
     receipts = [hp.submit(documents.valid(CATEGORY, p)) for p in patients]
@@ -100,6 +110,12 @@ BREAKAGES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
 @given(breakage=st.sampled_from(sorted(BREAKAGES)))
 def test_invalid_document_is_rejected_and_nothing_is_stored(sut, accounts, new_patient, documents, evidence,
                                                             breakage):
+    """Procedure: break a valid patient summary for a fresh patient in one hypothesis-drawn way (no Composition
+    first, Bundle.type collection, dangling Composition.subject, invalid Composition.status, unknown
+    resourceType) and submit it; then look the patient up by identifier. Observed: the Rejected answer and its
+    reason, and NotFound from the lookup. Decides EHDS-INT-012: invalid input must be refused with a reason and
+    nothing kept, so acceptance, a blank reason or a patient found afterwards fails; no change to existing data
+    is checked (the patient is fresh)."""
     hp = sut.login(accounts.hp)
     patient = new_patient()
     broken = BREAKAGES[breakage](copy.deepcopy(documents.valid(CATEGORY, patient)))

@@ -75,6 +75,12 @@ def _exported_facts(bundle: Any) -> tuple[Key, frozenset[str]]:
 @given(data=st.data())
 def test_full_export_returns_every_document_once(sut, sut_description, accounts, new_patient, documents, evidence,
                                                  data):
+    """Procedure: as in the module docstring: file 1-4 valid documents of hypothesis-drawn accepted categories
+    (plus an eHDSI CDA patient summary first when CDA is declared) for a fresh patient, then call export_all as
+    the auditor account (inconclusive when the adapter lacks it). Observed: per exported document its key
+    (Composition identifier, or ClinicalDocument id of a carried CDA) and type codes. Decides EHDS-INT-011: each
+    sent document must come back exactly once with its type codes kept and nothing unsent appear; the exports are
+    not validated against the exchange format and content beyond identifier and type is not compared."""
     consumed = sorted(set(sut_description.consumes) & set(PRIORITY_CATEGORIES)) or ["patient-summary"]
     chosen = data.draw(st.lists(st.sampled_from(consumed), min_size=1, max_size=4), label="categories")
     hp = sut.login(accounts.hp)

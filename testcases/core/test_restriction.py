@@ -97,6 +97,12 @@ def test_restricted_documents_are_withheld_without_a_trace(sut, accounts, new_pa
 @pytest.mark.capability(Capability.EMERGENCY_ACCESS)
 @given(purpose=st.sampled_from(["", " ", "\t", "\n"]))
 def test_emergency_access_needs_a_purpose(sut, accounts, new_patient, documents, evidence, purpose):
+    """Procedure: file one patient summary for a fresh patient, have the patient restrict it, then the health
+    professional asks for it by id as an emergency access with a hypothesis-drawn blank purpose ('', space, tab
+    or newline), and again with the purpose 'Unconscious patient in the ED'. Observed: Denied, Rejected or
+    NotFound for the blank purpose; a Bundle for the stated one. Decides EHDS-SEC-008: restricted data may be
+    opened in an emergency only with a stated purpose; only blank purposes are refused here, whether a stated
+    purpose is a vital interest is not judged."""
     hp, patient, receipts = _seed_documents(sut, accounts, new_patient, documents, 1)
     pid, doc_id = receipts[0].patient_id, receipts[0].document_id
     sut.login(accounts.patient(patient.identifier)).restrict(pid, Restriction(document_ids=frozenset({doc_id})))

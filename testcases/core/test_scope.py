@@ -35,6 +35,12 @@ def _composition_types(bundle: dict) -> set[str]:
 @pytest.mark.capability(Capability.SUBMIT)
 @given(data=st.data())
 def test_declared_categories_are_served(sut, sut_description, accounts, new_patient, documents, evidence, data):
+    """Procedure: draw one priority category the SUT declares it consumes (not applicable when none), submit a
+    valid document of it for a fresh patient, and when the SUT declares export and produces that category fetch
+    the document by id. Observed: acceptance, and the result's resourceType and Composition.type LOINC codes.
+    Decides EHDS-GEN-001: a declared category must be accepted and, when produced, come back as a Bundle of that
+    category's document type; declared standards and versions, the advertised capabilities, and refusal of
+    undeclared categories are not checked."""
     consumed = sorted(set(sut_description.consumes) & set(PRIORITY_CATEGORIES))
     if not consumed:
         not_applicable("the SUT declares no priority category it accepts")

@@ -232,7 +232,9 @@ class FhirSession:
             if not refs:
                 raise NotFound(f"no {category} document for patient {patient_id} (GET DocumentReference?patient="
                                f"{patient_id}&type=... found none)")
-            path = self._document_target(max(refs, key=lambda r: str(r.get("date", ""))))
+            # the latest: newest date; documents of the same second by their order in the searchset
+            latest = max(enumerate(refs), key=lambda ir: (str(ir[1].get("date", "")), ir[0]))[1]
+            path = self._document_target(latest)
         body, reply = self._send("GET", path, "fetch", headers=headers)
         return mapping.document_from(body, reply.line)
 
@@ -401,6 +403,12 @@ class FhirRestAdapter:
         if actor.kind is ActorKind.ANONYMOUS:
             return FhirSession(self, actor, None, None)  # requests go without a token; the server must refuse them
         login = self.login_settings(actor)
+        known = self.settings.actors.get(login.name.removeprefix("actors."))
+        if (login.login == "client_credentials" and known is not None
+                and (actor.identifier != known.identifier
+                     or dict(actor.credentials or {}) != self._configured_credentials(login))):
+            raise NotSupported(f"[{login.name}] logs in as a system client (client_credentials): the person's "
+                               "identifier and password are not sent, so a login with other ones cannot be tried")
         if login.login == "bearer" and dict(actor.credentials or {}) != self._configured_credentials(login):
             raise NotSupported(f"[{login.name}] logs in with a vendor-supplied bearer token (login = \"bearer\"): "
                                "the harness holds no credentials, so a login with other credentials cannot be "

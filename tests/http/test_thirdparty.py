@@ -137,4 +137,4 @@ def test_third_party_fhir_engine_gets_the_pinned_verdicts(medplum, tmp_path, mon
     messages = [c.get("message", "") for row in report["requirements"] for c in row["checks"]]
     assert any("GET /fhir/metadata returned a 'Bundle'" in m for m in messages)
     assert any("GET /fhir/Patient?_count=1 without any token answered HTTP 200" in m for m in messages)
-    assert wall < 120, f"the run took {wall:.0f} s"
+    assert wall < 300, f"the run took {wall:.0f} s"

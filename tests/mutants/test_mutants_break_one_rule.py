@@ -167,6 +167,7 @@ CATALOGUE_ONLY: frozenset[str] = frozenset({
     "ignores_category_filter", "find_patient_ignores_system", "log_copies_payload",
     "overclaims_imaging",  # the scenario submits no imaging document
     "partial_export",  # the scenario makes no full export
+    "drops_substitution",  # the scenario exports no dispensation (ED-001, ehds-edispensation)
     # fr-sesali requirements (XB-006, FR-001):
     "reformats_cda", "drops_secondary_identifiers", "exports_first_identifier_only",
 })

@@ -8,7 +8,6 @@ original text still available, an untranslatable code shown as such.
 
 from __future__ import annotations
 
-import copy
 
 import pytest
 from hypothesis import given, settings
@@ -20,22 +19,6 @@ from ehds_support.flow import submit_declared
 from ehds_support.fr import catalogue
 
 CATEGORY = "patient-summary"
-LOCAL_SYSTEM = "https://ehds-conformance.invalid/CodeSystem/sender-local-codes"
-
-
-def _with_untranslatable(bundle: dict, code: str, display: str) -> dict:
-    """The summary with a sender-local coding (absent from any catalogue) added beside the first
-    clinical coding: the professional must still see it."""
-    out = copy.deepcopy(bundle)
-    for entry in out.get("entry") or []:
-        resource = entry.get("resource") or {}
-        if resource.get("resourceType") in catalogue.FRAMING:
-            continue
-        for key in ("code", "medicationCodeableConcept", "type"):
-            if isinstance(resource.get(key), dict) and isinstance(resource[key].get("coding"), list):
-                resource[key]["coding"].append({"system": LOCAL_SYSTEM, "code": code, "display": display})
-                return out
-    return out  # a summary whose sections are all empty: nothing to add it to
 
 
 @pytest.mark.requirement("FR-004")
@@ -55,7 +38,7 @@ def test_summary_is_shown_in_french_with_the_original(sut, accounts, new_patient
     patient = new_patient()
     code, display = f"LOC-{local:03d}", f"Sender-local finding {local}"
     with example_scope(evidence, "fr-004-display").example(seed=seed, local_code=code):
-        bundle = _with_untranslatable(documents.valid(CATEGORY, patient, seed=seed), code, display)
+        bundle = catalogue.with_local_coding(documents.valid(CATEGORY, patient, seed=seed), code, display)
         receipt = submit_declared(hp, bundle, CATEGORY)
         shown = hp.displayed_summary(receipt.patient_id, document_id=receipt.document_id, language="fr-FR")
         evidence.add("displayed-summary", [i.__dict__ for i in shown.items])

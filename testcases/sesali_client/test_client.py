@@ -11,7 +11,6 @@ sent), it ends not-tested and names that requirement, so one defect is blamed on
 
 from __future__ import annotations
 
-import copy
 
 import pytest
 from hypothesis import given, settings
@@ -26,7 +25,6 @@ from ehds_support.fr import catalogue, traits
 from ehds_support.fr.psc import IDNPS_SYSTEM, PRACTISING
 
 CATEGORY = "patient-summary"
-LOCAL_SYSTEM = "https://ehds-conformance.invalid/CodeSystem/sender-local-codes"
 #: A country the mock contact point is not connected to.
 UNAVAILABLE = "IS"
 
@@ -36,25 +34,11 @@ def _professional(psc) -> Actor:
                  name=f"{PRACTISING.given} {PRACTISING.family}", credentials=psc.login_credentials(PRACTISING))
 
 
-def _with_local_code(bundle: dict) -> dict:
-    out = copy.deepcopy(bundle)
-    for entry in out.get("entry") or []:
-        resource = entry.get("resource") or {}
-        if resource.get("resourceType") in catalogue.FRAMING:
-            continue
-        for key in ("code", "medicationCodeableConcept", "type"):
-            if isinstance(resource.get(key), dict) and isinstance(resource[key].get("coding"), list):
-                resource[key]["coding"].append(
-                    {"system": LOCAL_SYSTEM, "code": "LOC-042", "display": "Sender-local finding 42"})
-                return out
-    return out
-
-
 def _foreign_patient(ncp, new_patient, documents, country: str, *, seed: int = 0):
     """A patient of `country` known to the mock contact point: (traits, summary sent, NCP patient id)."""
     patient = new_patient()
     given_traits = traits.traits_of(patient, country)
-    summary = _with_local_code(documents.valid(CATEGORY, patient, seed=seed))
+    summary = catalogue.with_local_coding(documents.valid(CATEGORY, patient, seed=seed), "LOC-042", "Sender-local finding 42")
     ncp_id = ncp.add_patient(country, given_traits, summary, ehdsi_patient_summary(patient))
     return given_traits, summary, ncp_id
 

@@ -47,6 +47,25 @@ def french(system: str, code: str) -> str | None:
     return _table().get((system, code))
 
 
+#: A code system no catalogue translates: the sender's own local codes.
+LOCAL_SYSTEM = "https://ehds-conformance.invalid/CodeSystem/sender-local-codes"
+
+
+def with_local_coding(bundle: dict[str, Any], code: str, display: str) -> dict[str, Any]:
+    """A copy of the summary with a sender-local coding (absent from any catalogue) added beside the first
+    clinical coding: the professional must still see it. A summary whose sections are all empty is returned as is."""
+    out = copy.deepcopy(bundle)
+    for entry in out.get("entry") or []:
+        resource = entry.get("resource") or {}
+        if resource.get("resourceType") in FRAMING:
+            continue
+        for key in ("code", "medicationCodeableConcept", "type"):
+            if isinstance(resource.get(key), dict) and isinstance(resource[key].get("coding"), list):
+                resource[key]["coding"].append({"system": LOCAL_SYSTEM, "code": code, "display": display})
+                return out
+    return out
+
+
 def coded_items(bundle: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
     """(system, code, original display or concept text) of every coding in the clinical resources."""
     for entry in bundle.get("entry") or []:

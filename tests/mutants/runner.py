@@ -11,7 +11,7 @@ What a nested ``pytest.main`` could leak into the outer test session, and how it
 
 * hypothesis: the conformance plugin loads its ``certification`` profile (derandomized, 20
   examples) and sets a forced seed; the outer session's own hypothesis tests must keep theirs.
-  The active profile, the registered profiles and the forced seed are restored afterwards.
+  The plugin itself saves them at configure and restores them at unconfigure (conformance.settings).
 * check modules: pytest's importlib mode reuses a module already in ``sys.modules``, so a
   second run would see the first run's module objects (and settings decorated at import time).
   Modules imported from the checks' folder during a run are dropped after it, like a new process
@@ -66,7 +66,7 @@ def isolated_run() -> Iterator[None]:
     checks = testcases_dir().resolve()
     modules_before = set(sys.modules)
     path_before = list(sys.path)
-    with _hypothesis_state_kept(), warnings.catch_warnings():
+    with warnings.catch_warnings():  # hypothesis settings: the plugin gives them back at unconfigure
         try:
             yield
         finally:
@@ -83,18 +83,6 @@ def _is_under(file: str | None, folder: Path) -> bool:
         return Path(file).resolve().is_relative_to(folder)
     except OSError:
         return False
-
-
-@contextlib.contextmanager
-def _hypothesis_state_kept() -> Iterator[None]:
-    """Restore hypothesis's settings state after the block (the plugin does it too; belt and braces)."""
-    from conformance import settings as conf_settings
-
-    state = conf_settings.save_state()
-    try:
-        yield
-    finally:
-        conf_settings.restore_state(state)
 
 
 __all__ = ["COMPLETED", "isolated_run", "run_report", "verdicts_of"]

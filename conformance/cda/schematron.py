@@ -29,7 +29,7 @@ import json
 import os
 import re
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -469,9 +469,14 @@ def load_or_compile(path: Path, *, name: str = "", phase: str = "#ALL", include_
     target = folder / f"{name or path.stem}-{key}.json"
     if target.is_file():
         try:
-            return CompiledSchematron.from_json(json.loads(target.read_text("utf-8")))
+            cached = CompiledSchematron.from_json(json.loads(target.read_text("utf-8")))
         except (ValueError, TypeError, KeyError):
             pass  # a damaged cache entry is rebuilt below
+        else:
+            # The key covers the bytes, not the place: the same Schematron compiled from another
+            # checkout or virtualenv is reused, but what sits beside it (waivers.json) must be read
+            # from this copy, never from a folder that may since have moved or been deleted.
+            return replace(cached, source=str(path))
     compiled = compile_schematron(path, name=name, phase=phase, include_success=include_success)
     try:
         folder.mkdir(parents=True, exist_ok=True)

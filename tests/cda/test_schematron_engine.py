@@ -239,3 +239,22 @@ def test_unknown_names_are_usage_errors_with_a_suggestion():
         validate_document(DOC, schematron="ehdsi-pss")
     with pytest.raises(UsageError, match="Did you mean 'epsos'"):
         validate_document(DOC, schema="epsso")
+
+
+def test_cached_form_points_at_this_copy_not_where_it_was_first_compiled(tmp_path):
+    """The cache is keyed by content and shared between checkouts and virtualenvs: an entry compiled
+    from a folder that has since been deleted must not send the waiver lookup (waivers.json beside
+    the .sch) to that folder, or every waived upstream defect comes back as an error."""
+    import shutil
+
+    cache = tmp_path / "cache"
+    body = _schema('<pattern id="p"><rule context="/"><assert test="false()">x</assert></rule></pattern>')
+    first, second = tmp_path / "first", tmp_path / "second"
+    for folder in (first, second):
+        folder.mkdir()
+        (folder / "c.sch").write_text(body)
+    load_or_compile(first / "c.sch", cache=cache)
+    shutil.rmtree(first)
+    reused = load_or_compile(second / "c.sch", cache=cache)
+    assert len(list(cache.glob("*.json"))) == 1, "same content: the cache entry is reused"
+    assert reused.source == str((second / "c.sch").resolve())

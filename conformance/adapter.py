@@ -134,13 +134,21 @@ class Receipt:
 
 @dataclass(frozen=True)
 class DocumentInfo:
-    """One entry of a document listing (MHD DocumentReference-like)."""
+    """One entry of a document listing (MHD DocumentReference-like).
+
+    ``date``: the document's own date (its Composition.date). ``custodian``: the organisation that
+    holds the document, the origin of the data (MHD DocumentReference.custodian), as the
+    organisation's business identifier ``system|value``; ``None`` when the adapter does not report
+    it (the default, so adapters written before the field keep working; EHDS-INT-003 asks every
+    entry to name its custodian, so a listing without one does not pass it).
+    """
 
     document_id: str
     patient_id: str
     category: str
     title: str = ""
     date: str = ""
+    custodian: str | None = None
 
 
 @dataclass(frozen=True)

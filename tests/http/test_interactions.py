@@ -160,6 +160,29 @@ def test_transaction_submit_reads_the_transaction_response():
     assert sent["entry"][0]["request"]["ifNoneExist"].startswith("identifier=")
 
 
+def test_transaction_document_reference_carries_the_document_custodian():
+    doc = document("laboratory", new_patient_identifier(), custodian=("urn:org", "lab-3", "Lab Three"))
+    reference = mapping.transaction(doc, ["urn:x|1"])["entry"][2]["resource"]
+    assert reference["custodian"]["identifier"] == {"system": "urn:org", "value": "lab-3"}
+
+
+def test_listing_reads_a_custodian_given_as_a_literal_reference_once():
+    refs = [{"resourceType": "DocumentReference", "id": f"ref-{i}", "subject": {"reference": "Patient/pat-7"},
+             "type": {"coding": [{"system": "http://loinc.org", "code": "11502-2"}]}, "date": "2025-01-02",
+             "custodian": {"reference": "Organization/org-7"}} for i in (1, 2)]
+    organisation = {"resourceType": "Organization", "id": "org-7",
+                    "identifier": [{"system": "urn:org", "value": "lab-7"}]}
+    server = CannedServer([("GET", "DocumentReference", 200, {}, _searchset(*refs)),
+                           ("GET", "Organization/org-7", 200, {}, organisation)])
+    try:
+        made = _adapter(server.base_url)
+        listing = made.login(made.test_accounts().hp).list_documents("pat-7")
+    finally:
+        server.close()
+    assert [d.custodian for d in listing] == ["urn:org|lab-7", "urn:org|lab-7"]
+    assert [path for _, path, _ in server.received].count("/fhir/Organization/org-7") == 1
+
+
 def test_mhd_fetch_follows_the_document_reference_to_a_binary():
     doc = document("patient-summary", new_patient_identifier())
     binary = {"resourceType": "Binary", "contentType": "application/fhir+json",

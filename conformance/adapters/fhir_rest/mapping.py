@@ -87,6 +87,11 @@ def _document_reference(document: Mapping[str, Any], patient_url: str, attachmen
                            "content": [{"attachment": attachment}]}
     if comp.get("title"):
         ref["description"] = str(comp["title"])
+    custodian = fhirmap.document_custodian(document)
+    if custodian:  # the origin of the data, so a listing names it (EHDS-INT-003)
+        system, _, value = custodian.rpartition("|")
+        ref["custodian"] = {"type": "Organization",
+                            "identifier": {**({"system": system} if system else {}), "value": value}}
     ident = document.get("identifier")
     if isinstance(ident, dict) and ident.get("value"):
         ref["masterIdentifier"] = ident

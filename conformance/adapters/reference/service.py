@@ -545,9 +545,12 @@ class ReferenceEHR(AuditEventBuilder, ConsentRules, TranslatedDisplay, TraitLook
 
     def list_documents(self, principal: Principal, patient_id: str, category: str | None = None, *,
                        emergency_purpose: str | None = None) -> list[DocumentInfo]:
-        """Document metadata the principal may see (restricted ones are silently absent); logged."""
+        """Document metadata the principal may see (restricted ones are silently absent); logged.
+
+        Each entry names its subject, its date and its custodian (the organisation the document
+        came from, as filed: its custodian, else an author's organisation, else the submitter's)."""
         docs = self.list_document_rows(principal, patient_id, category, emergency_purpose=emergency_purpose)
-        return [DocumentInfo(d.id, d.patient_id, d.category, d.title, d.date) for d in docs]
+        return [document_info(d) for d in docs]
 
     def list_document_rows(self, principal: Principal, patient_id: str, category: str | None = None, *,
                            emergency_purpose: str | None = None) -> list[DocumentRow]:
@@ -666,6 +669,13 @@ class ReferenceEHR(AuditEventBuilder, ConsentRules, TranslatedDisplay, TraitLook
         self.authorize(principal, "restrict", patient)
         row = self.store.restriction(patient.id)
         return Restriction(row.document_ids, row.categories)
+
+
+def document_info(row: DocumentRow) -> DocumentInfo:
+    """The contract's listing entry of a stored document: subject, category, title, the document's own
+    date and its custodian (the origin filed with it, ``system|value``)."""
+    return DocumentInfo(row.id, row.patient_id, row.category, row.title, row.date,
+                        custodian=row.origin_identifier or None)
 
 
 def _recorded(entry: Mapping[str, Any]) -> dt.datetime | None:

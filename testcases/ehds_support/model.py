@@ -5,7 +5,8 @@ What the model knows (and nothing about any one SUT):
 - **patients** with one or several business identifiers (``system|value``), the SUT's id for them
   once known, and their documents in the order they were received;
 - **documents** by priority category, with what identifies them in an export (the Composition
-  identifier), their date and the custodian organisation(s) they came from (Annex II 3.2(e));
+  identifier), their date and the custodian organisation(s) they came from (Annex II 3.2(e)), which
+  their listing entries must name (EHDS-INT-003);
 - the patient's **restriction** (Art 8), replaced as a whole at every change, and which documents
   were ever restricted (so a document that stays hidden after the restriction is lifted is blamed
   on the restriction, not on discovery);
@@ -54,6 +55,7 @@ class Doc:
     key: str  # Composition.identifier system|value: what identifies the document in an export
     custodians: frozenset[str]  # identifier values of its origin organisation(s)
     date: str = ""
+    custodian: str | None = None  # system|value of the custodian organisation (the origin its listing names)
     seq: int = 0  # order of receipt
 
 

@@ -35,6 +35,7 @@ from conformance.adapter import (
     Restriction,
     SutDescription,
     TestAccounts,
+    latest,
 )
 from conformance.adapters.fhir_rest import mapping
 from conformance.adapters.fhir_rest.auth import OAuthClient, Token
@@ -253,12 +254,13 @@ class FhirSession:
         else:
             refs = self._search("DocumentReference", [("patient", patient_id), ("type", self._type(category))],
                                 headers)
-            if not refs:
+            # the latest (the contract's one definition): the newest DocumentReference.date (the document's date)
+            # as an instant; documents of the same instant by their order in the searchset, the later winning
+            newest = latest(refs, lambda r: str(r.get("date", "")))
+            if newest is None:
                 raise NotFound(f"no {category} document for patient {patient_id} (GET DocumentReference?patient="
                                f"{patient_id}&type=... found none)")
-            # the latest: newest date; documents of the same second by their order in the searchset
-            latest = max(enumerate(refs), key=lambda ir: (str(ir[1].get("date", "")), ir[0]))[1]
-            path = self._document_target(latest)
+            path = self._document_target(newest)
         body, reply = self._send("GET", path, "fetch", headers=headers)
         return mapping.document_from(body, reply.line)
 

@@ -59,6 +59,7 @@ from conformance.adapter import (
     Receipt,
     Rejected,
     Restriction,
+    latest,
 )
 from conformance.adapters.reference import intake
 from conformance.adapters.reference.consent import ConsentRules
@@ -377,6 +378,11 @@ class ReferenceEHR(AuditEventBuilder, ConsentRules, TranslatedDisplay, TraitLook
         return [d for d in self.store.documents(patient_id, category)
                 if not self.withholds(principal, d, restriction, emergency=emergency)]
 
+    def latest_document(self, documents: list[DocumentRow]) -> DocumentRow | None:
+        """The latest of `documents` (oldest first, as filed): the newest document date, the later filed on a
+        tie (the contract's one definition, :func:`conformance.adapter.latest`)."""
+        return latest(documents, lambda d: d.date)
+
     # =================================================================================
     # Input (Annex II 2.2): validation and filing
     # =================================================================================
@@ -571,7 +577,8 @@ class ReferenceEHR(AuditEventBuilder, ConsentRules, TranslatedDisplay, TraitLook
               document_id: str | None = None, emergency_purpose: str | None = None) -> dict[str, Any]:
         """Export one document as a FHIR document Bundle; logged.
 
-        Without `document_id`: the latest stored visible document of `category`.
+        Without `document_id`: the latest visible document of `category` (:meth:`latest_document`: the
+        newest document date, the later filed on a tie).
         With `emergency_purpose` (Art 11(5)): restricted documents are included and
         the log entry carries BTG and the purpose; a blank purpose is Denied.
         """
@@ -585,9 +592,9 @@ class ReferenceEHR(AuditEventBuilder, ConsentRules, TranslatedDisplay, TraitLook
         docs = self.visible_documents(principal, patient.id, category, emergency=purpose is not None)
         if document_id is not None:
             docs = [d for d in docs if d.id == document_id]
-        if not docs:
+        chosen = self.latest_document(docs)
+        if chosen is None:
             raise NotFound(f"no {category or 'such'} document for this patient")
-        chosen = docs[-1]
         bundle = self.export_document(chosen)
         self.log_access(AccessEvent("read", principal, patient, documents=(chosen,), emergency_purpose=purpose,
                                     recorded=self.clock()))

@@ -74,7 +74,8 @@ def test_retrieval_returns_the_document_asked_in_any_sequence(request, sut, acco
     """Procedure: hypothesis drives the SUT through random, reproducible sequences of the restriction machine
     and compares it with the model after every step. Observed: fetching a visible document by id returns
     that very document (by Composition.identifier) as a document Bundle about the patient; fetching by type
-    returns the latest visible one. Decides EHDS-INT-004 because following a discovered document returns the
-    document itself."""
+    returns the latest visible one (the newest document date, the later received on a tie: the contract's one
+    definition, so in process and over HTTP agree). Decides EHDS-INT-004 because following a discovered
+    document returns the document itself."""
     certify(request, AREA, "EHDS-INT-004", sut=sut, accounts=accounts, new_patient=new_patient, documents=documents,
             sut_description=sut_description, evidence=evidence)

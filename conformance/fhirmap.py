@@ -139,6 +139,19 @@ def document_patient_identifiers(document: Mapping[str, Any]) -> list[str]:
     return []
 
 
+def organisation_reference(identifier: str) -> dict[str, Any]:
+    """A logical Reference(Organization) to ``system|value`` (e.g. DocumentReference.custodian)."""
+    system, _, value = identifier.rpartition("|")
+    return {"type": "Organization", "identifier": {**({"system": system} if system else {}), "value": value}}
+
+
+def instant(date: str) -> str:
+    """A FHIR date or dateTime as an instant (DocumentReference.date): a date alone is midnight UTC."""
+    if "T" in date:
+        return date
+    return {4: f"{date}-01-01", 7: f"{date}-01"}.get(len(date), date) + "T00:00:00Z"
+
+
 def document_reference(base: str, info: DocumentInfo) -> dict[str, Any]:
     """MHD-style DocumentReference of a stored document; attachment.url retrieves the document."""
     code = LOINC_BY_CATEGORY.get(info.category, "")
@@ -152,13 +165,11 @@ def document_reference(base: str, info: DocumentInfo) -> dict[str, Any]:
                                     **({"title": info.title} if info.title else {})}}],
     }
     if info.date:
-        ref["date"] = info.date if "T" in info.date else info.date + "T00:00:00Z"
+        ref["date"] = instant(info.date)
     if info.title:
         ref["description"] = info.title
     if info.custodian:
-        system, _, value = info.custodian.rpartition("|")
-        ref["custodian"] = {"type": "Organization",
-                            "identifier": {**({"system": system} if system else {}), "value": value}}
+        ref["custodian"] = organisation_reference(info.custodian)
     return ref
 
 

@@ -238,6 +238,9 @@ def test_document_type_search_tokens_map_to_categories():
     assert ref["type"]["coding"][0]["code"] == "11502-2" and ref["date"] == "2025-01-02T00:00:00Z"
     assert ref["content"][0]["attachment"]["url"] == "https://x/fhir/Bundle/d1"
     assert "custodian" not in ref  # none reported, none invented
+    assert [shapes.document_reference("b", DocumentInfo("d", "p", "laboratory", date=d))["date"]
+            for d in ("2025", "2025-01", "2025-01-02T10:00:00+01:00")] == [
+        "2025-01-01T00:00:00Z", "2025-01-01T00:00:00Z", "2025-01-02T10:00:00+01:00"]
 
 
 def test_the_custodian_survives_the_document_reference_both_ways():

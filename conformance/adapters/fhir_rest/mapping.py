@@ -87,15 +87,13 @@ def _document_reference(document: Mapping[str, Any], patient_url: str, attachmen
         dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     ref: dict[str, Any] = {"resourceType": "DocumentReference", "status": "current",
                            "type": comp.get("type") or {}, "subject": {"reference": patient_url},
-                           "date": date if "T" in date else date + "T00:00:00Z",
+                           "date": fhirmap.instant(date),
                            "content": [{"attachment": attachment}]}
     if comp.get("title"):
         ref["description"] = str(comp["title"])
     custodian = fhirmap.document_custodian(document)
     if custodian:  # the origin of the data, so a listing names it (EHDS-INT-003)
-        system, _, value = custodian.rpartition("|")
-        ref["custodian"] = {"type": "Organization",
-                            "identifier": {**({"system": system} if system else {}), "value": value}}
+        ref["custodian"] = fhirmap.organisation_reference(custodian)
     ident = document.get("identifier")
     if isinstance(ident, dict) and ident.get("value"):
         ref["masterIdentifier"] = ident

@@ -17,12 +17,13 @@ against one shared server.
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import importlib
 import sys
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
-from typing import Any, Callable, Mapping, Protocol, runtime_checkable
+from typing import Any, Callable, Mapping, Protocol, Sequence, TypeVar, runtime_checkable
 
 from conformance.errors import ConformanceError, UsageError
 
@@ -134,13 +135,63 @@ class Receipt:
 
 @dataclass(frozen=True)
 class DocumentInfo:
-    """One entry of a document listing (MHD DocumentReference-like)."""
+    """One entry of a document listing (MHD DocumentReference-like).
+
+    ``date``: the document's own date (its Composition.date). ``custodian``: the organisation that
+    holds the document, the origin of the data (MHD DocumentReference.custodian), as the
+    organisation's business identifier ``system|value``; ``None`` when the adapter does not report
+    it (the default, so adapters written before the field keep working; EHDS-INT-003 asks every
+    entry to name its custodian, so a listing without one does not pass it).
+    """
 
     document_id: str
     patient_id: str
     category: str
     title: str = ""
     date: str = ""
+    custodian: str | None = None
+
+
+_OLDEST = dt.datetime.min.replace(tzinfo=dt.UTC)
+_T = TypeVar("_T")
+
+
+def document_time(date: str) -> dt.datetime:
+    """A document's date (FHIR date or dateTime) as a UTC instant, for ordering documents.
+
+    A date without a time counts from the start of that day (month, year) in UTC, a time without a
+    zone as UTC; a missing or unreadable date orders before every readable one.
+    """
+    text = str(date or "").strip()
+    if len(text) == 4:
+        text += "-01-01"
+    elif len(text) == 7:
+        text += "-01"
+    try:
+        when = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return _OLDEST
+    return (when if when.tzinfo else when.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
+
+
+def latest(documents: Sequence[_T], date: Callable[[_T], str]) -> _T | None:
+    """THE latest document of a category: what ``fetch(patient, category)`` without a ``document_id``
+    returns, defined once for the SUT side and the checks.
+
+    The document with the newest document date (``date(d)``: its Composition.date, as listed in
+    DocumentInfo.date / DocumentReference.date), compared as instants (:func:`document_time`), so a
+    document received late but dated earlier does not displace a newer one. Documents of the same
+    instant are told apart by the order of ``documents``, the later one winning: pass them in the order
+    the SUT received them (the reference EHR's filing order, which is also the order its searchset lists
+    them over HTTP). None when there are none.
+    """
+    best: _T | None = None
+    best_time = None
+    for document in documents:
+        when = document_time(date(document))
+        if best_time is None or when >= best_time:
+            best, best_time = document, when
+    return best
 
 
 @dataclass(frozen=True)
@@ -298,8 +349,10 @@ class Session(Protocol):
 
     def fetch(self, patient_id: str, category: str, *, document_id: str | None = None,
               emergency_purpose: str | None = None) -> dict[str, Any]:
-        """Export in EEHRxF: a FHIR document Bundle. With `emergency_purpose`, the Art 11(5)
-        override: restricted data is included and the access is logged with that purpose."""
+        """Export in EEHRxF: a FHIR document Bundle. With `document_id`, that document; without, the
+        latest visible document of `category` (the newest document date, the later received on a tie: see
+        :func:`latest`). With `emergency_purpose`, the Art 11(5) override: restricted data is included and
+        the access is logged with that purpose."""
 
     def access_log(self, patient_id: str) -> list[dict[str, Any]]:
         """The access-log entries about this patient as FHIR AuditEvent resources."""

@@ -57,15 +57,68 @@ def id_from_location(location: str) -> tuple[str, str]:
     return "", parts[-1] if parts else ""
 
 
+def identifier_token(identifier: Any) -> str | None:
+    """An Identifier as ``system|value`` (``|value`` without a system); None without a value."""
+    if not isinstance(identifier, Mapping) or not identifier.get("value"):
+        return None
+    return f"{identifier.get('system') or ''}|{identifier['value']}"
+
+
+def organisation_identifier(resource: Any) -> str | None:
+    """The first business identifier (``system|value``) of an Organization resource; None otherwise."""
+    if not isinstance(resource, Mapping) or resource.get("resourceType") != "Organization":
+        return None
+    return next((t for i in resource.get("identifier") or [] if (t := identifier_token(i))), None)
+
+
+def reference_identifier(reference: Any, contained: Iterable[Any] = ()) -> str | None:
+    """The organisation a Reference names, as ``system|value``: its logical ``identifier``, or the
+    Organization it points at among `contained` (``#id``); None when neither tells (a literal
+    ``Organization/<id>`` is for the caller to read)."""
+    if not isinstance(reference, Mapping):
+        return None
+    token = identifier_token(reference.get("identifier"))
+    if token:
+        return token
+    target = reference.get("reference")
+    if isinstance(target, str) and target.startswith("#"):
+        found = next((r for r in contained if isinstance(r, Mapping) and r.get("id") == target[1:]), None)
+        return organisation_identifier(found)
+    return None
+
+
 def document_info(resource: Mapping[str, Any]) -> DocumentInfo:
-    """A DocumentReference as the contract's DocumentInfo (category from its LOINC type)."""
+    """A DocumentReference as the contract's DocumentInfo (category from its LOINC type, custodian from
+    DocumentReference.custodian: its identifier or a contained Organization; None otherwise)."""
     codes = [c.get("code") for c in (resource.get("type") or {}).get("coding", []) or [] if isinstance(c, Mapping)]
     category = next((CATEGORY_BY_LOINC[c] for c in codes if c in CATEGORY_BY_LOINC), "")
     attachment = next((c.get("attachment") or {} for c in resource.get("content", []) or []
                        if isinstance(c, Mapping)), {})
     return DocumentInfo(document_id=str(resource.get("id", "")), patient_id=ref_id(resource.get("subject"), "Patient"),
                         category=category, title=str(resource.get("description") or attachment.get("title") or ""),
-                        date=str(resource.get("date", "")))
+                        date=str(resource.get("date", "")),
+                        custodian=reference_identifier(resource.get("custodian"), resource.get("contained") or ()))
+
+
+def document_custodian(document: Mapping[str, Any]) -> str | None:
+    """The custodian of a FHIR document Bundle (Composition.custodian) as ``system|value``: the
+    Organization it resolves to inside the Bundle, or its logical identifier; None when it names none."""
+    entries = [e for e in document.get("entry", []) or [] if isinstance(e, Mapping)]
+    resources = [e.get("resource") for e in entries if isinstance(e.get("resource"), Mapping)]
+    composition = next((r for r in resources if r.get("resourceType") == "Composition"), None)
+    reference = (composition or {}).get("custodian")
+    if not isinstance(reference, Mapping):
+        return None
+    target = reference.get("reference")
+    if isinstance(target, str) and target:
+        for entry in entries:
+            resource = entry.get("resource")
+            if isinstance(resource, Mapping) and target in (
+                    entry.get("fullUrl"), f"{resource.get('resourceType')}/{resource.get('id')}"):
+                found = organisation_identifier(resource)
+                if found:
+                    return found
+    return identifier_token(reference.get("identifier"))
 
 
 def document_patient_identifiers(document: Mapping[str, Any]) -> list[str]:
@@ -86,6 +139,19 @@ def document_patient_identifiers(document: Mapping[str, Any]) -> list[str]:
     return []
 
 
+def organisation_reference(identifier: str) -> dict[str, Any]:
+    """A logical Reference(Organization) to ``system|value`` (e.g. DocumentReference.custodian)."""
+    system, _, value = identifier.rpartition("|")
+    return {"type": "Organization", "identifier": {**({"system": system} if system else {}), "value": value}}
+
+
+def instant(date: str) -> str:
+    """A FHIR date or dateTime as an instant (DocumentReference.date): a date alone is midnight UTC."""
+    if "T" in date:
+        return date
+    return {4: f"{date}-01-01", 7: f"{date}-01"}.get(len(date), date) + "T00:00:00Z"
+
+
 def document_reference(base: str, info: DocumentInfo) -> dict[str, Any]:
     """MHD-style DocumentReference of a stored document; attachment.url retrieves the document."""
     code = LOINC_BY_CATEGORY.get(info.category, "")
@@ -99,9 +165,11 @@ def document_reference(base: str, info: DocumentInfo) -> dict[str, Any]:
                                     **({"title": info.title} if info.title else {})}}],
     }
     if info.date:
-        ref["date"] = info.date if "T" in info.date else info.date + "T00:00:00Z"
+        ref["date"] = instant(info.date)
     if info.title:
         ref["description"] = info.title
+    if info.custodian:
+        ref["custodian"] = organisation_reference(info.custodian)
     return ref
 
 

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from conformance import fhirmap
 from conformance.adapter import PRIORITY_CATEGORIES, Capability, NotFound
 from ehds_support.flow import submit_declared
 from ehds_support.model import composition
@@ -43,9 +44,9 @@ def test_documents_are_discoverable_by_patient_and_type(sut, sut_description, ac
                                                         evidence, chosen):
     """Procedure: one document per drawn category for a fresh patient; list all, then by each type.
     Observed: every document is listed, a search by type returns it and only that type, each entry names
-    the patient and the document's own date. Decides EHDS-INT-003 because documents must be
-    discoverable by patient and type, each entry naming subject and date (the contract's DocumentInfo
-    has no custodian field, so the custodian is not checked here)."""
+    the patient, the document's own date and its custodian (the organisation of Composition.custodian, as
+    system|value; an adapter that reports none leaves the entry without one). Decides EHDS-INT-003 because
+    documents must be discoverable by patient and type, each entry naming subject, date and custodian."""
     categories = sorted(chosen & set(sut_description.consumes) or {"patient-summary"})
     hp = sut.login(accounts.hp)
     patient = new_patient()
@@ -66,4 +67,11 @@ def test_documents_are_discoverable_by_patient_and_type(sut, sut_description, ac
         entry = next(d for d in listed if d.document_id == doc_id)
         assert entry.date and entry.date[:10] == date[:10], (
             f"the listing gives the {category} document the date {entry.date!r}; the document's date is {date!r}")
+        custodian = fhirmap.document_custodian(sent[category])
+        assert custodian, "harness error: the submitted document names no custodian"
+        assert entry.custodian == custodian, (
+            f"the listing names no custodian for the {category} document; it came from {custodian}"
+            if entry.custodian is None else
+            f"the listing names {entry.custodian} as the custodian of the {category} document; it came from "
+            f"{custodian}")
     evidence.note(f"discovered by type: {categories}")

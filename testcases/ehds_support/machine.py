@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, multiple, rule
 
-from conformance import auditlog
+from conformance import auditlog, fhirmap
 from conformance.adapter import Actor, ActorKind, Denied, NotFound, NotSupported, Rejected, Restriction
 from conformance.auditlog import identifier_value
 from conformance.documents import identifier as fhir_identifier
@@ -299,7 +299,8 @@ class EhrMachine(RuleBasedStateMachine):
                 self.expect("EHDS-INT-002", True, "")
             comp = (bundle.get("entry") or [{}])[0].get("resource") or {}
             self.model.add_document(Doc(receipt.document_id, label, category, document_key(bundle),
-                                        frozenset(auditlog.bundle_custodians(bundle)), str(comp.get("date", ""))))
+                                        frozenset(auditlog.bundle_custodians(bundle)), str(comp.get("date", "")),
+                                        custodian=fhirmap.document_custodian(bundle)))
         self.step(f"hp submits {n} {category} document(s) for {label} under {ids} "
                   f"({len(p.documents)} in all)")
         if p.patient_id:
@@ -381,6 +382,12 @@ class Reads:
             if doc is not None:
                 self.expect("EHDS-INT-003", bool(info.date) and info.date[:10] == doc.date[:10],
                             f"listing entry {info.document_id} gives date {info.date!r}, the document's is {doc.date!r}")
+            if doc is not None and doc.custodian:  # the origin of the data: the organisation the document came from
+                self.expect("EHDS-INT-003", info.custodian == doc.custodian,
+                            f"listing entry {info.document_id} (listed to {who}) names no custodian; the document "
+                            f"came from {doc.custodian}" if info.custodian is None else
+                            f"listing entry {info.document_id} (listed to {who}) names the custodian "
+                            f"{info.custodian}; the document came from {doc.custodian}")
         # the categories the listing gave access to (the one searched when nothing came back)
         cats = frozenset(info.category for info in listing) if listing else (
             frozenset({category}) if category else frozenset())

@@ -5,12 +5,14 @@ What the model knows (and nothing about any one SUT):
 - **patients** with one or several business identifiers (``system|value``), the SUT's id for them
   once known, and their documents in the order they were received;
 - **documents** by priority category, with what identifies them in an export (the Composition
-  identifier), their date and the custodian organisation(s) they came from (Annex II 3.2(e));
+  identifier), their date and the custodian organisation(s) they came from (Annex II 3.2(e)), which
+  their listing entries must name (EHDS-INT-003);
 - the patient's **restriction** (Art 8), replaced as a whole at every change, and which documents
   were ever restricted (so a document that stays hidden after the restriction is lifted is blamed
   on the restriction, not on discovery);
 - **who may see what**: a health professional of any organisation sees the patient's documents
-  minus the restricted ones, unless they state an emergency purpose (Art 11(5)); the patient sees
+  minus the restricted ones, unless they state an emergency purpose (Art 11(5)); "the latest" of a
+  category is the newest by document date, the later received on a tie; the patient sees
   their own record and their own access log; the auditor (data holder) reads any log and exports
   every document (EHDS-INT-011); nobody sees another patient's data through a patient session;
 - the **log entry** every operation must leave (Annex II 3.2): :class:`ExpectedEntry` says who
@@ -28,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from conformance import auditlog
+from conformance.adapter import latest
 from conformance.auditlog import identifier_value
 
 #: Clock skew accepted between the harness and the SUT for a log entry's time (EHDS-LOG-005).
@@ -54,6 +57,7 @@ class Doc:
     key: str  # Composition.identifier system|value: what identifies the document in an export
     custodians: frozenset[str]  # identifier values of its origin organisation(s)
     date: str = ""
+    custodian: str | None = None  # system|value of the custodian organisation (the origin its listing names)
     seq: int = 0  # order of receipt
 
 
@@ -121,8 +125,9 @@ class Model:
         return [d for d in self.documents(label, category) if emergency or not self.is_withheld(d)]
 
     def latest_visible(self, label: str, category: str, *, emergency: bool = False) -> Doc | None:
-        docs = self.visible_to_professional(label, category, emergency=emergency)
-        return docs[-1] if docs else None
+        """The latest document of the category a professional may see: the newest document date, the later
+        received on a tie (the contract's one definition, :func:`conformance.adapter.latest`)."""
+        return latest(self.visible_to_professional(label, category, emergency=emergency), lambda d: d.date)
 
     def by_key(self, key: str) -> Doc | None:
         return next((d for d in self.docs.values() if d.key == key), None)

@@ -58,9 +58,11 @@ def test_emergency_access_is_logged_with_its_purpose_in_any_sequence(request, su
 def test_discovery_lists_exactly_the_visible_documents_in_any_sequence(request, sut, accounts, new_patient, documents, sut_description, evidence):
     """Procedure: hypothesis drives the SUT through random, reproducible sequences of the restriction machine
     and compares it with the model after every step. Observed: every listing (all, or by type) holds each
-    document visible to professionals exactly once, only of that patient and type, with the document's date.
-    Decides EHDS-INT-003 because documents must be discoverable by patient and type, each entry naming
-    subject and date."""
+    document visible to professionals exactly once, only of that patient and type, with the document's date
+    and its custodian (the organisation the document came from, Composition.custodian, as system|value; an
+    entry naming none, or another organisation such as the reader's, is a violation). Decides EHDS-INT-003
+    because documents must be discoverable by patient and type, each entry naming subject, date and
+    custodian."""
     certify(request, AREA, "EHDS-INT-003", sut=sut, accounts=accounts, new_patient=new_patient, documents=documents,
             sut_description=sut_description, evidence=evidence)
 
@@ -72,7 +74,8 @@ def test_retrieval_returns_the_document_asked_in_any_sequence(request, sut, acco
     """Procedure: hypothesis drives the SUT through random, reproducible sequences of the restriction machine
     and compares it with the model after every step. Observed: fetching a visible document by id returns
     that very document (by Composition.identifier) as a document Bundle about the patient; fetching by type
-    returns the latest visible one. Decides EHDS-INT-004 because following a discovered document returns the
-    document itself."""
+    returns the latest visible one (the newest document date, the later received on a tie: the contract's one
+    definition, so in process and over HTTP agree). Decides EHDS-INT-004 because following a discovered
+    document returns the document itself."""
     certify(request, AREA, "EHDS-INT-004", sut=sut, accounts=accounts, new_patient=new_patient, documents=documents,
             sut_description=sut_description, evidence=evidence)

@@ -11,6 +11,7 @@ import pytest
 from jwcrypto import jwt
 
 from conformance.adapter import ActorKind, DocumentInfo, Restriction
+from conformance import fhirmap
 from conformance import jose as keys
 from conformance.server import scopes, shapes
 from conformance.server.config import Accountable, AuthConfig, ClientRegistration
@@ -236,6 +237,36 @@ def test_document_type_search_tokens_map_to_categories():
     ref = shapes.document_reference("https://x/fhir", DocumentInfo("d1", "p1", "laboratory", "Lab", "2025-01-02"))
     assert ref["type"]["coding"][0]["code"] == "11502-2" and ref["date"] == "2025-01-02T00:00:00Z"
     assert ref["content"][0]["attachment"]["url"] == "https://x/fhir/Bundle/d1"
+    assert "custodian" not in ref  # none reported, none invented
+    assert [shapes.document_reference("b", DocumentInfo("d", "p", "laboratory", date=d))["date"]
+            for d in ("2025", "2025-01", "2025-01-02T10:00:00+01:00")] == [
+        "2025-01-01T00:00:00Z", "2025-01-01T00:00:00Z", "2025-01-02T10:00:00+01:00"]
+
+
+def test_the_custodian_survives_the_document_reference_both_ways():
+    info = DocumentInfo("d1", "p1", "laboratory", "Lab", "2025-01-02T10:00:00+01:00", custodian="urn:org|lab-9")
+    ref = shapes.document_reference("https://x/fhir", info)
+    assert ref["custodian"]["identifier"] == {"system": "urn:org", "value": "lab-9"}
+    assert fhirmap.document_info(ref) == info
+    contained = {**ref, "custodian": {"reference": "#o"},
+                 "contained": [{"resourceType": "Organization", "id": "o", "identifier": [{"system": "urn:org",
+                                                                                           "value": "lab-9"}]}]}
+    assert fhirmap.document_info(contained).custodian == "urn:org|lab-9"
+    literal = {**ref, "custodian": {"reference": "Organization/o-1"}}
+    assert fhirmap.document_info(literal).custodian is None  # read by the fhir adapter, not guessed here
+    assert fhirmap.document_info({k: v for k, v in ref.items() if k != "custodian"}).custodian is None
+
+
+def test_the_custodian_of_a_document_is_its_composition_custodian():
+    from tests.reference.bundles import document
+
+    doc = document("laboratory", "urn:x|1", custodian=("urn:org", "lab-1", "Lab One"))
+    assert fhirmap.document_custodian(doc) == "urn:org|lab-1"
+    comp = doc["entry"][0]["resource"]
+    comp["custodian"] = {"identifier": {"system": "urn:org", "value": "lab-2"}, "display": "Lab Two"}
+    assert fhirmap.document_custodian(doc) == "urn:org|lab-2"
+    del comp["custodian"]
+    assert fhirmap.document_custodian(doc) is None
 
 
 def test_key_files_round_trip_and_are_checked(tmp_path):

@@ -160,6 +160,48 @@ def test_transaction_submit_reads_the_transaction_response():
     assert sent["entry"][0]["request"]["ifNoneExist"].startswith("identifier=")
 
 
+def test_transaction_document_reference_carries_the_document_date_and_custodian():
+    doc = document("laboratory", new_patient_identifier(), custodian=("urn:org", "lab-3", "Lab Three"))
+    reference = mapping.transaction(doc, ["urn:x|1"])["entry"][2]["resource"]
+    assert reference["date"] == "2025-03-01T10:00:00+01:00"  # the document's own date, not the time of filing
+    assert reference["custodian"]["identifier"] == {"system": "urn:org", "value": "lab-3"}
+
+
+def test_fetch_by_type_takes_the_newest_document_date_the_later_in_the_searchset_on_a_tie():
+    def ref(i: int, date: str) -> dict:
+        return {"resourceType": "DocumentReference", "id": f"ref-{i}", "subject": {"reference": "Patient/pat-8"},
+                "date": date, "context": {"related": [{"reference": f"Bundle/doc-{i}"}]}}
+
+    refs = [ref(1, "2025-06-01T10:00:00+02:00"), ref(2, "2025-01-15T10:00:00+01:00"),
+            ref(3, "2025-06-01T08:00:00Z"), ref(4, "2025-05-31T23:59:59Z")]
+    doc = document("laboratory", new_patient_identifier())
+    server = CannedServer([("GET", "DocumentReference", 200, {}, _searchset(*refs)),
+                           ("GET", "Bundle/doc-3", 200, {}, doc)])
+    try:
+        made = _adapter(server.base_url, interactions={"fetch": "documentreference"})
+        fetched = made.login(made.test_accounts().hp).fetch("pat-8", "laboratory")
+    finally:
+        server.close()
+    assert fetched == doc  # doc-1 and doc-3 are the same instant; doc-3 comes later in the searchset
+
+
+def test_listing_reads_a_custodian_given_as_a_literal_reference_once():
+    refs = [{"resourceType": "DocumentReference", "id": f"ref-{i}", "subject": {"reference": "Patient/pat-7"},
+             "type": {"coding": [{"system": "http://loinc.org", "code": "11502-2"}]}, "date": "2025-01-02",
+             "custodian": {"reference": "Organization/org-7"}} for i in (1, 2)]
+    organisation = {"resourceType": "Organization", "id": "org-7",
+                    "identifier": [{"system": "urn:org", "value": "lab-7"}]}
+    server = CannedServer([("GET", "DocumentReference", 200, {}, _searchset(*refs)),
+                           ("GET", "Organization/org-7", 200, {}, organisation)])
+    try:
+        made = _adapter(server.base_url)
+        listing = made.login(made.test_accounts().hp).list_documents("pat-7")
+    finally:
+        server.close()
+    assert [d.custodian for d in listing] == ["urn:org|lab-7", "urn:org|lab-7"]
+    assert [path for _, path, _ in server.received].count("/fhir/Organization/org-7") == 1
+
+
 def test_mhd_fetch_follows_the_document_reference_to_a_binary():
     doc = document("patient-summary", new_patient_identifier())
     binary = {"resourceType": "Binary", "contentType": "application/fhir+json",

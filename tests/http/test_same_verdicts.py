@@ -21,9 +21,6 @@ from tests.http.conftest import ServeReference, conformance_run, verdicts
 KNOWN_DIFFERENCES = {
     # the sandbox clock (Capability.CLOCK) is offered in process only; over HTTP EHDS-LOG-010 is not-tested
     "EHDS-LOG-010": "no clock over HTTP",
-    # "the latest document of a category": in process the last submitted, over HTTP the newest
-    # DocumentReference.date (the document's own date), so the stateful retrieval machine disagrees
-    "EHDS-INT-004": "latest = last submitted in process, newest document date over HTTP",
 }
 
 

@@ -57,6 +57,21 @@ def test_documents_of_one_patient_are_filed_together_and_latest_wins(world):
     assert world.ehr.fetch_by_id(world.hp, first.document_id) == by_id
 
 
+def test_the_latest_is_the_newest_document_date_not_the_last_received(world):
+    ident = new_patient_identifier()
+    newer = document("laboratory", ident, title="June")
+    newer["entry"][0]["resource"]["date"] = "2025-06-01T10:00:00+02:00"
+    older = document("laboratory", ident, title="January, received late")
+    older["entry"][0]["resource"]["date"] = "2025-01-15T10:00:00+01:00"
+    pid = world.ehr.submit(world.hp, newer).patient_id
+    world.ehr.submit(world.hp, older)
+    assert world.ehr.fetch(world.hp, pid, "laboratory")["entry"][0]["resource"]["title"] == "June"
+    same = document("laboratory", ident, title="June, same instant")
+    same["entry"][0]["resource"]["date"] = "2025-06-01T08:00:00Z"
+    world.ehr.submit(world.hp, same)
+    assert world.ehr.fetch(world.hp, pid, "laboratory")["entry"][0]["resource"]["title"] == "June, same instant"
+
+
 @pytest.mark.parametrize("defect", DEFECTS)
 def test_invalid_document_is_rejected_with_a_location_and_nothing_is_stored(world, defect):
     ident = new_patient_identifier()

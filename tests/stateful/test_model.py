@@ -31,6 +31,18 @@ def test_restriction_replaces_and_covers_later_documents() -> None:
     assert model.latest_visible("P1", "laboratory").id == "d3"
 
 
+def test_latest_is_the_newest_document_date_then_the_later_received() -> None:
+    model = _model()
+    for doc_id, date in (("d3", "2025-06-01T10:30:00+01:00"), ("d4", "2024-01-01T10:30:00+01:00")):
+        model.add_document(Doc(doc_id, "P1", "discharge", f"k-{doc_id}", frozenset(), date))
+    assert model.latest_visible("P1", "discharge").id == "d3"  # d4 came later but is older
+    model.add_document(Doc("d5", "P1", "discharge", "k-d5", frozenset(), "2025-06-01T09:30:00Z"))
+    assert model.latest_visible("P1", "discharge").id == "d5"  # the same instant as d3: the later received
+    model.restrict("P1", frozenset({"d5", "d3"}), frozenset())
+    assert model.latest_visible("P1", "discharge").id == "d4"
+    assert model.latest_visible("P1", "discharge", emergency=True).id == "d5"
+
+
 def test_blank_purposes() -> None:
     assert all(blank(p) for p in ("", " ", "\u00a0", "\u2003 \u3000", "\r\n\t"))
     assert not blank(" urgence vitale ")

@@ -9,6 +9,7 @@ AdapterError naming the request (an *error* verdict).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import threading
 import time
@@ -34,6 +35,7 @@ from conformance.adapter import (
     Restriction,
     SutDescription,
     TestAccounts,
+    latest,
 )
 from conformance.adapters.fhir_rest import mapping
 from conformance.adapters.fhir_rest.auth import OAuthClient, Token
@@ -206,7 +208,30 @@ class FhirSession:
         params = [("patient", patient_id)]
         if category is not None:
             params.append(("type", self._type(category)))
-        return [fhirmap.document_info(r) for r in self._search("DocumentReference", params)]
+        organisations: dict[str, str | None] = {}
+        return [self._custodian_read(fhirmap.document_info(r), r, organisations)
+                for r in self._search("DocumentReference", params)]
+
+    def _custodian_read(self, info: DocumentInfo, reference: dict[str, Any],
+                        organisations: dict[str, str | None]) -> DocumentInfo:
+        """A custodian given as a literal reference (``Organization/<id>`` on the SUT): read that Organization,
+        once per listing, for its identifier. Left None when it cannot be read or lies outside the SUT."""
+        if info.custodian is not None:
+            return info
+        target = (reference.get("custodian") or {}).get("reference") if isinstance(
+            reference.get("custodian"), dict) else None
+        if not isinstance(target, str) or "Organization/" not in target:
+            return info
+        http = self._adapter.http
+        if origin_of(http.url(target)) != http.origin:
+            return info
+        if target not in organisations:
+            try:
+                body, _ = self._send("GET", target, "list_documents (custodian)")
+            except AdapterAnswer:
+                body = None
+            organisations[target] = fhirmap.organisation_identifier(body)
+        return dataclasses.replace(info, custodian=organisations[target])
 
     @staticmethod
     def _type(category: str) -> str:
@@ -229,12 +254,13 @@ class FhirSession:
         else:
             refs = self._search("DocumentReference", [("patient", patient_id), ("type", self._type(category))],
                                 headers)
-            if not refs:
+            # the latest (the contract's one definition): the newest DocumentReference.date (the document's date)
+            # as an instant; documents of the same instant by their order in the searchset, the later winning
+            newest = latest(refs, lambda r: str(r.get("date", "")))
+            if newest is None:
                 raise NotFound(f"no {category} document for patient {patient_id} (GET DocumentReference?patient="
                                f"{patient_id}&type=... found none)")
-            # the latest: newest date; documents of the same second by their order in the searchset
-            latest = max(enumerate(refs), key=lambda ir: (str(ir[1].get("date", "")), ir[0]))[1]
-            path = self._document_target(latest)
+            path = self._document_target(newest)
         body, reply = self._send("GET", path, "fetch", headers=headers)
         return mapping.document_from(body, reply.line)
 

@@ -81,12 +81,19 @@ def _patient_entry(identifiers: list[str], full_url: str) -> dict[str, Any]:
 def _document_reference(document: Mapping[str, Any], patient_url: str, attachment: dict[str, Any]) -> dict[str, Any]:
     comp = next((e.get("resource") for e in document.get("entry", []) or []
                  if isinstance(e, dict) and (e.get("resource") or {}).get("resourceType") == "Composition"), {}) or {}
+    # the document's own date (as the reference server lists it): what a listing shows and what "the latest
+    # document of a category" is judged by; the time of filing only when the Composition has none
+    date = comp.get("date") if isinstance(comp.get("date"), str) and comp.get("date") else \
+        dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     ref: dict[str, Any] = {"resourceType": "DocumentReference", "status": "current",
                            "type": comp.get("type") or {}, "subject": {"reference": patient_url},
-                           "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                           "date": fhirmap.instant(date),
                            "content": [{"attachment": attachment}]}
     if comp.get("title"):
         ref["description"] = str(comp["title"])
+    custodian = fhirmap.document_custodian(document)
+    if custodian:  # the origin of the data, so a listing names it (EHDS-INT-003)
+        ref["custodian"] = fhirmap.organisation_reference(custodian)
     ident = document.get("identifier")
     if isinstance(ident, dict) and ident.get("value"):
         ref["masterIdentifier"] = ident

@@ -127,9 +127,9 @@ class ConsentRules:
         docs = self.visible_documents(principal, patient.id, category)  # type: ignore[attr-defined]
         if document_id is not None:
             docs = [d for d in docs if d.id == document_id]
-        if not docs:
+        chosen = self.latest_document(docs)  # type: ignore[attr-defined]
+        if chosen is None:
             raise NotFound(f"no {category} document for this patient")
-        chosen = docs[-1]
         bundle = self.export_document(chosen)  # type: ignore[attr-defined]
         self.log_access(AccessEvent(  # type: ignore[attr-defined]
             "read", principal, patient, documents=(chosen,), consent_id=record.consent_id if record else "",

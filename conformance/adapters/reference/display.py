@@ -75,9 +75,9 @@ class TranslatedDisplay:
         docs = self.visible_documents(principal, patient.id, "patient-summary")  # type: ignore[attr-defined]
         if document_id is not None:
             docs = [d for d in docs if d.id == document_id]
-        if not docs:
+        chosen = self.latest_document(docs)  # type: ignore[attr-defined]
+        if chosen is None:
             raise NotFound("no patient summary for this patient")
-        chosen = docs[-1]
         if chosen.format != "fhir":
             raise NotSupported("the reference EHR renders FHIR summaries only (a CDA summary is kept as received)")
         items = [item for system, code, original in coded_items(chosen.fhir())

@@ -59,6 +59,7 @@ from conformance.adapter import (
     Receipt,
     Rejected,
     Restriction,
+    latest,
 )
 from conformance.adapters.reference import intake
 from conformance.adapters.reference.consent import ConsentRules
@@ -377,6 +378,11 @@ class ReferenceEHR(AuditEventBuilder, ConsentRules, TranslatedDisplay, TraitLook
         return [d for d in self.store.documents(patient_id, category)
                 if not self.withholds(principal, d, restriction, emergency=emergency)]
 
+    def latest_document(self, documents: list[DocumentRow]) -> DocumentRow | None:
+        """The latest of `documents` (oldest first, as filed): the newest document date, the later filed on a
+        tie (the contract's one definition, :func:`conformance.adapter.latest`)."""
+        return latest(documents, lambda d: d.date)
+
     # =================================================================================
     # Input (Annex II 2.2): validation and filing
     # =================================================================================
@@ -545,9 +551,12 @@ class ReferenceEHR(AuditEventBuilder, ConsentRules, TranslatedDisplay, TraitLook
 
     def list_documents(self, principal: Principal, patient_id: str, category: str | None = None, *,
                        emergency_purpose: str | None = None) -> list[DocumentInfo]:
-        """Document metadata the principal may see (restricted ones are silently absent); logged."""
+        """Document metadata the principal may see (restricted ones are silently absent); logged.
+
+        Each entry names its subject, its date and its custodian (the organisation the document
+        came from, as filed: its custodian, else an author's organisation, else the submitter's)."""
         docs = self.list_document_rows(principal, patient_id, category, emergency_purpose=emergency_purpose)
-        return [DocumentInfo(d.id, d.patient_id, d.category, d.title, d.date) for d in docs]
+        return [document_info(d) for d in docs]
 
     def list_document_rows(self, principal: Principal, patient_id: str, category: str | None = None, *,
                            emergency_purpose: str | None = None) -> list[DocumentRow]:
@@ -568,7 +577,8 @@ class ReferenceEHR(AuditEventBuilder, ConsentRules, TranslatedDisplay, TraitLook
               document_id: str | None = None, emergency_purpose: str | None = None) -> dict[str, Any]:
         """Export one document as a FHIR document Bundle; logged.
 
-        Without `document_id`: the latest stored visible document of `category`.
+        Without `document_id`: the latest visible document of `category` (:meth:`latest_document`: the
+        newest document date, the later filed on a tie).
         With `emergency_purpose` (Art 11(5)): restricted documents are included and
         the log entry carries BTG and the purpose; a blank purpose is Denied.
         """
@@ -582,9 +592,9 @@ class ReferenceEHR(AuditEventBuilder, ConsentRules, TranslatedDisplay, TraitLook
         docs = self.visible_documents(principal, patient.id, category, emergency=purpose is not None)
         if document_id is not None:
             docs = [d for d in docs if d.id == document_id]
-        if not docs:
+        chosen = self.latest_document(docs)
+        if chosen is None:
             raise NotFound(f"no {category or 'such'} document for this patient")
-        chosen = docs[-1]
         bundle = self.export_document(chosen)
         self.log_access(AccessEvent("read", principal, patient, documents=(chosen,), emergency_purpose=purpose,
                                     recorded=self.clock()))
@@ -666,6 +676,13 @@ class ReferenceEHR(AuditEventBuilder, ConsentRules, TranslatedDisplay, TraitLook
         self.authorize(principal, "restrict", patient)
         row = self.store.restriction(patient.id)
         return Restriction(row.document_ids, row.categories)
+
+
+def document_info(row: DocumentRow) -> DocumentInfo:
+    """The contract's listing entry of a stored document: subject, category, title, the document's own
+    date and its custodian (the origin filed with it, ``system|value``)."""
+    return DocumentInfo(row.id, row.patient_id, row.category, row.title, row.date,
+                        custodian=row.origin_identifier or None)
 
 
 def _recorded(entry: Mapping[str, Any]) -> dt.datetime | None:

@@ -47,6 +47,7 @@ REALISTIC: dict[str, Mutant] = dict([
     _m("emergency_nbsp_purpose_accepted", "EHDS-SEC-008", "a purpose of non-breaking or ideographic spaces counts as stated"),
     _m("emergency_english_keywords_only", "EHDS-SEC-008", "emergency access is granted only when the purpose contains an English keyword"),
     _m("listing_drops_page_boundary", "EHDS-INT-003", "a listing of more than 20 documents loses the 21st (off-by-one at the page boundary)"),
+    _m("listing_custodian_is_reader", "EHDS-INT-003", "the listing names the reader's organisation as the custodian of every document, not the organisation it came from"),
     _m("listing_date_is_storage_time", "EHDS-INT-003", "the listing gives the time the document was stored instead of its date"),
     _m("fetch_by_id_ignores_id", "EHDS-INT-004", "when a category is given too, fetch returns the latest document of the category, not the one asked"),
     _m("latest_is_oldest", "EHDS-INT-004", "documents come newest first, so 'the latest' fetched is the oldest"),

@@ -108,7 +108,8 @@ class AcmeSession:
         with contract_answers():
             rows = self._client.documents(self._token, patient_id, category)
         return [DocumentInfo(document_id=r["id"], patient_id=r["patient"], category=r["category"],
-                             title=r.get("title", ""), date=r.get("date", "")) for r in rows]
+                             title=r.get("title", ""), date=r.get("date", ""),
+                             custodian=r.get("custodian")) for r in rows]
 
     def fetch(self, patient_id: str, category: str, *, document_id: str | None = None,
               emergency_purpose: str | None = None) -> dict[str, Any]:

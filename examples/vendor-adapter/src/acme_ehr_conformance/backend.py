@@ -104,7 +104,7 @@ class AcmeClient:
         """GET /patients/{id}/documents?category=..."""
         infos = self._call(self._ehr.list_documents, self._who(token), patient_id, category)
         return [{"id": d.document_id, "patient": d.patient_id, "category": d.category, "title": d.title,
-                 "date": d.date} for d in infos]
+                 "date": d.date, "custodian": d.custodian} for d in infos]
 
     def export(self, token: str, patient_id: str, category: str, document_id: str | None,
                break_glass_reason: str | None) -> bytes:

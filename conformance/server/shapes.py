@@ -1,8 +1,8 @@
 """FHIR R4 shapes the server answers with (OperationOutcome, searchsets, discovery documents).
 
 Pure functions; no HTTP and no EHR rules here. The contract <-> FHIR mapping
-(restriction <-> Consent, document <-> DocumentReference) lives in
-:mod:`conformance.fhirmap`, shared with the ``fhir`` adapter so both sides map alike.
+(restriction <-> Consent, the patient's consent <-> Consent, document <-> DocumentReference)
+lives in :mod:`conformance.fhirmap`, shared with the ``fhir`` adapter so both sides map alike.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """The contract <-> FHIR R4 mapping, one copy for both sides of the wire.
 
 Why here: the ``fhir`` adapter (client) and the reference server both turn a
-restriction into a Consent and back, a stored document into a DocumentReference and
-back, a priority category into LOINC document types. When each side had its own copy
+restriction into a Consent and back, the patient's consent to an access for a purpose
+into a Consent and back, a stored document into a DocumentReference and back, a
+priority category into LOINC document types. When each side had its own copy
 they drifted (one code per category on one side, every code on the other). Pure
 functions over dicts; no HTTP, no EHR rules, no requirement ids.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from conformance.adapter import DocumentInfo, Restriction
+from conformance.adapter import Consent, ConsentRecord, DocumentInfo, Restriction
 from conformance.categories import (  # noqa: F401 - re-exported: the one category table
     CATEGORY_BY_LOINC,
     CATEGORY_LOINC,
@@ -203,7 +204,7 @@ def categories_for_type(param: str) -> set[str] | None:
 
 
 class ConsentError(ValueError):
-    """A Consent the server cannot turn into a restriction; message names the element."""
+    """A Consent that cannot be read as a restriction or a consent; the message names the element."""
 
 
 def consent(patient_id: str, restriction: Restriction, *, resource_id: str | None = None) -> dict[str, Any]:
@@ -291,3 +292,134 @@ def _provisions(provision: Any, path: str) -> Iterable[tuple[str, Mapping[str, A
     yield path, provision
     for i, child in enumerate(_list(provision.get("provision"), f"{path}.provision")):
         yield from _provisions(child, f"{path}.provision[{i}]")
+
+
+# ---- Consent <-> the patient's consent to an access for a purpose (national rules) ------------
+#
+# The same FHIR resource type carries two different things, told apart by ``provision.purpose``:
+# a restriction (Art 8, above) never has one; a consent to an access for a purpose (the contract's
+# record_consent / withdraw_consent, capability ``consent``) names exactly one.
+#
+# Mapping (FHIR R4 Consent):
+# - ``status``: ``active`` while in force, ``inactive`` once withdrawn (the record is kept);
+# - ``scope``: consentscope ``patient-privacy``; ``category``: LOINC 59284-0 Patient Consent;
+#   ``policyRule``: v3-ActCode ``OPTIN``;
+# - ``patient``: ``Patient/<id>``; ``dateTime``: when it was recorded; ``performer``: who recorded it
+#   (``identifier`` system|value) - both set by the server, never taken from a request;
+# - ``provision.type`` ``permit``; ``provision.purpose``: one Coding, the purpose code (system
+#   :data:`PURPOSE_SYSTEM` for the harness's codes); ``provision.actor`` (role v3-ParticipationType
+#   ``IRCP``, the information recipient) with ``reference.identifier``: the one professional it lets
+#   in, absent when any health professional may access.
+#
+# The purpose-bound read (the contract's fetch_for_purpose) carries the purpose code in the request
+# header :data:`PURPOSE_HEADER` (percent-encoded UTF-8), like the emergency purpose.
+
+#: Code system of the harness's access purposes (e.g. ``cross-border-care``); not an official one.
+PURPOSE_SYSTEM = "https://ehds-conformance.invalid/CodeSystem/access-purpose"
+#: Request header of a document read subject to consent: the purpose code, percent-encoded UTF-8.
+PURPOSE_HEADER = "X-Purpose-Of-Use"
+PARTICIPATION_TYPE = "http://terminology.hl7.org/CodeSystem/v3-ParticipationType"
+_CONSENT_SCOPE = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentscope",
+                              "code": "patient-privacy"}]}
+_CONSENT_CATEGORY = [{"coding": [{"system": LOINC, "code": "59284-0", "display": "Patient Consent"}]}]
+_RECIPIENT = {"coding": [{"system": PARTICIPATION_TYPE, "code": "IRCP", "display": "information recipient"}]}
+
+
+def is_access_consent(resource: Any) -> bool:
+    """Whether a Consent is a consent to an access for a purpose (it has ``provision.purpose``), not an
+    Art 8 restriction."""
+    if not isinstance(resource, Mapping):
+        return False
+    provision = resource.get("provision")
+    return isinstance(provision, Mapping) and provision.get("purpose") is not None
+
+
+def _identifier(system_value: str) -> dict[str, str]:
+    system, sep, value = system_value.rpartition("|")
+    return {"system": system, "value": value} if sep and system else {"value": value if sep else system_value}
+
+
+def _system_value(identifier: Mapping[str, Any]) -> str:
+    value = str(identifier.get("value", ""))
+    return f"{identifier['system']}|{value}" if identifier.get("system") else value
+
+
+def access_consent_request(patient_id: str, consent: Consent) -> dict[str, Any]:
+    """The Consent a client POSTs to record ``consent`` for the patient (no id, no who/when: the server
+    records those)."""
+    provision: dict[str, Any] = {"type": "permit", "purpose": [{"system": PURPOSE_SYSTEM, "code": consent.purpose}]}
+    if consent.grantee:
+        provision["actor"] = [{"role": _RECIPIENT, "reference": {"identifier": _identifier(consent.grantee)}}]
+    return {
+        "resourceType": "Consent",
+        "status": "active",
+        "scope": _CONSENT_SCOPE,
+        "category": _CONSENT_CATEGORY,
+        "patient": {"reference": f"Patient/{patient_id}"},
+        "policyRule": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "OPTIN"}]},
+        "provision": provision,
+    }
+
+
+def access_consent(record: ConsentRecord) -> dict[str, Any]:
+    """A recorded consent as the FHIR Consent the server answers (id, status, who and when)."""
+    resource = {"resourceType": "Consent", "id": record.consent_id,
+                **access_consent_request(record.patient_id, record.consent)}
+    resource["status"] = "active" if record.active else "inactive"
+    if record.recorded:
+        resource["dateTime"] = record.recorded
+    if record.recorded_by:
+        resource["performer"] = [{"identifier": _identifier(record.recorded_by)}]
+    return resource
+
+
+def consent_record(resource: Any) -> ConsentRecord:
+    """A Consent to an access for a purpose read back as the contract's :class:`ConsentRecord`.
+
+    ConsentError names the element and the fix. ``consent_id``, ``recorded`` and ``recorded_by`` are
+    '' when the resource does not carry them (a request body).
+    """
+    if not isinstance(resource, Mapping) or resource.get("resourceType") != "Consent":
+        raise ConsentError("Consent: the body must be a FHIR Consent resource")
+    patient_id = ref_id(resource.get("patient"), "Patient")
+    if not patient_id:
+        raise ConsentError("Consent.patient: give the patient as {\"reference\": \"Patient/<id>\"}")
+    status = resource.get("status")
+    if status not in ("active", "inactive"):
+        raise ConsentError(f"Consent.status: {status!r}; use 'active' (in force) or 'inactive' (withdrawn)")
+    provision = resource.get("provision")
+    if not isinstance(provision, Mapping):
+        raise ConsentError("Consent.provision: must be a JSON object with type 'permit' and one purpose")
+    if provision.get("type", "permit") != "permit":
+        raise ConsentError("Consent.provision.type: a consent to an access is a 'permit' (a 'deny' is a "
+                           "restriction, which names no purpose)")
+    purposes = _list(provision.get("purpose"), "Consent.provision.purpose")
+    codes = [p.get("code") for p in purposes if isinstance(p, Mapping)]
+    if len(purposes) != 1 or not isinstance(codes[0] if codes else None, str) or not codes[0].strip():
+        raise ConsentError("Consent.provision.purpose: name exactly one purpose, as a Coding "
+                           f"{{\"system\": \"{PURPOSE_SYSTEM}\", \"code\": \"<purpose>\"}}")
+    grantees = []
+    for i, actor in enumerate(_list(provision.get("actor"), "Consent.provision.actor")):
+        path = f"Consent.provision.actor[{i}]"
+        role = actor.get("role") if isinstance(actor, Mapping) else None
+        roles = [c.get("code") for c in _list((role or {}).get("coding") if isinstance(role, Mapping) else None,
+                                              f"{path}.role.coding") if isinstance(c, Mapping)]
+        if "IRCP" not in roles:
+            raise ConsentError(f"{path}.role: use {PARTICIPATION_TYPE}|IRCP (the professional the consent lets in)")
+        reference = actor.get("reference") if isinstance(actor, Mapping) else None
+        identifier = reference.get("identifier") if isinstance(reference, Mapping) else None
+        if not isinstance(identifier, Mapping) or not isinstance(identifier.get("value"), str) \
+                or not identifier["value"]:
+            raise ConsentError(f"{path}.reference.identifier: give the professional's business identifier "
+                               "{\"system\": ..., \"value\": ...}")
+        grantees.append(_system_value(identifier))
+    if len(grantees) > 1:
+        raise ConsentError("Consent.provision.actor: name at most one professional (none: any professional); "
+                           "record one consent per professional")
+    performer = next((p.get("identifier") for p in _list(resource.get("performer"), "Consent.performer")
+                      if isinstance(p, Mapping) and isinstance(p.get("identifier"), Mapping)), None)
+    return ConsentRecord(
+        consent_id=str(resource.get("id") or ""), patient_id=patient_id,
+        consent=Consent(codes[0], grantees[0] if grantees else ""),
+        recorded_by=_system_value(performer) if performer else "",
+        recorded=str(resource.get("dateTime") or ""), active=status == "active")

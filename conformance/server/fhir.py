@@ -10,11 +10,18 @@
 | ``POST Bundle`` (FHIR document) | submit | Bundle.c |
 | ``POST Binary`` (CDA, application/cda+xml) | submit | Binary.c |
 | ``GET AuditEvent?patient=&date=&agent=`` | access_log (+ filters, paging) | AuditEvent.s |
-| ``POST Consent`` / ``GET Consent?patient=`` | restrict / restriction | Consent.c / Consent.s |
+| ``POST Consent`` (no ``provision.purpose``) | restrict | Consent.c |
+| ``POST Consent`` (``provision.purpose``) | record_consent | Consent.c |
+| ``GET Consent/<id>`` | read_consent / restriction | Consent.r |
+| ``PUT Consent/<id>`` (``status`` ``inactive``) | withdraw_consent (or restrict, for ``restriction-<pid>``) | Consent.u |
+| ``DELETE Consent/<id>`` | withdraw_consent (or lift the restriction) | Consent.d |
+| ``GET Consent?patient=&status=&purpose=`` | restriction (the patient only) + consents | Consent.s |
 
 ``PUT``/``PATCH``/``DELETE``/``POST`` on AuditEvent are refused (405): the log is read-only.
 Emergency access: the ``X-Emergency-Access-Purpose`` header (percent-encoded) on
-``$summary``, ``Bundle/<id>`` and ``DocumentReference`` searches.
+``$summary``, ``Bundle/<id>`` and ``DocumentReference`` searches. An access subject to the
+patient's consent (fetch_for_purpose): the ``X-Purpose-Of-Use`` header (the purpose code,
+percent-encoded) on ``$summary`` and ``Bundle/<id>``; not together with the emergency header.
 """
 
 from __future__ import annotations
@@ -30,17 +37,18 @@ from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import Response
 
-from conformance.adapter import PRIORITY_CATEGORIES, AdapterAnswer, Capability
+from conformance.adapter import PRIORITY_CATEGORIES, AdapterAnswer, Capability, ConsentRecord, Restriction
 from conformance.server import scopes, shapes
 from conformance.server.gateway import FHIR_ID, Caller, Gateway, HttpAnswer, answer_for, identify
 from conformance.server.http import BodyTooLarge, error_response, fhir_response, read_body
 
 #: What the reference EHR offers over HTTP (HTTP is how the adapter reaches it, so the adapter adds it).
 #: Listed one by one: a capability the contract gains is not claimed until the server routes it (the
-#: Sesali consent, PSC login, French display and trait lookup are in-process only for now).
+#: Sesali PSC login, French display and trait lookup are in-process only for now).
 CAPABILITIES = frozenset({
     Capability.FHIR, Capability.CDA, Capability.SUBMIT, Capability.EXPORT, Capability.ACCESS_LOG,
     Capability.RESTRICTION, Capability.EMERGENCY_ACCESS, Capability.PATIENT_ACCESS, Capability.FULL_EXPORT,
+    Capability.CONSENT,
 })
 CDA_TYPES = ("application/cda+xml", "application/hl7-cda+xml", "application/xml", "text/xml")
 JSON_TYPES = ("application/fhir+json", "application/json")
@@ -50,6 +58,18 @@ DEFAULT_COUNT, MAX_COUNT = 100, 1000
 def _emergency(request: Request) -> str | None:
     raw = request.headers.get(shapes.EMERGENCY_HEADER)
     return None if raw is None else urllib.parse.unquote(raw)
+
+
+def _purpose(request: Request) -> str | None:
+    """The purpose of an access subject to consent (X-Purpose-Of-Use), None without the header."""
+    raw = request.headers.get(shapes.PURPOSE_HEADER)
+    if raw is None:
+        return None
+    if request.headers.get(shapes.EMERGENCY_HEADER) is not None:
+        raise HttpAnswer(error_response(400, "invalid", f"send either {shapes.PURPOSE_HEADER} (an access under the "
+                                        f"patient's consent) or {shapes.EMERGENCY_HEADER} (emergency access), "
+                                        "not both"))
+    return urllib.parse.unquote(raw)
 
 
 def _check_id(value: str, what: str) -> str:
@@ -203,6 +223,10 @@ def add_routes(app: FastAPI, gw: Gateway, *, product: str, version: str, vendor:
     async def patient_summary(pid: str, request: Request) -> Response:
         _check_id(pid, "Patient id")
         caller = await gw.caller(request, "Bundle", "r", patient_id=pid, action="read")
+        purpose = _purpose(request)
+        if purpose is not None:
+            return fhir_response(await _service(gw, caller, request, gw.service.fetch_for_purpose, caller.principal,
+                                                 pid, "patient-summary", purpose))
         bundle = await _service(gw, caller, request, gw.service.fetch, caller.principal, pid, "patient-summary",
                                 emergency_purpose=_emergency(request))
         return fhir_response(bundle)
@@ -238,6 +262,10 @@ def add_routes(app: FastAPI, gw: Gateway, *, product: str, version: str, vendor:
     async def bundle_read(doc_id: str, request: Request) -> Response:
         _check_id(doc_id, "Bundle id")
         caller = await gw.caller(request, "Bundle", "r", patient_id=_patient_of(gw, doc_id), action="read")
+        purpose = _purpose(request)
+        if purpose is not None:
+            return fhir_response(await _service(gw, caller, request, gw.service.fetch_by_id_for_purpose,
+                                                 caller.principal, doc_id, purpose))
         bundle = await _service(gw, caller, request, gw.service.fetch_by_id, caller.principal, doc_id,
                                 emergency_purpose=_emergency(request))
         return fhir_response(bundle)
@@ -323,30 +351,160 @@ def add_routes(app: FastAPI, gw: Gateway, *, product: str, version: str, vendor:
         return error_response(405, "not-supported", "the access log is read-only: AuditEvents cannot be created, "
                               "changed or deleted through the API", headers={"Allow": "GET"})
 
+    # ---- Consent: the Art 8 restriction and the patient's consent to an access for a purpose ----
+    # One resource type, two meanings (conformance.fhirmap): a Consent with provision.purpose is a consent
+    # to an access (record / withdraw), one without is the patient's restriction (one per patient, id
+    # restriction-<patient id>).
+
     @app.post("/fhir/Consent")
     async def consent_create(request: Request) -> Response:
         u = gw.urls(request)
         caller = await gw.caller(request, "Consent", "c", action="restrict")
         body = await _json_body(request, gw)
-        try:
-            pid, restriction = shapes.restriction_from_consent(body)
-        except shapes.ConsentError as exc:
-            raise HttpAnswer(error_response(400, "invalid", f"{exc}; nothing was changed")) from None
-        _check_id(pid, "Consent.patient")
+        if shapes.is_access_consent(body):
+            wanted = _access_consent(body)
+            if not wanted.active:
+                raise HttpAnswer(error_response(400, "invalid", "Consent.status: a consent is recorded 'active'; "
+                                                "to withdraw one, PUT Consent/<id> with status 'inactive' (or "
+                                                "DELETE Consent/<id>); nothing was recorded"))
+            record = await _service(gw, caller, request, gw.service.record_consent, caller.principal,
+                                    wanted.patient_id, wanted.consent)
+            return fhir_response(shapes.access_consent(record), 201,
+                                 {"Location": f"{u.fhir_base}/Consent/{record.consent_id}"})
+        pid, restriction = _restriction(body)
         await _service(gw, caller, request, gw.service.restrict, caller.principal, pid, restriction)
-        resource = shapes.consent(pid, restriction, resource_id=f"restriction-{pid}")
+        resource = shapes.consent(pid, restriction, resource_id=RESTRICTION_ID + pid)
         return fhir_response(resource, 201, {"Location": f"{u.fhir_base}/Consent/{resource['id']}"})
+
+    @app.get("/fhir/Consent/{cid}")
+    async def consent_read(cid: str, request: Request) -> Response:
+        pid = _consent_patient(gw, cid)
+        caller = await gw.caller(request, "Consent", "r", patient_id=pid, action="consent")
+        if cid.startswith(RESTRICTION_ID):
+            return fhir_response(await _restriction_consent(gw, caller, request, cid, pid))
+        record = await _service(gw, caller, request, gw.service.read_consent, caller.principal, cid)
+        return fhir_response(shapes.access_consent(record))
+
+    @app.put("/fhir/Consent/{cid}")
+    async def consent_update(cid: str, request: Request) -> Response:
+        """Withdraw a consent (``status`` ``inactive``), or replace the patient's restriction.
+
+        A recorded consent never changes otherwise: another purpose or professional is a new consent
+        (POST), and a withdrawn one stays withdrawn (the record is kept)."""
+        pid = _consent_patient(gw, cid)
+        caller = await gw.caller(request, "Consent", "u", patient_id=pid, action="consent")
+        body = await _json_body(request, gw)
+        if isinstance(body, dict) and body.get("id") not in (None, cid):
+            raise HttpAnswer(error_response(400, "invalid", f"Consent.id: the body's id {str(body['id'])[:80]!r} "
+                                            f"is not the URL's {cid!r}; send the same id (nothing was changed)"))
+        if cid.startswith(RESTRICTION_ID):
+            new_pid, restriction = _restriction(body)
+            if new_pid != pid:
+                raise HttpAnswer(error_response(400, "invalid", f"Consent.patient: Consent/{cid} is the restriction "
+                                                f"of Patient/{pid}; nothing was changed"))
+            await _service(gw, caller, request, gw.service.restrict, caller.principal, pid, restriction)
+            return fhir_response(shapes.consent(pid, restriction, resource_id=cid))
+        if not shapes.is_access_consent(body):
+            raise HttpAnswer(error_response(400, "invalid", f"Consent.provision.purpose: Consent/{cid} is a consent "
+                                            "to an access for a purpose; send it back with its purpose (GET it, "
+                                            "change status, PUT it); nothing was changed"))
+        wanted = _access_consent(body)
+        current = await _service(gw, caller, request, gw.service.read_consent, caller.principal, cid)
+        if (wanted.patient_id, wanted.consent) != (current.patient_id, current.consent):
+            raise HttpAnswer(error_response(422, "business-rule", f"Consent/{cid}: only its status changes (to "
+                                            "'inactive', to withdraw it); for another patient, purpose or "
+                                            "professional record a new consent (POST Consent); nothing was changed"))
+        if wanted.active and not current.active:
+            raise HttpAnswer(error_response(422, "business-rule", f"Consent.status: Consent/{cid} was withdrawn "
+                                            "and stays withdrawn (the record is kept); record a new consent (POST "
+                                            "Consent); nothing was changed"))
+        if current.active and not wanted.active:
+            await _service(gw, caller, request, gw.service.withdraw_consent, caller.principal, current.patient_id,
+                           cid)
+            current = await _service(gw, caller, request, gw.service.read_consent, caller.principal, cid)
+        return fhir_response(shapes.access_consent(current))
+
+    @app.delete("/fhir/Consent/{cid}")
+    async def consent_delete(cid: str, request: Request) -> Response:
+        """Withdraw a consent (kept for the record, status inactive) or lift the patient's restriction."""
+        pid = _consent_patient(gw, cid)
+        caller = await gw.caller(request, "Consent", "d", patient_id=pid, action="consent")
+        if cid.startswith(RESTRICTION_ID):
+            await _service(gw, caller, request, gw.service.restrict, caller.principal, pid, Restriction())
+            return fhir_response(shapes.outcome("informational", f"Consent/{cid}: the restriction is lifted",
+                                                severity="information"))
+        current = await _service(gw, caller, request, gw.service.read_consent, caller.principal, cid)
+        if current.active:
+            await _service(gw, caller, request, gw.service.withdraw_consent, caller.principal, current.patient_id,
+                           cid)
+        return fhir_response(shapes.outcome("informational", f"Consent/{cid} is withdrawn (kept for the record "
+                                            "with status 'inactive')", severity="information"))
 
     @app.get("/fhir/Consent")
     async def consent_search(request: Request) -> Response:
+        """The patient's restriction (to the patient only) and consents (to whom may record them),
+        optionally by ``status`` and ``purpose`` ([system|]code)."""
         u = gw.urls(request)
         pid = _patient_param(request, required=False)
         caller = await gw.caller(request, "Consent", "s", patient_id=pid, action="restrict")
         if pid is None:
             _patient_param(request)
-        restriction = await _service(gw, caller, request, gw.service.restriction, caller.principal, pid)
-        found = [shapes.consent(pid, restriction, resource_id=f"restriction-{pid}")] if (restriction.document_ids or restriction.categories) else []
+        found: list[dict[str, Any]] = []
+        if gw.service.is_permitted(caller.principal, "restrict", pid):  # the restriction is the patient's own
+            restriction = await _service(gw, caller, request, gw.service.restriction, caller.principal, pid)
+            if restriction.document_ids or restriction.categories:
+                found.append(shapes.consent(pid, restriction, resource_id=RESTRICTION_ID + pid))
+        records = await _service(gw, caller, request, gw.service.consents, caller.principal, pid)
+        found += [shapes.access_consent(r) for r in records]
+        statuses = request.query_params.getlist("status")
+        if statuses:
+            found = [r for r in found if r.get("status") in ",".join(statuses).split(",")]
+        purposes = request.query_params.getlist("purpose")
+        if purposes:
+            wanted = {p.rpartition("|")[2] for p in ",".join(purposes).split(",")}
+            found = [r for r in found if {c.get("code") for c in r["provision"].get("purpose", [])} & wanted]
         return fhir_response(shapes.searchset(u.fhir_base, found, self_url=str(request.url)))
+
+
+#: The id of a patient's restriction Consent: this prefix and the patient id.
+RESTRICTION_ID = "restriction-"
+
+
+def _restriction(body: Any) -> tuple[str, Restriction]:
+    try:
+        pid, restriction = shapes.restriction_from_consent(body)
+    except shapes.ConsentError as exc:
+        raise HttpAnswer(error_response(400, "invalid", f"{exc}; nothing was changed")) from None
+    return _check_id(pid, "Consent.patient"), restriction
+
+
+def _access_consent(body: Any) -> ConsentRecord:
+    try:
+        wanted = shapes.consent_record(body)
+    except shapes.ConsentError as exc:
+        raise HttpAnswer(error_response(400, "invalid", f"{exc}; nothing was changed")) from None
+    _check_id(wanted.patient_id, "Consent.patient")
+    return wanted
+
+
+def _consent_patient(gw: Gateway, cid: str) -> str | None:
+    """The patient a Consent id belongs to (a restriction's from its id, a consent's from the store),
+    for logging a refused request; 400 for an id that is not a FHIR id."""
+    if cid.startswith(RESTRICTION_ID):
+        return _check_id(cid.removeprefix(RESTRICTION_ID), "Consent id (restriction-<patient id>)")
+    _check_id(cid, "Consent id")
+    try:
+        row = gw.service.store.consent(cid)
+    except Exception:  # noqa: BLE001 - only a logging hint
+        return None
+    return str(row["patient_id"]) if row is not None else None
+
+
+async def _restriction_consent(gw: Gateway, caller: Caller, request: Request, cid: str, pid: str | None) -> Any:
+    restriction = await _service(gw, caller, request, gw.service.restriction, caller.principal, pid)
+    if not (restriction.document_ids or restriction.categories):
+        raise HttpAnswer(error_response(404, "not-found", f"Consent/{cid}: the patient restricts nothing"))
+    return shapes.consent(str(pid), restriction, resource_id=cid)
 
 
 async def _filed(gw: Gateway, caller: Caller, request: Request, document: Any) -> Response:

@@ -33,9 +33,10 @@ from conformance.jose import write_test_keypair
 APP_CLIENT, LOG_CLIENT, EXPORT_CLIENT = "ehr-app", "log-review", "data-export"
 REDIRECT_URI = "http://127.0.0.1/callback"
 OTHER_AUDIENCE = "https://other-ehr.invalid/fhir"
-HP_SCOPE = "openid fhirUser user/Patient.rs user/DocumentReference.rs user/Bundle.cr user/Binary.c"
+HP_SCOPE = ("openid fhirUser user/Patient.rs user/DocumentReference.rs user/Bundle.cr user/Binary.c "
+            "user/Consent.cruds")  # a professional records (and withdraws) the consent the patient gave them
 PATIENT_SCOPE = ("openid fhirUser patient/Patient.rs patient/DocumentReference.rs patient/Bundle.r "
-                 "patient/AuditEvent.rs patient/Consent.crus")
+                 "patient/AuditEvent.rs patient/Consent.cruds")
 AUDITOR_SCOPE = "system/AuditEvent.rs system/Patient.rs"
 #: the data holder's full export (Patient/$everything) needs its own client and scope (least privilege)
 EXPORT_SCOPE = "system/Patient.r system/Bundle.r"

@@ -1,8 +1,8 @@
 """FHIR R4 shapes the server answers with (OperationOutcome, searchsets, discovery documents).
 
 Pure functions; no HTTP and no EHR rules here. The contract <-> FHIR mapping
-(restriction <-> Consent, document <-> DocumentReference) lives in
-:mod:`conformance.fhirmap`, shared with the ``fhir`` adapter so both sides map alike.
+(restriction <-> Consent, the patient's consent <-> Consent, document <-> DocumentReference)
+lives in :mod:`conformance.fhirmap`, shared with the ``fhir`` adapter so both sides map alike.
 """
 
 from __future__ import annotations
@@ -16,10 +16,14 @@ from conformance.fhirmap import (  # noqa: F401 - the contract <-> FHIR mapping,
     CATEGORY_BY_LOINC,
     LOINC,
     LOINC_BY_CATEGORY,
+    PURPOSE_HEADER,
     ConsentError,
+    access_consent,
     categories_for_type,
     consent,
+    consent_record,
     document_reference,
+    is_access_consent,
     receipt_reference,
     restriction_from_consent,
 )
@@ -100,10 +104,18 @@ def capability_statement(*, fhir_base: str, token_endpoint: str, authorize_endpo
          "documentation": "The access log (IHE BALP). Read-only: update and delete are refused.",
          "searchParam": [{"name": "patient", "type": "reference"}, {"name": "date", "type": "date"},
                          {"name": "agent", "type": "reference"}, {"name": "_count", "type": "number"}]},
-        {"type": "Consent", "interaction": [{"code": "create"}, {"code": "search-type"}],
-         "documentation": "The patient's restriction of access (Art 8): deny provisions list documents "
-                          "(data.reference) and categories (code, LOINC document types).",
-         "searchParam": [{"name": "patient", "type": "reference"}]},
+        {"type": "Consent", "interaction": [{"code": "create"}, {"code": "read"}, {"code": "update"},
+                                            {"code": "delete"}, {"code": "search-type"}],
+         "documentation": "Two kinds. The patient's restriction of access (Art 8), no provision.purpose: deny "
+                          "provisions list documents (data.reference) and categories (code, LOINC document types); "
+                          "one per patient, id restriction-<patient id>. The patient's consent to an access for a "
+                          "purpose: provision.type permit, exactly one provision.purpose, optionally one "
+                          "provision.actor (role v3-ParticipationType IRCP, reference.identifier: the professional "
+                          "it lets in); the server records who (performer) and when (dateTime). Withdraw it with "
+                          "PUT status 'inactive' or DELETE: the record is kept, status inactive. Reads subject to "
+                          f"consent send the purpose code in the {PURPOSE_HEADER} request header.",
+         "searchParam": [{"name": "patient", "type": "reference"}, {"name": "status", "type": "token"},
+                         {"name": "purpose", "type": "token"}]},
     ]
     offered = ", ".join(sorted(c.value for c in capabilities))
     return {
@@ -124,7 +136,11 @@ def capability_statement(*, fhir_base: str, token_endpoint: str, authorize_endpo
         "rest": [{
             "mode": "server",
             "documentation": f"Emergency access (Art 11(5)): send the stated purpose in the {EMERGENCY_HEADER} "
-                             "request header (percent-encoded UTF-8).",
+                             "request header (percent-encoded UTF-8). An access subject to the patient's consent "
+                             f"(e.g. cross-border care): send the purpose code in the {PURPOSE_HEADER} request "
+                             "header (percent-encoded) on Patient/<id>/$summary or Bundle/<id>; it is served only "
+                             "under a Consent in force for that purpose covering the professional, and logged "
+                             "either way (an allowed access refers to the Consent).",
             "security": {
                 "cors": False,
                 "service": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
@@ -181,5 +197,6 @@ def openid_configuration(*, issuer: str, token_endpoint: str, authorize_endpoint
     }
 
 
-__all__ = ["EMERGENCY_HEADER", "PRIORITY_CATEGORIES", "capability_statement", "consent", "outcome",
-           "restriction_from_consent", "searchset", "smart_configuration"]
+__all__ = ["EMERGENCY_HEADER", "PRIORITY_CATEGORIES", "PURPOSE_HEADER", "access_consent", "capability_statement",
+           "consent", "consent_record", "is_access_consent", "outcome", "restriction_from_consent", "searchset",
+           "smart_configuration"]

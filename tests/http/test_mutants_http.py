@@ -1,7 +1,8 @@
-"""The security and logging mutants of the broken-EHR catalogue (tests/mutants) as SERVER-side
-faults: each broken ReferenceEHR subclass is served over HTTPS by the real FHIR server, the
-harness reaches it only through the `fhir` adapter, and the requirement the mutant breaks must
-fail — the fault is caught over HTTP, not only in process.
+"""The security and logging mutants of the broken-EHR catalogue (tests/mutants), and the consent
+mutants of the Sesali one (tests/mutants/sesali, FR-003), as SERVER-side faults: each broken
+ReferenceEHR subclass is served over HTTPS by the real FHIR server, the harness reaches it only
+through the `fhir` adapter, and the requirement the mutant breaks must fail — the fault is caught
+over HTTP, not only in process.
 
 Only the checks of the broken requirement run (selected by their requirement markers), to keep
 this affordable; tests/mutants/test_catalogue.py runs the whole suite in process.
@@ -19,6 +20,7 @@ from conformance.commands.serve import load_service_class
 from conformance.server.launch import start_sandbox
 from tests.http.conftest import check_verdicts, conformance_run, verdicts
 from tests.mutants import MUTANTS
+from tests.mutants.sesali import MUTANTS as SESALI_MUTANTS
 
 SECURITY_AND_LOGGING = sorted(name for name, m in MUTANTS.items()
                               if m.requirement and m.requirement.startswith(("EHDS-SEC-", "EHDS-LOG-")))
@@ -65,3 +67,35 @@ def test_server_side_fault_is_caught_over_http(name, tmp_path):
     got = verdicts(report)[mutant.requirement]
     assert got == "fail", (f"{name} ({mutant.description}) served over HTTP was not caught: {mutant.requirement} "
                            f"is {got}; checks: {check_verdicts(report)}")
+
+
+# ---- the consent (FR-003) served over HTTP ------------------------------------------------------
+
+CONSENT_MUTANTS = sorted(name for name, m in SESALI_MUTANTS.items() if m.requirement == "FR-003")
+#: the French requirements the server routes (the others are in process only, tests/http/test_same_verdicts.py)
+SERVED_FRENCH = ("FR-001", "FR-003")
+
+
+def test_every_consent_mutant_is_served_over_http():
+    assert len(CONSENT_MUTANTS) >= 5, CONSENT_MUTANTS
+
+
+@pytest.mark.parametrize("name", CONSENT_MUTANTS)
+def test_consent_fault_is_caught_over_http_by_fr003_only(name, tmp_path):
+    """A broken consent rule of the EHR, served over HTTPS and reached only through the `fhir` adapter's
+    record_consent / withdraw_consent / fetch_for_purpose, fails FR-003 and no other French requirement
+    the server offers."""
+    mutant = SESALI_MUTANTS[name]
+    service_class = load_service_class(f"tests.mutants.sesali.{name}")
+    running = start_sandbox(tmp_path / "box", service_class=service_class, validation="structural")
+    try:
+        selection = [arg for rid in SERVED_FRENCH for arg in ("--requirement", rid)]
+        _, report = conformance_run(running.sut_file, tmp_path / "report", "--profile", "fr-sesali", *selection)
+    finally:
+        running.stop()
+    assert "consent" in report["sut"]["capabilities"] and service_class.__name__ in report["sut"]["product"]
+    got = verdicts(report)
+    assert got["FR-003"] == "fail", (f"{name} ({mutant.description}) served over HTTP was not caught: FR-003 is "
+                                     f"{got['FR-003']}; checks: {check_verdicts(report)}")
+    others = {rid: got[rid] for rid in SERVED_FRENCH if rid != "FR-003" and got[rid] != "pass"}
+    assert not others, f"{name} also changed {others}: the checks are not specific"

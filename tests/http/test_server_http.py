@@ -169,9 +169,13 @@ def test_consent_restricts_and_emergency_header_overrides(client, tokens, adapte
     own = client.get("Consent", params={"patient": pid}, headers=bearer(patient_token))
     assert own.json()["entry"][0]["resource"]["provision"]["provision"][0]["data"][0]["reference"]["reference"] \
         == f"DocumentReference/{doc}"
-    r = client.post("Consent", content=b'{"resourceType": "Consent"}',
+    restriction = json.dumps({"resourceType": "Consent", "status": "active", "patient": {"reference": f"Patient/{pid}"},
+                              "provision": {"type": "permit"}}).encode()
+    r = client.post("Consent", content=restriction,
                     headers=bearer(tokens["hp"], **{"Content-Type": "application/fhir+json"}))
-    assert r.status_code == 403, "a health professional's token has no Consent scope"
+    assert r.status_code == 403, "a health professional may not restrict (or lift) the patient's restriction"
+    hp_view = client.get("Consent", params={"patient": pid}, headers=bearer(tokens["hp"]))
+    assert hp_view.status_code == 200 and hp_view.json()["total"] == 0, "a professional must not see the restriction"
     r = client.post("Consent", content=b'{"resourceType": "Consent"}',
                     headers=bearer(patient_token, **{"Content-Type": "application/fhir+json"}))
     assert r.status_code == 400 and "Consent.patient" in outcome(r)

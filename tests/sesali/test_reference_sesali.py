@@ -1,12 +1,11 @@
-"""The reference EHR's French rules on their own: consent, French display, identity traits, PSC login,
-and the FHIR Consent mapping."""
+"""The reference EHR's French rules on their own: consent, French display, identity traits, PSC login.
+(The consent's FHIR mapping is conformance.fhirmap's: tests/unit/test_fhirmap_consent.py.)"""
 
 from __future__ import annotations
 
 import pytest
 
-from conformance.adapter import ActorKind, Consent, ConsentRecord, Denied, NotFound, NotSupported, Rejected
-from conformance.adapters.reference import consent_fhir
+from conformance.adapter import ActorKind, Consent, Denied, NotFound, NotSupported, Rejected
 from conformance.documents import new_patient_identity, valid_document
 from ehds_support.fr import CROSS_BORDER_PURPOSE, catalogue, traits
 from ehds_support.fr.psc import DEFECTS, NO_FRENCH_PRACTICE, PRACTISING, MockPsc
@@ -36,16 +35,6 @@ def test_consent_cycle_and_log(ehr) -> None:
     assert any(f"Consent/{record.consent_id}" in str(e) for e in log if e["outcome"] == "0")
     with pytest.raises(Rejected):
         ehr.record_consent(hp, receipt.patient_id, Consent("  "))
-
-
-def test_consent_fhir_round_trip() -> None:
-    record = ConsentRecord("consent-1", "pat-1", Consent(CROSS_BORDER_PURPOSE, "urn:oid:1.2.3|42"),
-                           "urn:oid:1.2.3|42", "2026-01-01T10:00:00+01:00", active=False)
-    resource = consent_fhir.to_fhir(record)
-    assert resource["status"] == "inactive" and resource["patient"] == {"reference": "Patient/pat-1"}
-    assert consent_fhir.from_fhir(resource) == ("pat-1", record.consent)
-    with pytest.raises(ValueError):
-        consent_fhir.from_fhir({"resourceType": "Consent", "patient": {"reference": "Group/1"}})
 
 
 def test_catalogue_is_tagged_test_data_and_covers_the_generated_clinical_codes() -> None:

@@ -26,6 +26,8 @@ from conformance.adapter import (
     ActorKind,
     AdapterAnswer,
     Capability,
+    Consent,
+    ConsentRecord,
     Denied,
     DocumentInfo,
     NotFound,
@@ -242,12 +244,15 @@ class FhirSession:
 
     def fetch(self, patient_id: str, category: str, *, document_id: str | None = None,
               emergency_purpose: str | None = None) -> dict[str, Any]:
-        headers = self._emergency(emergency_purpose)
+        return self._fetch(patient_id, category, document_id, self._emergency(emergency_purpose))
+
+    def _fetch(self, patient_id: str, category: str, document_id: str | None, headers: dict[str, str],
+               what: str = "fetch") -> dict[str, Any]:
         by_reference = self._interactions["submit"] != "create"
         if document_id is not None and not by_reference:
             path = f"Bundle/{_quote(document_id)}"  # a created document is a Bundle resource
         elif document_id is not None:
-            ref, _ = self._send("GET", f"DocumentReference/{_quote(document_id)}", "fetch", headers=headers)
+            ref, _ = self._send("GET", f"DocumentReference/{_quote(document_id)}", what, headers=headers)
             path = self._document_target(ref)
         elif category == "patient-summary" and self._interactions["fetch"] == "summary":
             path = f"Patient/{_quote(patient_id)}/$summary"
@@ -261,7 +266,7 @@ class FhirSession:
                 raise NotFound(f"no {category} document for patient {patient_id} (GET DocumentReference?patient="
                                f"{patient_id}&type=... found none)")
             path = self._document_target(newest)
-        body, reply = self._send("GET", path, "fetch", headers=headers)
+        body, reply = self._send("GET", path, what, headers=headers)
         return mapping.document_from(body, reply.line)
 
     @staticmethod
@@ -296,6 +301,54 @@ class FhirSession:
         except fhirmap.UnknownCategory as exc:
             raise Rejected(str(exc)) from None
         self._send("POST", "Consent", "restrict", content=orjson.dumps(resource), headers={"Content-Type": FHIR_JSON})
+
+    # ---- the patient's consent to an access for a purpose (capability consent) ---------------
+
+    def record_consent(self, patient_id: str, consent: Consent) -> ConsentRecord:
+        """``POST [base]/Consent`` (a permit with one ``provision.purpose`` and, for one professional, a
+        ``provision.actor``); the answer (or, with only a Location, ``GET Consent/<id>``) is the record,
+        with who recorded it (``performer``) and when (``dateTime``) as the SUT says."""
+        body = fhirmap.access_consent_request(patient_id, consent)
+        answer_body, reply = self._send("POST", "Consent", "record_consent", content=orjson.dumps(body),
+                                        headers={"Content-Type": FHIR_JSON})
+        _kind, consent_id, resource = mapping.created(answer_body, reply.headers.get("location", ""))
+        if not consent_id:
+            raise AdapterError(f"record_consent: {reply.line} answered HTTP {reply.status_code} but neither its body "
+                               "nor a Location header names the Consent recorded; a FHIR create answers 201 with "
+                               "Location: [base]/Consent/<id>")
+        if resource is None:
+            resource, reply = self._send("GET", f"Consent/{_quote(consent_id)}", "record_consent (read back)")
+        try:
+            record = fhirmap.consent_record(resource)
+        except fhirmap.ConsentError as exc:
+            raise AdapterError(f"record_consent: {reply.line} answered a Consent the harness cannot read as a "
+                               f"consent to an access: {exc}") from None
+        return dataclasses.replace(record, consent_id=record.consent_id or consent_id)
+
+    def withdraw_consent(self, patient_id: str, consent_id: str) -> None:
+        """``[interactions] withdraw_consent = "update"`` (default): ``GET Consent/<id>``, then ``PUT`` it back
+        with ``status`` ``inactive`` (the record is kept); ``"delete"``: ``DELETE Consent/<id>``."""
+        path = f"Consent/{_quote(consent_id)}"
+        if self._interactions["withdraw_consent"] == "delete":
+            self._send("DELETE", path, "withdraw_consent")
+            return
+        resource, reply = self._send("GET", path, "withdraw_consent (read)")
+        if not isinstance(resource, dict) or resource.get("resourceType") != "Consent":
+            kind = resource.get("resourceType") if isinstance(resource, dict) else type(resource).__name__
+            raise AdapterError(f"withdraw_consent: {reply.line} answered a {kind}, not the Consent to withdraw")
+        owner = fhirmap.ref_id(resource.get("patient"), "Patient")
+        if owner != patient_id:
+            raise NotFound(f"withdraw_consent: {reply.line} is the consent of Patient/{owner or '?'}, not of "
+                           f"Patient/{patient_id}")
+        self._send("PUT", path, "withdraw_consent", content=orjson.dumps({**resource, "status": "inactive"}),
+                   headers={"Content-Type": FHIR_JSON})
+
+    def fetch_for_purpose(self, patient_id: str, category: str, purpose: str, *,
+                          document_id: str | None = None) -> dict[str, Any]:
+        """:meth:`fetch` with the purpose code in the ``X-Purpose-Of-Use`` header (percent-encoded): the SUT
+        serves it only under a consent in force for that purpose, and logs the access either way."""
+        return self._fetch(patient_id, category, document_id, {fhirmap.PURPOSE_HEADER: _quote(purpose)},
+                           "fetch_for_purpose")
 
 
 class FhirRestAdapter:

@@ -28,10 +28,12 @@ INTERACTIONS: dict[str, tuple[str, ...]] = {
     "access_log": ("search",),                           # GET [base]/AuditEvent?patient= (BALP / ITI-81)
     "restrict": ("consent",),                            # POST [base]/Consent
     "export_all": ("everything", "none"),                # GET [base]/Patient/<id>/$everything
+    "record_consent": ("consent",),                      # POST [base]/Consent (with provision.purpose)
+    "withdraw_consent": ("update", "delete"),            # GET + PUT [base]/Consent/<id> status inactive | DELETE
 }
 DEFAULT_INTERACTIONS = {"submit": "create", "find_patient": "search", "list_documents": "search",
                         "fetch": "summary", "access_log": "search", "restrict": "consent",
-                        "export_all": "everything"}
+                        "export_all": "everything", "record_consent": "consent", "withdraw_consent": "update"}
 
 
 def config_dir() -> Path | None:

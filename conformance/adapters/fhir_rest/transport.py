@@ -31,6 +31,7 @@ import orjson
 
 import conformance
 from conformance.adapter import Denied, NotFound, NotSupported, Rejected
+from conformance.fhirmap import PURPOSE_HEADER
 from conformance.adapters.fhir_rest.config import Settings, origin_of
 from conformance.errors import AdapterError, AdapterTimeout
 
@@ -39,7 +40,8 @@ EMERGENCY_HEADER = "X-Emergency-Access-Purpose"
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"})
 #: Response headers worth keeping in the evidence.
 KEPT_RESPONSE_HEADERS = ("content-type", "location", "www-authenticate", "x-request-id", "allow", "content-length")
-KEPT_REQUEST_HEADERS = ("accept", "content-type", "authorization", "x-request-id", EMERGENCY_HEADER.lower())
+KEPT_REQUEST_HEADERS = ("accept", "content-type", "authorization", "x-request-id", EMERGENCY_HEADER.lower(),
+                        PURPOSE_HEADER.lower())
 SECRET_QUERY = frozenset({"code", "token", "access_token", "id_token", "password", "client_secret",
                           "client_assertion", "state"})
 MAX_EXCHANGES = 200  # per check; more are counted, not kept

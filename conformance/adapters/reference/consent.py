@@ -68,6 +68,16 @@ class ConsentRules:
         self.authorize(principal, "consent", patient)  # type: ignore[attr-defined]
         return [self._consent_record(r) for r in self.store.consents(patient.id)]
 
+    def read_consent(self, principal: Principal, consent_id: str) -> ConsentRecord:
+        """One consent by its id (``GET Consent/<id>``), in force or withdrawn; same access rule as
+        recording. NotFound when there is no such consent."""
+        row = self.store.consent(consent_id)
+        if row is None:
+            raise NotFound(f"no consent {consent_id!r}")
+        patient = self._patient(row["patient_id"])  # type: ignore[attr-defined]
+        self.authorize(principal, "consent", patient)  # type: ignore[attr-defined]
+        return self._consent_record(row)
+
     @staticmethod
     def _consent_record(row: Mapping[str, Any] | None) -> ConsentRecord:
         if row is None:
@@ -135,3 +145,11 @@ class ConsentRules:
             "read", principal, patient, documents=(chosen,), consent_id=record.consent_id if record else "",
             purpose=purpose, recorded=self.clock()))
         return bundle
+
+    def fetch_by_id_for_purpose(self, principal: Principal, document_id: str, purpose: str) -> dict[str, Any]:
+        """:meth:`fetch_for_purpose` when only the document id is known (``GET Bundle/<id>`` with the
+        purpose header): the document's own patient and category."""
+        row = self.store.document(document_id)
+        if row is None:
+            raise NotFound(f"no such document {document_id!r}")
+        return self.fetch_for_purpose(principal, row.patient_id, row.category, purpose, document_id=document_id)

@@ -52,6 +52,7 @@ class Plan:
     extension: bool = False  # an Extension without a type profile: resolve its definition by url
     # both
     fixed_pattern: bool = False
+    post: bool = False  # a complex value has rules after its properties (`Run._complex_rules`); set by plan_for
 
 
 def plan_for(run: _Run, elem: Elem, tcode: str) -> Plan:
@@ -62,7 +63,18 @@ def plan_for(run: _Run, elem: Elem, tcode: str) -> Plan:
     plan = plans.get(tcode)
     if plan is None:
         plan = plans[tcode] = _build(run, elem, tcode)
+        # any rule field of a complex value off its default -- whatever fields a later rule adds -- means rules
+        # after its properties
+        plan.post = plan.kind == COMPLEX and any(getattr(plan, f) != getattr(_DEFAULT, f)
+                                                 for f in Plan.__slots__ if f not in _WALK_FIELDS)
     return plan
+
+
+#: the Plan fields the walk itself uses; every other field set on a complex value's plan is a rule to run after
+#: its properties
+_DEFAULT = Plan(COMPLEX)
+_WALK_FIELDS = frozenset({"kind", "quick_valid", "max_length", "min_max", "primitive_binding", "checks", "trivial",
+                          "container", "post"})
 
 
 def _build(run: _Run, elem: Elem, tcode: str) -> Plan:

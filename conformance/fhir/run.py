@@ -29,7 +29,7 @@ from conformance.fhir.extensions import check_extension
 from conformance.fhir.invariants import EvalError
 from conformance.fhir.native import dom_3_unmatched
 from conformance.fhir.outcome import finish
-from conformance.fhir.plan import PRIMITIVE, RESOURCE, Plan, plan_for
+from conformance.fhir.plan import COMPLEX, PRIMITIVE, RESOURCE, Plan, plan_for
 from conformance.fhir.primitives import PRIMITIVE_TYPES, check_primitive, json_kind
 from conformance.fhir.questionnaire import check_questionnaire_response
 from conformance.fhir.references import CORE_SD, BundleIndex, check_reference, resolve
@@ -66,6 +66,18 @@ def _choice_of(container: Elem, key: str) -> Elem | None:
         if child.is_choice and key.startswith(child.name) and key[len(child.name):len(child.name) + 1].isupper():
             return child
     return None
+
+
+_ARRAY, _SINGLE, _SLICED = 0, 1, 2  # how the fast loop of `_object` handles a child (see `_key_plan`)
+
+
+def _key_plan(run: Run, child: Elem, tcode: str) -> tuple[Elem, str, Plan, int, Any]:
+    """(child, type code, plan, mode, quick) for one JSON key of a container, kept in `Layout.key_plans`: mode
+    _SLICED (the general `_child`), _ARRAY or _SINGLE; quick the plan's format predicate when that is all there
+    is to check (a trivial primitive), else None."""
+    plan = plan_for(run, child, tcode)
+    mode = _SLICED if child.slicing is not None else _ARRAY if child.is_array else _SINGLE
+    return child, tcode, plan, mode, plan.quick_valid if plan.trivial else None
 
 
 _HTML_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(\s[^<>]*)?/?>")
@@ -257,23 +269,47 @@ class Run:
                     m = lay.keymap.get(key)
                     if m is None:
                         continue  # a resource's resourceType
-                    kp = key_plans[key] = (m[0], m[1], plan_for(self, m[0], m[1]))
-                child, tcode, plan = kp
-                if child.slicing is None:
-                    if child.is_array:
-                        if isinstance(val, list) and val:
-                            n = len(val)
-                            if n < child.min or (child.max is not None and n > child.max):
-                                self._cardinality(child, n, loc, sink)
-                            for i, v in enumerate(val):
-                                if not (plan.trivial and plan.quick_valid(v)):  # type: ignore[misc]
-                                    self._planned(v, None, child, tcode, plan, f"{loc}.{key}[{i}]", sink)
-                            continue
-                    elif not isinstance(val, list):
+                    kp = key_plans[key] = _key_plan(self, m[0], m[1])
+                child, tcode, plan, mode, quick = kp
+                if mode == _SINGLE:
+                    if not isinstance(val, list):
                         if child.max == 0:
                             self._cardinality(child, 1, loc, sink)
-                        if not (plan.trivial and plan.quick_valid(val)):  # type: ignore[misc]
+                        if quick is not None:
+                            if not quick(val):
+                                self._planned(val, None, child, tcode, plan, f"{loc}.{key}", sink)
+                        elif plan.kind == COMPLEX and type(val) is dict:  # _planned's own path for an object
+                            vloc = f"{loc}.{key}"
+                            self._object(val, child, plan.container, tcode, vloc, sink,  # type: ignore[arg-type]
+                                         checks=plan.checks)
+                            if plan.post:
+                                self._complex_rules(val, child, tcode, plan, vloc, sink)
+                        else:
                             self._planned(val, None, child, tcode, plan, f"{loc}.{key}", sink)
+                        continue
+                elif mode == _ARRAY:
+                    if isinstance(val, list) and val:
+                        n = len(val)
+                        if n < child.min or (child.max is not None and n > child.max):
+                            self._cardinality(child, n, loc, sink)
+                        if quick is not None:
+                            for i, v in enumerate(val):
+                                if not quick(v):
+                                    self._planned(v, None, child, tcode, plan, f"{loc}.{key}[{i}]", sink)
+                        elif plan.kind == COMPLEX:
+                            inner, inner_checks, post = plan.container, plan.checks, plan.post
+                            for i, v in enumerate(val):
+                                vloc = f"{loc}.{key}[{i}]"
+                                if type(v) is dict:
+                                    self._object(v, child, inner, tcode, vloc, sink,  # type: ignore[arg-type]
+                                                 checks=inner_checks)
+                                    if post:
+                                        self._complex_rules(v, child, tcode, plan, vloc, sink)
+                                else:
+                                    self._planned(v, None, child, tcode, plan, vloc, sink)
+                        else:
+                            for i, v in enumerate(val):
+                                self._planned(v, None, child, tcode, plan, f"{loc}.{key}[{i}]", sink)
                         continue
                 self._child(child, [(key, val, None)], lay.keymap, loc, sink)
         if not lay.required_plain <= keys or lay.required_other:
@@ -482,6 +518,12 @@ class Run:
             return
         assert plan.container is not None
         self._object(val, elem, plan.container, tcode, loc, sink, checks=plan.checks)
+        if plan.post:
+            self._complex_rules(val, elem, tcode, plan, loc, sink)
+
+    def _complex_rules(self, val: dict[str, Any], elem: Elem, tcode: str, plan: Plan, loc: str,
+                       sink: list[ValidationIssue]) -> None:
+        """The rules on an object value after its properties (`plan.post`: the plan has at least one)."""
         # type profile on an element that also has inline children: validate against the type profile too
         for root in plan.type_profile_roots:
             self._object(val, root, root, tcode, loc, sink)

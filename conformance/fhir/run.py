@@ -49,7 +49,7 @@ from conformance.fhir.values import (
 
 if TYPE_CHECKING:  # pragma: no cover
     from conformance.fhir.contract import ValidatorContext
-    from conformance.fhir.structure import CompiledStructure, Constraint, Elem
+    from conformance.fhir.structure import CompiledStructure, Constraint, Elem, Layout
     from conformance.issues import ValidationIssue
 
 _RESOURCE_TYPES_ABSTRACT = frozenset({"Resource", "DomainResource"})
@@ -71,13 +71,43 @@ def _choice_of(container: Elem, key: str) -> Elem | None:
 _ARRAY, _SINGLE, _SLICED = 0, 1, 2  # how the fast loop of `_object` handles a child (see `_key_plan`)
 
 
-def _key_plan(run: Run, child: Elem, tcode: str) -> tuple[Elem, str, Plan, int, Any]:
-    """(child, type code, plan, mode, quick) for one JSON key of a container, kept in `Layout.key_plans`: mode
-    _SLICED (the general `_child`), _ARRAY or _SINGLE; quick the plan's format predicate when that is all there
-    is to check (a trivial primitive), else None."""
-    plan = plan_for(run, child, tcode)
-    mode = _SLICED if child.slicing is not None else _ARRAY if child.is_array else _SINGLE
-    return child, tcode, plan, mode, plan.quick_valid if plan.trivial else None
+def _key_plan(run: Run, lay: Layout, key: str) -> tuple[str, Elem, str, Plan, int, Any] | None:
+    """(key, child, type code, plan, mode, quick) for one JSON key of a container, kept in `Layout.key_plans`:
+    mode _SLICED (the general `_child`), _ARRAY or _SINGLE; quick the plan's format predicate when that is all
+    there is to check (a trivial primitive), else None. None for a key that is no child (a resourceType)."""
+    kp = lay.key_plans.get(key)
+    if kp is None:
+        m = lay.keymap.get(key)
+        if m is None:
+            return None
+        child, tcode = m
+        plan = plan_for(run, child, tcode)
+        mode = _SLICED if child.slicing is not None else _ARRAY if child.is_array else _SINGLE
+        kp = lay.key_plans[key] = (key, child, tcode, plan, mode, plan.quick_valid if plan.trivial else None)
+    return kp
+
+
+_Shape = tuple[bool, bool, bool, "tuple[Any, ...] | None", bool, bool]
+_MAX_SHAPES = 512  # per container: key orders seen; past that (odd input), shapes are worked out per object
+
+
+def _shape(run: Run, obj: dict[str, Any], lay: Layout, is_resource: bool) -> _Shape:
+    """What `_object` needs to know about an object that depends only on its keys in order, kept per container
+    in `Layout.shapes`: (is_resource, has an id, holds extensions, the key plans in key order -- None when the
+    object needs the general `_properties` --, the object's own rules apply, every required child is present
+    under its plain key). Real documents repeat a few key orders per element, so this is worked out once."""
+    keys = obj.keys()
+    regular = keys <= lay.keymap.keys() or (is_resource and keys - _RESOURCE_TYPE_KEY <= lay.keymap.keys())
+    if regular and lay.choice_keys and not keys.isdisjoint(lay.choice_keys):
+        present = keys & lay.choice_keys
+        regular = len(present) < 2 or len({lay.keymap[k][0] for k in present}) == len(present)
+    has_id = "id" in obj
+    shape = (is_resource, has_id, "extension" in obj or "modifierExtension" in obj,
+             tuple(_key_plan(run, lay, k) for k in obj) if regular else None,
+             is_resource or len(obj) <= has_id, lay.required_plain <= keys and not lay.required_other)
+    if len(lay.shapes) < _MAX_SHAPES:
+        lay.shapes.setdefault(tuple(obj), shape)
+    return shape
 
 
 _HTML_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(\s[^<>]*)?/?>")
@@ -240,37 +270,31 @@ class Run:
         """Validate the properties of a JSON object against `container`'s children, then `elem`'s invariants
         (`checks`: `checks_of(elem, container)` when the caller has it at hand).
 
-        The hot loop of the validator. When every property is a known child under its plain name (no `_x`)
-        and no choice is present twice -- set operations on the key views decide that in C, and most objects
-        of real documents pass -- each property is handled right here, and a primitive whose plan says
-        "format check only" costs no call at all. Anything else goes through `_properties`."""
-        # the object holding an extension, for its context check: only objects with extensions need it
-        if "id" in obj and not is_resource and self.element_ids and type_code != "ElementDefinition":
+        The hot loop of the validator. What depends only on the object's keys in order (its shape: are they all
+        known children under their plain names, with no choice present twice; their plans; whether required
+        children are all there) is worked out once per container and shape (`_shape`). For such a regular
+        object each property is handled right here, and a primitive whose plan says "format check only" costs
+        no call at all. Anything else goes through `_properties`."""
+        lay = container._layout or container.layout()
+        shape = lay.shapes.get(tuple(obj))
+        if shape is None or shape[0] != is_resource:
+            shape = _shape(self, obj, lay, is_resource)
+        _, has_id, hosting, kps, itself, required_ok = shape
+        if has_id and not is_resource and self.element_ids and type_code != "ElementDefinition":
             # (an ElementDefinition's id is its path, repeated in snapshot and differential by design)
             self._element_id(obj["id"], loc, sink)
-        hosting = "extension" in obj or "modifierExtension" in obj
+        # the object holding an extension, for its context check: only objects with extensions need it
         if hosting:
             self.hosts.append((host or elem, type_code, obj))  # popped below (errors end the run)
-        lay = container._layout or container.layout()
-        keys = obj.keys()
-        regular = keys <= lay.keymap.keys() or (is_resource and keys - _RESOURCE_TYPE_KEY <= lay.keymap.keys())
-        if regular and lay.choice_keys and not keys.isdisjoint(lay.choice_keys):
-            present = keys & lay.choice_keys
-            regular = len(present) < 2 or len({lay.keymap[k][0] for k in present}) == len(present)
-        if not regular:
+        if kps is None:
             self._properties(obj, container, lay.keymap, loc, sink, is_resource)
         else:
-            if is_resource or len(obj) <= ("id" in obj):
+            if itself:
                 self._object_itself(obj, loc, sink, is_resource)
-            key_plans = lay.key_plans
-            for key, val in obj.items():
-                kp = key_plans.get(key)
+            for kp, val in zip(kps, obj.values()):
                 if kp is None:
-                    m = lay.keymap.get(key)
-                    if m is None:
-                        continue  # a resource's resourceType
-                    kp = key_plans[key] = _key_plan(self, m[0], m[1])
-                child, tcode, plan, mode, quick = kp
+                    continue  # a resource's resourceType
+                key, child, tcode, plan, mode, quick = kp
                 if mode == _SINGLE:
                     if not isinstance(val, list):
                         if child.max == 0:
@@ -312,7 +336,8 @@ class Run:
                                 self._planned(v, None, child, tcode, plan, f"{loc}.{key}[{i}]", sink)
                         continue
                 self._child(child, [(key, val, None)], lay.keymap, loc, sink)
-        if not lay.required_plain <= keys or lay.required_other:
+        if not required_ok:
+            keys = obj.keys()
             for child, child_keys in lay.required:
                 if keys.isdisjoint(child_keys):
                     if child.is_choice and any(_choice_of(container, k) is child for k in keys):

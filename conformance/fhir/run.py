@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from conformance.fhir import ucum
 from conformance.fhir.bindings import check_binding, check_codes_known, member_of
 from conformance.fhir.bundles import check_bundle, check_reachable
 from conformance.fhir.checks import checks_of
@@ -29,11 +30,10 @@ from conformance.fhir.extensions import check_extension
 from conformance.fhir.invariants import EvalError
 from conformance.fhir.native import dom_3_unmatched
 from conformance.fhir.outcome import finish
-from conformance.fhir.plan import COMPLEX, PRIMITIVE, RESOURCE, Plan, plan_for
+from conformance.fhir.plan import ARRAY, COMPLEX, PRIMITIVE, RESOURCE, SINGLE, Plan, plan_for, shape_of
 from conformance.fhir.primitives import PRIMITIVE_TYPES, check_primitive, json_kind
 from conformance.fhir.questionnaire import check_questionnaire_response
 from conformance.fhir.references import CORE_SD, BundleIndex, check_reference, resolve
-from conformance.fhir import ucum
 from conformance.fhir.settings import Settings
 from conformance.fhir.slicing import slice_matches
 from conformance.fhir.values import (
@@ -49,11 +49,10 @@ from conformance.fhir.values import (
 
 if TYPE_CHECKING:  # pragma: no cover
     from conformance.fhir.contract import ValidatorContext
-    from conformance.fhir.structure import CompiledStructure, Constraint, Elem, Layout
+    from conformance.fhir.structure import CompiledStructure, Constraint, Elem
     from conformance.issues import ValidationIssue
 
 _RESOURCE_TYPES_ABSTRACT = frozenset({"Resource", "DomainResource"})
-_RESOURCE_TYPE_KEY = frozenset({"resourceType"})
 def _has_alternative(ext: Any, alternatives: tuple[str, ...]) -> bool:
     """Does a primitive's `_x` object carry one of the extensions allowed in place of its value?"""
     return isinstance(ext, dict) and any(isinstance(e, dict) and e.get("url") in alternatives
@@ -66,48 +65,6 @@ def _choice_of(container: Elem, key: str) -> Elem | None:
         if child.is_choice and key.startswith(child.name) and key[len(child.name):len(child.name) + 1].isupper():
             return child
     return None
-
-
-_ARRAY, _SINGLE, _SLICED = 0, 1, 2  # how the fast loop of `_object` handles a child (see `_key_plan`)
-
-
-def _key_plan(run: Run, lay: Layout, key: str) -> tuple[str, Elem, str, Plan, int, Any] | None:
-    """(key, child, type code, plan, mode, quick) for one JSON key of a container, kept in `Layout.key_plans`:
-    mode _SLICED (the general `_child`), _ARRAY or _SINGLE; quick the plan's format predicate when that is all
-    there is to check (a trivial primitive), else None. None for a key that is no child (a resourceType)."""
-    kp = lay.key_plans.get(key)
-    if kp is None:
-        m = lay.keymap.get(key)
-        if m is None:
-            return None
-        child, tcode = m
-        plan = plan_for(run, child, tcode)
-        mode = _SLICED if child.slicing is not None else _ARRAY if child.is_array else _SINGLE
-        kp = lay.key_plans[key] = (key, child, tcode, plan, mode, plan.quick_valid if plan.trivial else None)
-    return kp
-
-
-_Shape = tuple[bool, bool, bool, "tuple[Any, ...] | None", bool, bool]
-_MAX_SHAPES = 512  # per container: key orders seen; past that (odd input), shapes are worked out per object
-
-
-def _shape(run: Run, obj: dict[str, Any], lay: Layout, is_resource: bool) -> _Shape:
-    """What `_object` needs to know about an object that depends only on its keys in order, kept per container
-    in `Layout.shapes`: (is_resource, has an id, holds extensions, the key plans in key order -- None when the
-    object needs the general `_properties` --, the object's own rules apply, every required child is present
-    under its plain key). Real documents repeat a few key orders per element, so this is worked out once."""
-    keys = obj.keys()
-    regular = keys <= lay.keymap.keys() or (is_resource and keys - _RESOURCE_TYPE_KEY <= lay.keymap.keys())
-    if regular and lay.choice_keys and not keys.isdisjoint(lay.choice_keys):
-        present = keys & lay.choice_keys
-        regular = len(present) < 2 or len({lay.keymap[k][0] for k in present}) == len(present)
-    has_id = "id" in obj
-    shape = (is_resource, has_id, "extension" in obj or "modifierExtension" in obj,
-             tuple(_key_plan(run, lay, k) for k in obj) if regular else None,
-             is_resource or len(obj) <= has_id, lay.required_plain <= keys and not lay.required_other)
-    if len(lay.shapes) < _MAX_SHAPES:
-        lay.shapes.setdefault(tuple(obj), shape)
-    return shape
 
 
 _HTML_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(\s[^<>]*)?/?>")
@@ -272,13 +229,13 @@ class Run:
 
         The hot loop of the validator. What depends only on the object's keys in order (its shape: are they all
         known children under their plain names, with no choice present twice; their plans; whether required
-        children are all there) is worked out once per container and shape (`_shape`). For such a regular
+        children are all there) is worked out once per container and shape (`plan.shape_of`). For such a regular
         object each property is handled right here, and a primitive whose plan says "format check only" costs
         no call at all. Anything else goes through `_properties`."""
         lay = container._layout or container.layout()
         shape = lay.shapes.get(tuple(obj))
         if shape is None or shape[0] != is_resource:
-            shape = _shape(self, obj, lay, is_resource)
+            shape = shape_of(self, obj, lay, is_resource)
         _, has_id, hosting, kps, itself, required_ok = shape
         if has_id and not is_resource and self.element_ids and type_code != "ElementDefinition":
             # (an ElementDefinition's id is its path, repeated in snapshot and differential by design)
@@ -295,7 +252,7 @@ class Run:
                 if kp is None:
                     continue  # a resource's resourceType
                 key, child, tcode, plan, mode, quick = kp
-                if mode == _SINGLE:
+                if mode == SINGLE:
                     if not isinstance(val, list):
                         if child.max == 0:
                             self._cardinality(child, 1, loc, sink)
@@ -311,7 +268,7 @@ class Run:
                         else:
                             self._planned(val, None, child, tcode, plan, f"{loc}.{key}", sink)
                         continue
-                elif mode == _ARRAY:
+                elif mode == ARRAY:
                     if isinstance(val, list) and val:
                         n = len(val)
                         if n < child.min or (child.max is not None and n > child.max):

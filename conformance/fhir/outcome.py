@@ -43,8 +43,8 @@ def finish(issues: Iterable[ValidationIssue], root: Any, *, positions: Positions
         for i in out:
             if i.is_error and i.location not in order:
                 order[i.location] = document_order(i.location, root, keys, prefixes)
-        walk = {id(i): n for n, i in enumerate(out)}
-        out.sort(key=lambda i: (SEVERITY_ORDER.get(i.severity, 9), order.get(i.location, ()), walk[id(i)]))
+        # a stable sort: issues equal on both keep the walk's order
+        out.sort(key=lambda i: (SEVERITY_ORDER.get(i.severity, 9), order.get(i.location, ())))
     if max_issues and len(out) > max_issues:
         out = out[:max_issues]
     return out

@@ -165,11 +165,15 @@ def _order_prefix(rel: str, root: Any, cache: dict[int, dict[str, int]],
 
 
 def _key_index(node: dict[str, Any], name: str, cache: dict[int, dict[str, int]]) -> int:
+    """The position of property `name` among `node`'s keys, `_name` counting as `name` (the first of the two)."""
     positions = cache.get(id(node))
     if positions is None:
-        positions = cache[id(node)] = {}
-        for n, k in enumerate(node):
-            positions.setdefault(k[1:] if k[:1] == "_" else k, n)
+        if node and min(node) >= "`":  # no key starts with '_' (or anything below '`'): keys are unique
+            positions = cache[id(node)] = dict(zip(node, range(len(node))))
+        else:
+            positions = cache[id(node)] = {}
+            for n, k in enumerate(node):
+                positions.setdefault(k[1:] if k[:1] == "_" else k, n)
     return positions.get(name, _LAST)
 
 

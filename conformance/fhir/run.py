@@ -515,7 +515,7 @@ class Run:
         if plan.codes_known:
             n = len(sink)
             self._codes_known(val, tcode, loc, sink)
-            unknown_code = any(i.rule == "terminology.unknown-code" for i in sink[n:])
+            unknown_code = len(sink) > n and any(i.rule == "terminology.unknown-code" for i in sink[n:])
         if plan.binding and not unknown_code:  # a code its own system does not have: the binding error follows
             self._binding(val, elem, tcode, loc, sink)
         if plan.attachment:

@@ -35,7 +35,7 @@ from conformance.fhir.primitives import PRIMITIVE_TYPES, check_primitive, json_k
 from conformance.fhir.questionnaire import check_questionnaire_response
 from conformance.fhir.references import CORE_SD, BundleIndex, check_reference, resolve
 from conformance.fhir.settings import Settings
-from conformance.fhir.slicing import slice_matches
+from conformance.fhir.slicing import candidates, instance_types, slice_matches, type_filter
 from conformance.fhir.values import (
     attachment_size,
     did_you_mean,
@@ -652,10 +652,15 @@ class Run:
         counts = [0] * len(base.slices)
         last_index = -1
         unmatched: list[tuple[Any, Any, str, str]] = []
+        by_type = type_filter(self, base)  # Bundle.entry of an IPS document: 31 slices, one per resource type
+        every = range(len(base.slices))
         for val, ext, tcode, iloc in items:
             match = None
-            for si, sl in enumerate(base.slices):
-                if slice_matches(self, sl, base, val, tcode, iloc):
+            # only the slices that take the value's type: slice_matches would say no to the others
+            tried = every if by_type is None else candidates(by_type, instance_types(self, base, val, tcode,
+                                                                                     by_type[0]))
+            for si in tried:
+                if slice_matches(self, base.slices[si], base, val, tcode, iloc):
                     match = si
                     break
             if match is None:

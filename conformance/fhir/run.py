@@ -81,6 +81,8 @@ class Run:
         self.bundles: list[BundleIndex] = []
         self.resources: list[tuple[dict[str, Any], str]] = []  # (resource, loc) stack
         self.conform_memo: dict[tuple[int, str], bool] = {}
+        # (type, declared profiles, extra profiles, requested) -> structures to walk, problems (`_structures`)
+        self.structures_for: dict[tuple[Any, ...], Any] = {}
         self.active: set[tuple[int, str]] = set()
         self.hosts: list[tuple[Elem, str, Any]] = []  # (element, type, object) of objects holding extensions
         self.element_ids: list[dict[str, str]] = []  # per resource being walked: element id -> first location  # (element, type) of the objects being walked, for extension contexts
@@ -106,37 +108,16 @@ class Run:
                 rt, [u.rsplit('/', 1)[1] for u in self.v.defs.urls() if u.startswith(CORE_SD) and u[len(CORE_SD):][:1]
                      .isupper()]), "structure.resource-type"))
             return
-        structures: list[CompiledStructure] = []
         meta = res.get("meta")
         declared = meta.get("profile") if isinstance(meta, dict) else None
-        urls: list[tuple[str, str]] = [(u, "declared") for u in declared if isinstance(u, str)] \
-            if isinstance(declared, list) else []
-        urls += [(u, "requested" if requested else "slice") for u in extra_profiles]
-        urls += [(u, "global") for u in self.v.global_profiles().get(rt, ())]
-        seen_urls = set()
-        for url, why in urls:
-            if url in seen_urls:
-                continue
-            seen_urls.add(url)
-            cs = self.v.structure(url)
-            if cs is None:
-                if why in ("declared", "global"):
-                    sink.append(issue("warning", "not-found", f"{loc}.meta.profile",
-                                       f"profile {url} is not in the loaded packages, so the resource was not checked "
-                                       "against it (hint: `conformance packages add` the package that defines it)",
-                                       "profile.unknown"))
-                else:
-                    sink.append(issue("error", "not-found", loc, f"profile {url} is not in the loaded packages "
-                                       "(hint: `conformance packages add` the package that defines it)",
-                                       "profile.unknown"))
-                continue
-            if cs.type != rt and cs.type not in _RESOURCE_TYPES_ABSTRACT:
-                sink.append(issue("error", "structure", loc, f"profile {url} constrains {cs.type}, not {rt}",
-                                   "profile.wrong-type", url))
-                continue
-            structures.append(cs)
-        if not any(s.type == rt for s in structures):
-            structures.insert(0, base)
+        key = (rt, tuple(u for u in declared if isinstance(u, str)) if isinstance(declared, list) else (),
+               tuple(extra_profiles), requested)
+        chosen = self.structures_for.get(key)
+        if chosen is None:
+            chosen = self.structures_for[key] = self._structures(rt, base, *key[1:])
+        structures, problems = chosen
+        for sev, code, where, message, rule, source in problems:
+            sink.append(issue(sev, code, loc + where, message, rule, source))
         self.resources.append((res, loc))
         pushed = False
         if rt == "Bundle":
@@ -168,6 +149,41 @@ class Run:
             self.resources.pop()
             if pushed:
                 self.bundles.pop()
+
+    def _structures(self, rt: str, base: CompiledStructure, declared: tuple[str, ...], extra_profiles: tuple[str, ...],
+                    requested: bool) -> tuple[list[CompiledStructure], list[tuple[str, str, str, str, str, str]]]:
+        """The structures a resource of type `rt` declaring `declared` is walked against, and the problems with its
+        profiles as (severity, code, location suffix, message, rule, source); kept per run in `structures_for`."""
+        structures: list[CompiledStructure] = []
+        problems: list[tuple[str, str, str, str, str, str]] = []
+        urls: list[tuple[str, str]] = [(u, "declared") for u in declared]
+        urls += [(u, "requested" if requested else "slice") for u in extra_profiles]
+        urls += [(u, "global") for u in self.v.global_profiles().get(rt, ())]
+        seen_urls = set()
+        for url, why in urls:
+            if url in seen_urls:
+                continue
+            seen_urls.add(url)
+            cs = self.v.structure(url)
+            if cs is None:
+                if why in ("declared", "global"):
+                    problems.append(("warning", "not-found", ".meta.profile",
+                                     f"profile {url} is not in the loaded packages, so the resource was not checked "
+                                     "against it (hint: `conformance packages add` the package that defines it)",
+                                     "profile.unknown", ""))
+                else:
+                    problems.append(("error", "not-found", "", f"profile {url} is not in the loaded packages "
+                                     "(hint: `conformance packages add` the package that defines it)",
+                                     "profile.unknown", ""))
+                continue
+            if cs.type != rt and cs.type not in _RESOURCE_TYPES_ABSTRACT:
+                problems.append(("error", "structure", "", f"profile {url} constrains {cs.type}, not {rt}",
+                                 "profile.wrong-type", url))
+                continue
+            structures.append(cs)
+        if not any(s.type == rt for s in structures):
+            structures.insert(0, base)
+        return structures, problems
 
     def conforms(self, res: dict[str, Any], url: str, loc: str) -> bool:
         """Does `res` validate against profile `url` with no errors? (memoised; used by slicing/targets)"""
@@ -222,7 +238,7 @@ class Run:
         return cs.root, type_code
 
     def _object(self, obj: dict[str, Any], elem: Elem, container: Elem, type_code: str, loc: str,
-                sink: list[ValidationIssue], *, is_resource: bool = False, host: Elem | None = None,
+                sink: list[ValidationIssue], is_resource: bool = False, host: Elem | None = None,
                 checks: tuple[tuple[Constraint, Any], ...] | None = None) -> None:
         """Validate the properties of a JSON object against `container`'s children, then `elem`'s invariants
         (`checks`: `checks_of(elem, container)` when the caller has it at hand).
@@ -262,7 +278,7 @@ class Run:
                         elif plan.kind == COMPLEX and type(val) is dict:  # _planned's own path for an object
                             vloc = f"{loc}.{key}"
                             self._object(val, child, plan.container, tcode, vloc, sink,  # type: ignore[arg-type]
-                                         checks=plan.checks)
+                                         False, None, plan.checks)  # positional: the cheaper call
                             if plan.post:
                                 self._complex_rules(val, child, tcode, plan, vloc, sink)
                         else:
@@ -283,7 +299,7 @@ class Run:
                                 vloc = f"{loc}.{key}[{i}]"
                                 if type(v) is dict:
                                     self._object(v, child, inner, tcode, vloc, sink,  # type: ignore[arg-type]
-                                                 checks=inner_checks)
+                                                 False, None, inner_checks)
                                     if post:
                                         self._complex_rules(v, child, tcode, plan, vloc, sink)
                                 else:

@@ -39,11 +39,12 @@ def finish(issues: Iterable[ValidationIssue], root: Any, *, positions: Positions
         # and information issues keep the walk's order, which is document order but for a parent's own rules
         order: dict[str, tuple[int, ...]] = {}
         keys: dict[int, dict[str, int]] = {}
+        prefixes: dict[str, tuple[tuple[int, ...], Any, bool]] = {}
         for i in out:
             if i.is_error and i.location not in order:
-                order[i.location] = document_order(i.location, root, keys)
-        walk = {id(i): n for n, i in enumerate(out)}
-        out.sort(key=lambda i: (SEVERITY_ORDER.get(i.severity, 9), order.get(i.location, ()), walk[id(i)]))
+                order[i.location] = document_order(i.location, root, keys, prefixes)
+        # a stable sort: issues equal on both keep the walk's order
+        out.sort(key=lambda i: (SEVERITY_ORDER.get(i.severity, 9), order.get(i.location, ())))
     if max_issues and len(out) > max_issues:
         out = out[:max_issues]
     return out

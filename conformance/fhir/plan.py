@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from conformance.fhir.checks import checks_of, evaluator_for
 from conformance.fhir.primitives import PRIMITIVE_TYPES, QUICK_VALID
-from conformance.fhir.structure import Constraint, Elem
+from conformance.fhir.structure import Constraint, Elem, Layout
 
 if TYPE_CHECKING:  # pragma: no cover
     from conformance.fhir.contract import RunContext as _Run
@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # pragma: no cover
 _RESOURCE_TYPES_ABSTRACT = frozenset({"Resource", "DomainResource"})
 _CODED = frozenset({"code", "Coding", "CodeableConcept", "Quantity", "string", "uri"})
 PRIMITIVE, RESOURCE, COMPLEX = 0, 1, 2
+_RESOURCE_TYPE_KEY = frozenset({"resourceType"})
 
 
 @dataclass(slots=True, eq=False)
@@ -52,6 +53,7 @@ class Plan:
     extension: bool = False  # an Extension without a type profile: resolve its definition by url
     # both
     fixed_pattern: bool = False
+    post: bool = False  # a complex value has rules after its properties (`Run._complex_rules`); set by plan_for
 
 
 def plan_for(run: _Run, elem: Elem, tcode: str) -> Plan:
@@ -62,7 +64,18 @@ def plan_for(run: _Run, elem: Elem, tcode: str) -> Plan:
     plan = plans.get(tcode)
     if plan is None:
         plan = plans[tcode] = _build(run, elem, tcode)
+        # any rule field of a complex value off its default -- whatever fields a later rule adds -- means rules
+        # after its properties
+        plan.post = plan.kind == COMPLEX and any(getattr(plan, f) != getattr(_DEFAULT, f)
+                                                 for f in Plan.__slots__ if f not in _WALK_FIELDS)
     return plan
+
+
+#: the Plan fields the walk itself uses; every other field set on a complex value's plan is a rule to run after
+#: its properties
+_DEFAULT = Plan(COMPLEX)
+_WALK_FIELDS = frozenset({"kind", "quick_valid", "max_length", "min_max", "primitive_binding", "checks", "trivial",
+                          "container", "post"})
 
 
 def _build(run: _Run, elem: Elem, tcode: str) -> Plan:
@@ -114,3 +127,45 @@ def _datatype_checks(run: _Run, elem: Elem, container: Elem, tcode: str,
     have = {c.key for e in (elem, container, *roots) for c in e.constraints}
     pairs = ((c, evaluator_for(c.key, c.expression)) for c in root.constraints if c.key not in have)
     return tuple((c, fn) for c, fn in pairs if fn is not None and c.key != "ele-1")
+
+
+ARRAY, SINGLE, SLICED = 0, 1, 2  # how the fast loop of `Run._object` handles a child (see `_key_plan`)
+
+
+def _key_plan(run: _Run, lay: Layout, key: str) -> tuple[str, Elem, str, Plan, int, Any] | None:
+    """(key, child, type code, plan, mode, quick) for one JSON key of a container, kept in `Layout.key_plans`:
+    mode SLICED (the walker's general `_child`), ARRAY or SINGLE; quick the plan's format predicate when that
+    is all there is to check (a trivial primitive), else None. None for a key that is no child (resourceType)."""
+    kp = lay.key_plans.get(key)
+    if kp is None:
+        m = lay.keymap.get(key)
+        if m is None:
+            return None
+        child, tcode = m
+        plan = plan_for(run, child, tcode)
+        mode = SLICED if child.slicing is not None else ARRAY if child.is_array else SINGLE
+        kp = lay.key_plans[key] = (key, child, tcode, plan, mode, plan.quick_valid if plan.trivial else None)
+    return kp
+
+
+_Shape = tuple[bool, bool, bool, "tuple[Any, ...] | None", bool, bool]
+_MAX_SHAPES = 512  # per container: key orders seen; past that (odd input), shapes are worked out per object
+
+
+def shape_of(run: _Run, obj: dict[str, Any], lay: Layout, is_resource: bool) -> _Shape:
+    """What `Run._object` needs to know about an object that depends only on its keys in order, kept per
+    container in `Layout.shapes`: (is_resource, has an id, holds extensions, the key plans in key order -- None
+    when the object needs the general `Run._properties` --, the object's own rules apply, every required child
+    is present under its plain key). Real documents repeat a few key orders per element: worked out once."""
+    keys = obj.keys()
+    regular = keys <= lay.keymap.keys() or (is_resource and keys - _RESOURCE_TYPE_KEY <= lay.keymap.keys())
+    if regular and lay.choice_keys and not keys.isdisjoint(lay.choice_keys):
+        present = keys & lay.choice_keys
+        regular = len(present) < 2 or len({lay.keymap[k][0] for k in present}) == len(present)
+    has_id = "id" in obj
+    shape = (is_resource, has_id, "extension" in obj or "modifierExtension" in obj,
+             tuple(_key_plan(run, lay, k) for k in obj) if regular else None,
+             is_resource or len(obj) <= has_id, lay.required_plain <= keys and not lay.required_other)
+    if len(lay.shapes) < _MAX_SHAPES:
+        lay.shapes.setdefault(tuple(obj), shape)
+    return shape

@@ -82,9 +82,12 @@ def _to_lines(text: str, offsets: dict[str, int]) -> Positions:
 _SEGMENT = re.compile(r"\.[^.\[]+|\[\d+\]")
 
 
+_ROOT_NAME = re.compile(r"[A-Za-z$][\w$]*")
+
+
 def relative_path(location: str) -> str:
     """`Bundle.entry[0].resource` -> `.entry[0].resource` (the root resource type dropped)."""
-    m = re.match(r"[A-Za-z$][\w$]*", location)
+    m = _ROOT_NAME.match(location)
     return location[m.end():] if m else location
 
 
@@ -103,15 +106,80 @@ def place(location: str, positions: Positions) -> tuple[int, int]:
         path = path[: len(path) - len(segs[-1])] if path.endswith(segs[-1]) else ""
 
 
-def document_order(location: str, root: Any, cache: dict[int, dict[str, int]] | None = None) -> tuple[int, ...]:
+def document_order(location: str, root: Any, cache: dict[int, dict[str, int]] | None = None,
+                   prefixes: dict[str, tuple[tuple[int, ...], Any, bool]] | None = None) -> tuple[int, ...]:
     """A sort key putting issue locations in document order, read off the (insertion-ordered) JSON object:
     per step the index of the property among its object's keys, or the array index. No text needed.
-    `cache` keeps each object's key positions across calls (one sort of many issues)."""
-    key: list[int] = []
-    node = root
+    `cache` keeps each object's key positions across calls (one sort of many issues); `prefixes` keeps the
+    key of each location prefix met, so the many issues under one entry walk its path once."""
     if cache is None:
         cache = {}
-    for seg in _SEGMENT.findall(relative_path(location)):
+    rel = relative_path(location)
+    if prefixes is None:
+        return _order_steps(_SEGMENT.findall(rel), (), root, cache)
+    return _order_prefix(rel, root, cache, prefixes)[0]
+
+
+def _order_prefix(rel: str, root: Any, cache: dict[int, dict[str, int]],
+                  prefixes: dict[str, tuple[tuple[int, ...], Any, bool]]) -> tuple[tuple[int, ...], Any, bool]:
+    """(key, node reached, stopped) for a relative path, from its parent's (memoised). The last segment is the
+    one `_SEGMENT.findall` would give last: `[digits]` at the end, else the text after the last '.' when no '['
+    follows it; any other ending is read the long way."""
+    hit = prefixes.get(rel)
+    if hit is not None:
+        return hit
+    if not rel:
+        hit = ((), root, False)
+    else:
+        cut = -1
+        if rel[-1] == "]":
+            b = rel.rfind("[")
+            if b >= 0 and rel[b + 1:-1].isdecimal():
+                cut = b
+        else:
+            d = rel.rfind(".")
+            if d >= 0 and d < len(rel) - 1 and rel.find("[", d) < 0:
+                cut = d
+        if cut < 0:
+            segs = _SEGMENT.findall(rel)
+            key = _order_steps(segs, (), root, cache)
+            hit = (key, None, True)  # not a prefix any memoised path extends in the fast way
+            prefixes[rel] = hit
+            return hit
+        key, node, stopped = _order_prefix(rel[:cut], root, cache, prefixes)
+        if stopped:
+            hit = (key, None, True)
+        else:
+            seg = rel[cut:]
+            if seg[0] == "[":
+                i = int(seg[1:-1])
+                node = node[i] if isinstance(node, list) and i < len(node) else None
+                hit = ((*key, i), node, False)
+            elif not isinstance(node, dict):
+                hit = ((*key, _LAST), None, True)
+            else:
+                idx = _key_index(node, seg[1:], cache)
+                hit = ((*key, idx), node.get(seg[1:]) if idx < _LAST else None, False)
+    prefixes[rel] = hit
+    return hit
+
+
+def _key_index(node: dict[str, Any], name: str, cache: dict[int, dict[str, int]]) -> int:
+    """The position of property `name` among `node`'s keys, `_name` counting as `name` (the first of the two)."""
+    positions = cache.get(id(node))
+    if positions is None:
+        if node and min(node) >= "`":  # no key starts with '_' (or anything below '`'): keys are unique
+            positions = cache[id(node)] = dict(zip(node, range(len(node))))
+        else:
+            positions = cache[id(node)] = {}
+            for n, k in enumerate(node):
+                positions.setdefault(k[1:] if k[:1] == "_" else k, n)
+    return positions.get(name, _LAST)
+
+
+def _order_steps(segs: list[str], start: tuple[int, ...], node: Any, cache: dict[int, dict[str, int]]) -> tuple[int, ...]:
+    key = list(start)
+    for seg in segs:
         if seg[0] == "[":
             i = int(seg[1:-1])
             key.append(i)
@@ -120,15 +188,9 @@ def document_order(location: str, root: Any, cache: dict[int, dict[str, int]] | 
         if not isinstance(node, dict):
             key.append(_LAST)
             break
-        name = seg[1:]
-        positions = cache.get(id(node))
-        if positions is None:
-            positions = cache[id(node)] = {}
-            for n, k in enumerate(node):
-                positions.setdefault(k[1:] if k[:1] == "_" else k, n)
-        idx = positions.get(name, _LAST)
+        idx = _key_index(node, seg[1:], cache)
         key.append(idx)
-        node = node.get(name) if idx < _LAST else None
+        node = node.get(seg[1:]) if idx < _LAST else None
     return tuple(key)
 
 

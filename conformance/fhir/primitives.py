@@ -131,6 +131,12 @@ def _json_kind(value: Any) -> str:
 json_kind: Callable[[Any], str] = _json_kind
 
 
+def _no_white_space(v: str) -> bool:
+    """True only when `v` has no white space (str.isspace) at all: every white-space character but ' ' is
+    unprintable, so a printable string without ' ' has none. False says nothing: the regex decides."""
+    return v.isprintable() and " " not in v
+
+
 def _quick(type_code: str) -> Callable[[Any], bool]:
     rx = REGEX.get(type_code)
     if type_code in ("string", "markdown"):
@@ -138,7 +144,16 @@ def _quick(type_code: str) -> Callable[[Any], bool]:
     if type_code == "xhtml":
         return lambda v: type(v) is str and v != ""
     if type_code in ("date", "dateTime", "instant") and rx is not None:
-        return lambda v: type(v) is str and v != "" and rx.fullmatch(v) is not None and _real_date(v)
+        # after the regex, v[8:10] is the day (01-31): every month has 28 days, only later ones need the calendar
+        return lambda v: (type(v) is str and v != "" and rx.fullmatch(v) is not None
+                          and (len(v) < 10 or v[8:10] <= "28" or _real_date(v)))
+    if type_code == "code" and rx is not None:  # [^\s]+( [^\s]+)*: a non-empty string without white space matches
+        return lambda v: type(v) is str and v != "" and (_no_white_space(v) or rx.fullmatch(v) is not None)
+    if type_code == "uri" and rx is not None:  # its first branch: no white space and no urn:uuid: / urn:oid: prefix
+        return lambda v: type(v) is str and v != "" and ((_no_white_space(v) and not v.startswith(
+            ("urn:uuid:", "urn:oid:"))) or rx.fullmatch(v) is not None)
+    if type_code in ("url", "canonical") and rx is not None:  # \S*
+        return lambda v: type(v) is str and v != "" and (_no_white_space(v) or rx.fullmatch(v) is not None)
     if type_code in STRING_TYPES and type_code != "base64Binary":
         if rx is None:
             return lambda v: type(v) is str and v != ""

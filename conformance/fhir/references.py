@@ -8,6 +8,7 @@ guessed from its URL: it gives a warning "not checked: profile not loaded", as t
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from conformance.fhir.values import issue
@@ -18,6 +19,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from conformance.issues import ValidationIssue
 
 CORE_SD = "http://hl7.org/fhir/StructureDefinition/"
+_WHITE_SPACE = re.compile(r"\s")  # the characters str.isspace() accepts (both use Py_UNICODE_ISSPACE)
 
 
 class BundleIndex:
@@ -144,7 +146,7 @@ def check_reference(run: RunContext, val: dict[str, Any], elem: Elem, targets: t
     ref = val.get("reference")
     if not isinstance(ref, str):
         return
-    if any(c.isspace() for c in ref):
+    if _WHITE_SPACE.search(ref) is not None:
         sink.append(issue("error", "structure", loc, f"The reference '{ref}' is not a valid reference (it contains "
                           "white space)", "reference.invalid"))
         return
@@ -171,7 +173,7 @@ def check_reference(run: RunContext, val: dict[str, Any], elem: Elem, targets: t
         elif in_bundle is None and ref.startswith("urn:uuid:"):
             sink.append(issue("warning", "not-found", f"{loc}.reference", f"the reference {ref!r} is a urn:uuid "
                               "that cannot resolve outside a Bundle", "reference.unresolved"))
-        tgt_type = type_of_reference(ref) if run.settings.assume_valid_rest_references else None
+        tgt_type = named if run.settings.assume_valid_rest_references else None
         if tgt_type and targets:
             check_target_type(run, tgt_type, targets, loc, sink)
         return
@@ -181,7 +183,6 @@ def check_reference(run: RunContext, val: dict[str, Any], elem: Elem, targets: t
     target, tloc = hit
     _link(run, target)
     rt = target.get("resourceType")
-    named = type_of_reference(ref)
     if named and isinstance(rt, str) and named != rt:
         sink.append(issue("error", "structure", loc, f"Matching reference for reference {ref} has resourceType {rt} "
                           f"(hint: the reference names a {named})", "reference.type-mismatch"))
@@ -190,9 +191,8 @@ def check_reference(run: RunContext, val: dict[str, Any], elem: Elem, targets: t
         return
     if not check_target_type(run, rt, targets, loc, sink):
         return
-    profiles = [t for t in targets if not t.startswith(CORE_SD)]
-    base_ok = any(t == CORE_SD + rt or t == CORE_SD + "Resource" for t in targets)
-    if not profiles or base_ok or not tloc:
+    profiles = _profiles_to_check(targets, rt)
+    if not profiles or not tloc:
         return
     loaded = [p for p in profiles if run._profile_type(p) is not None]
     unloaded = [p for p in profiles if run._profile_type(p) is None]
@@ -214,6 +214,22 @@ def check_reference(run: RunContext, val: dict[str, Any], elem: Elem, targets: t
             return
     sink.append(issue("error", "structure", loc, f"the referenced {rt} ({ref}) does not conform to any "
                       f"of the target profiles {', '.join(profiles)}", elem.id, elem.sd_url))
+
+
+_TO_CHECK: dict[tuple[tuple[str, ...], str], list[str]] = {}
+
+
+def _profiles_to_check(targets: tuple[str, ...], rt: str) -> list[str]:
+    """The target profiles a resolved `rt` must conform to one of: none when a target is the base type (or
+    Resource) itself. Depends on the strings only, so it is kept per (targets, rt)."""
+    hit = _TO_CHECK.get((targets, rt))
+    if hit is None:
+        profiles = [t for t in targets if not t.startswith(CORE_SD)]
+        base_ok = any(t == CORE_SD + rt or t == CORE_SD + "Resource" for t in targets)
+        if len(_TO_CHECK) > 4096:  # rt comes from the instance: keep the table bounded
+            _TO_CHECK.clear()
+        hit = _TO_CHECK[(targets, rt)] = [] if base_ok else profiles
+    return hit
 
 
 def _link(run: RunContext, target: dict[str, Any]) -> None:

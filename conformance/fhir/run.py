@@ -11,9 +11,10 @@ reference target is validated once.
 Speed: everything that depends only on the definitions is worked out once and cached on the
 compiled elements -- per element the JSON key layout (`Elem.layout`), per (element, type) a
 `plan.Plan` of which rules apply, per (element, container) the invariants with their evaluator
-(`checks.evaluator_for`). The walk itself then only follows flags: an object whose properties are
-all plain known children takes the fast loop in `_object`, where a primitive with nothing but a
-format check costs no call. `benchmarks/validate.py` measures it against `orjson.loads`.
+(`checks.evaluator_for`), per (container, key order) the shape of an object (`plan.shape_of`). The
+walk itself then only follows flags: an object whose properties are all plain known children takes
+the fast loop in `_object`, where a primitive with nothing but a format check costs no call.
+`benchmarks/validate.py` measures it against `orjson.loads` and Medplum.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from conformance.fhir import ucum
 from conformance.fhir.bindings import check_binding, check_codes_known, member_of
 from conformance.fhir.bundles import check_bundle, check_reachable
 from conformance.fhir.checks import checks_of
@@ -29,13 +31,12 @@ from conformance.fhir.extensions import check_extension
 from conformance.fhir.invariants import EvalError
 from conformance.fhir.native import dom_3_unmatched
 from conformance.fhir.outcome import finish
-from conformance.fhir.plan import PRIMITIVE, RESOURCE, Plan, plan_for
+from conformance.fhir.plan import ARRAY, COMPLEX, PRIMITIVE, RESOURCE, SINGLE, Plan, plan_for, shape_of
 from conformance.fhir.primitives import PRIMITIVE_TYPES, check_primitive, json_kind
 from conformance.fhir.questionnaire import check_questionnaire_response
 from conformance.fhir.references import CORE_SD, BundleIndex, check_reference, resolve
-from conformance.fhir import ucum
 from conformance.fhir.settings import Settings
-from conformance.fhir.slicing import slice_matches
+from conformance.fhir.slicing import candidates, instance_types, slice_matches, type_filter
 from conformance.fhir.values import (
     attachment_size,
     did_you_mean,
@@ -53,7 +54,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from conformance.issues import ValidationIssue
 
 _RESOURCE_TYPES_ABSTRACT = frozenset({"Resource", "DomainResource"})
-_RESOURCE_TYPE_KEY = frozenset({"resourceType"})
 def _has_alternative(ext: Any, alternatives: tuple[str, ...]) -> bool:
     """Does a primitive's `_x` object carry one of the extensions allowed in place of its value?"""
     return isinstance(ext, dict) and any(isinstance(e, dict) and e.get("url") in alternatives
@@ -82,6 +82,8 @@ class Run:
         self.bundles: list[BundleIndex] = []
         self.resources: list[tuple[dict[str, Any], str]] = []  # (resource, loc) stack
         self.conform_memo: dict[tuple[int, str], bool] = {}
+        # (type, declared profiles, extra profiles, requested) -> structures to walk, problems (`_structures`)
+        self.structures_for: dict[tuple[Any, ...], Any] = {}
         self.active: set[tuple[int, str]] = set()
         self.hosts: list[tuple[Elem, str, Any]] = []  # (element, type, object) of objects holding extensions
         self.element_ids: list[dict[str, str]] = []  # per resource being walked: element id -> first location  # (element, type) of the objects being walked, for extension contexts
@@ -107,37 +109,16 @@ class Run:
                 rt, [u.rsplit('/', 1)[1] for u in self.v.defs.urls() if u.startswith(CORE_SD) and u[len(CORE_SD):][:1]
                      .isupper()]), "structure.resource-type"))
             return
-        structures: list[CompiledStructure] = []
         meta = res.get("meta")
         declared = meta.get("profile") if isinstance(meta, dict) else None
-        urls: list[tuple[str, str]] = [(u, "declared") for u in declared if isinstance(u, str)] \
-            if isinstance(declared, list) else []
-        urls += [(u, "requested" if requested else "slice") for u in extra_profiles]
-        urls += [(u, "global") for u in self.v.global_profiles().get(rt, ())]
-        seen_urls = set()
-        for url, why in urls:
-            if url in seen_urls:
-                continue
-            seen_urls.add(url)
-            cs = self.v.structure(url)
-            if cs is None:
-                if why in ("declared", "global"):
-                    sink.append(issue("warning", "not-found", f"{loc}.meta.profile",
-                                       f"profile {url} is not in the loaded packages, so the resource was not checked "
-                                       "against it (hint: `conformance packages add` the package that defines it)",
-                                       "profile.unknown"))
-                else:
-                    sink.append(issue("error", "not-found", loc, f"profile {url} is not in the loaded packages "
-                                       "(hint: `conformance packages add` the package that defines it)",
-                                       "profile.unknown"))
-                continue
-            if cs.type != rt and cs.type not in _RESOURCE_TYPES_ABSTRACT:
-                sink.append(issue("error", "structure", loc, f"profile {url} constrains {cs.type}, not {rt}",
-                                   "profile.wrong-type", url))
-                continue
-            structures.append(cs)
-        if not any(s.type == rt for s in structures):
-            structures.insert(0, base)
+        key = (rt, tuple(u for u in declared if isinstance(u, str)) if isinstance(declared, list) else (),
+               tuple(extra_profiles), requested)
+        chosen = self.structures_for.get(key)
+        if chosen is None:
+            chosen = self.structures_for[key] = self._structures(rt, base, *key[1:])
+        structures, problems = chosen
+        for sev, code, where, message, rule, source in problems:
+            sink.append(issue(sev, code, loc + where, message, rule, source))
         self.resources.append((res, loc))
         pushed = False
         if rt == "Bundle":
@@ -169,6 +150,41 @@ class Run:
             self.resources.pop()
             if pushed:
                 self.bundles.pop()
+
+    def _structures(self, rt: str, base: CompiledStructure, declared: tuple[str, ...], extra_profiles: tuple[str, ...],
+                    requested: bool) -> tuple[list[CompiledStructure], list[tuple[str, str, str, str, str, str]]]:
+        """The structures a resource of type `rt` declaring `declared` is walked against, and the problems with its
+        profiles as (severity, code, location suffix, message, rule, source); kept per run in `structures_for`."""
+        structures: list[CompiledStructure] = []
+        problems: list[tuple[str, str, str, str, str, str]] = []
+        urls: list[tuple[str, str]] = [(u, "declared") for u in declared]
+        urls += [(u, "requested" if requested else "slice") for u in extra_profiles]
+        urls += [(u, "global") for u in self.v.global_profiles().get(rt, ())]
+        seen_urls = set()
+        for url, why in urls:
+            if url in seen_urls:
+                continue
+            seen_urls.add(url)
+            cs = self.v.structure(url)
+            if cs is None:
+                if why in ("declared", "global"):
+                    problems.append(("warning", "not-found", ".meta.profile",
+                                     f"profile {url} is not in the loaded packages, so the resource was not checked "
+                                     "against it (hint: `conformance packages add` the package that defines it)",
+                                     "profile.unknown", ""))
+                else:
+                    problems.append(("error", "not-found", "", f"profile {url} is not in the loaded packages "
+                                     "(hint: `conformance packages add` the package that defines it)",
+                                     "profile.unknown", ""))
+                continue
+            if cs.type != rt and cs.type not in _RESOURCE_TYPES_ABSTRACT:
+                problems.append(("error", "structure", "", f"profile {url} constrains {cs.type}, not {rt}",
+                                 "profile.wrong-type", url))
+                continue
+            structures.append(cs)
+        if not any(s.type == rt for s in structures):
+            structures.insert(0, base)
+        return structures, problems
 
     def conforms(self, res: dict[str, Any], url: str, loc: str) -> bool:
         """Does `res` validate against profile `url` with no errors? (memoised; used by slicing/targets)"""
@@ -223,60 +239,79 @@ class Run:
         return cs.root, type_code
 
     def _object(self, obj: dict[str, Any], elem: Elem, container: Elem, type_code: str, loc: str,
-                sink: list[ValidationIssue], *, is_resource: bool = False, host: Elem | None = None,
+                sink: list[ValidationIssue], is_resource: bool = False, host: Elem | None = None,
                 checks: tuple[tuple[Constraint, Any], ...] | None = None) -> None:
         """Validate the properties of a JSON object against `container`'s children, then `elem`'s invariants
         (`checks`: `checks_of(elem, container)` when the caller has it at hand).
 
-        The hot loop of the validator. When every property is a known child under its plain name (no `_x`)
-        and no choice is present twice -- set operations on the key views decide that in C, and most objects
-        of real documents pass -- each property is handled right here, and a primitive whose plan says
-        "format check only" costs no call at all. Anything else goes through `_properties`."""
-        # the object holding an extension, for its context check: only objects with extensions need it
-        if "id" in obj and not is_resource and self.element_ids and type_code != "ElementDefinition":
+        The hot loop of the validator. What depends only on the object's keys in order (its shape: are they all
+        known children under their plain names, with no choice present twice; their plans; whether required
+        children are all there) is worked out once per container and shape (`plan.shape_of`). For such a regular
+        object each property is handled right here, and a primitive whose plan says "format check only" costs
+        no call at all. Anything else goes through `_properties`."""
+        lay = container._layout or container.layout()
+        shape = lay.shapes.get(tuple(obj))
+        if shape is None or shape[0] != is_resource:
+            shape = shape_of(self, obj, lay, is_resource)
+        _, has_id, hosting, kps, itself, required_ok = shape
+        if has_id and not is_resource and self.element_ids and type_code != "ElementDefinition":
             # (an ElementDefinition's id is its path, repeated in snapshot and differential by design)
             self._element_id(obj["id"], loc, sink)
-        hosting = "extension" in obj or "modifierExtension" in obj
+        # the object holding an extension, for its context check: only objects with extensions need it
         if hosting:
             self.hosts.append((host or elem, type_code, obj))  # popped below (errors end the run)
-        lay = container._layout or container.layout()
-        keys = obj.keys()
-        regular = keys <= lay.keymap.keys() or (is_resource and keys - _RESOURCE_TYPE_KEY <= lay.keymap.keys())
-        if regular and lay.choice_keys and not keys.isdisjoint(lay.choice_keys):
-            present = keys & lay.choice_keys
-            regular = len(present) < 2 or len({lay.keymap[k][0] for k in present}) == len(present)
-        if not regular:
+        if kps is None:
             self._properties(obj, container, lay.keymap, loc, sink, is_resource)
         else:
-            if is_resource or len(obj) <= ("id" in obj):
+            if itself:
                 self._object_itself(obj, loc, sink, is_resource)
-            key_plans = lay.key_plans
-            for key, val in obj.items():
-                kp = key_plans.get(key)
+            for kp, val in zip(kps, obj.values()):
                 if kp is None:
-                    m = lay.keymap.get(key)
-                    if m is None:
-                        continue  # a resource's resourceType
-                    kp = key_plans[key] = (m[0], m[1], plan_for(self, m[0], m[1]))
-                child, tcode, plan = kp
-                if child.slicing is None:
-                    if child.is_array:
-                        if isinstance(val, list) and val:
-                            n = len(val)
-                            if n < child.min or (child.max is not None and n > child.max):
-                                self._cardinality(child, n, loc, sink)
-                            for i, v in enumerate(val):
-                                if not (plan.trivial and plan.quick_valid(v)):  # type: ignore[misc]
-                                    self._planned(v, None, child, tcode, plan, f"{loc}.{key}[{i}]", sink)
-                            continue
-                    elif not isinstance(val, list):
+                    continue  # a resource's resourceType
+                key, child, tcode, plan, mode, quick = kp
+                if mode == SINGLE:
+                    if not isinstance(val, list):
                         if child.max == 0:
                             self._cardinality(child, 1, loc, sink)
-                        if not (plan.trivial and plan.quick_valid(val)):  # type: ignore[misc]
+                        if quick is not None:
+                            if not quick(val):
+                                self._planned(val, None, child, tcode, plan, f"{loc}.{key}", sink)
+                        elif plan.kind == COMPLEX and type(val) is dict:  # _planned's own path for an object
+                            vloc = f"{loc}.{key}"
+                            self._object(val, child, plan.container, tcode, vloc, sink,  # type: ignore[arg-type]
+                                         False, None, plan.checks)  # positional: the cheaper call
+                            if plan.post:
+                                self._complex_rules(val, child, tcode, plan, vloc, sink)
+                        else:
                             self._planned(val, None, child, tcode, plan, f"{loc}.{key}", sink)
                         continue
+                elif mode == ARRAY:
+                    if isinstance(val, list) and val:
+                        n = len(val)
+                        if n < child.min or (child.max is not None and n > child.max):
+                            self._cardinality(child, n, loc, sink)
+                        if quick is not None:
+                            for i, v in enumerate(val):
+                                if not quick(v):
+                                    self._planned(v, None, child, tcode, plan, f"{loc}.{key}[{i}]", sink)
+                        elif plan.kind == COMPLEX:
+                            inner, inner_checks, post = plan.container, plan.checks, plan.post
+                            for i, v in enumerate(val):
+                                vloc = f"{loc}.{key}[{i}]"
+                                if type(v) is dict:
+                                    self._object(v, child, inner, tcode, vloc, sink,  # type: ignore[arg-type]
+                                                 False, None, inner_checks)
+                                    if post:
+                                        self._complex_rules(v, child, tcode, plan, vloc, sink)
+                                else:
+                                    self._planned(v, None, child, tcode, plan, vloc, sink)
+                        else:
+                            for i, v in enumerate(val):
+                                self._planned(v, None, child, tcode, plan, f"{loc}.{key}[{i}]", sink)
+                        continue
                 self._child(child, [(key, val, None)], lay.keymap, loc, sink)
-        if not lay.required_plain <= keys or lay.required_other:
+        if not required_ok:
+            keys = obj.keys()
             for child, child_keys in lay.required:
                 if keys.isdisjoint(child_keys):
                     if child.is_choice and any(_choice_of(container, k) is child for k in keys):
@@ -482,6 +517,12 @@ class Run:
             return
         assert plan.container is not None
         self._object(val, elem, plan.container, tcode, loc, sink, checks=plan.checks)
+        if plan.post:
+            self._complex_rules(val, elem, tcode, plan, loc, sink)
+
+    def _complex_rules(self, val: dict[str, Any], elem: Elem, tcode: str, plan: Plan, loc: str,
+                       sink: list[ValidationIssue]) -> None:
+        """The rules on an object value after its properties (`plan.post`: the plan has at least one)."""
         # type profile on an element that also has inline children: validate against the type profile too
         for root in plan.type_profile_roots:
             self._object(val, root, root, tcode, loc, sink)
@@ -491,7 +532,7 @@ class Run:
         if plan.codes_known:
             n = len(sink)
             self._codes_known(val, tcode, loc, sink)
-            unknown_code = any(i.rule == "terminology.unknown-code" for i in sink[n:])
+            unknown_code = len(sink) > n and any(i.rule == "terminology.unknown-code" for i in sink[n:])
         if plan.binding and not unknown_code:  # a code its own system does not have: the binding error follows
             self._binding(val, elem, tcode, loc, sink)
         if plan.attachment:
@@ -628,10 +669,15 @@ class Run:
         counts = [0] * len(base.slices)
         last_index = -1
         unmatched: list[tuple[Any, Any, str, str]] = []
+        by_type = type_filter(self, base)  # Bundle.entry of an IPS document: 31 slices, one per resource type
+        every = range(len(base.slices))
         for val, ext, tcode, iloc in items:
             match = None
-            for si, sl in enumerate(base.slices):
-                if slice_matches(self, sl, base, val, tcode, iloc):
+            # only the slices that take the value's type: slice_matches would say no to the others
+            tried = every if by_type is None else candidates(by_type, instance_types(self, base, val, tcode,
+                                                                                     by_type[0]))
+            for si in tried:
+                if slice_matches(self, base.slices[si], base, val, tcode, iloc):
                     match = si
                     break
             if match is None:

@@ -240,15 +240,7 @@ def slice_matches(run: _Run, sl: Elem, base: Elem, val: Any, tcode: str, loc: st
         elif dtype == "type":
             if not expected:
                 return False
-            types = set()
-            for v, t in values:
-                if isinstance(v, dict) and isinstance(v.get("resourceType"), str):
-                    types.add(v["resourceType"])
-                elif t:
-                    types.add(t)
-            if path == "$this" and base.is_choice:
-                types = {tcode}
-            if not types & expected:
+            if not _types_of(values, base, tcode, path) & expected:
                 return False
         elif dtype == "profile":
             if not expected:
@@ -273,6 +265,47 @@ def slice_matches(run: _Run, sl: Elem, base: Elem, val: Any, tcode: str, loc: st
         else:
             return False
     return True
+
+
+def type_filter(run: _Run, base: Elem) -> tuple[str, dict[str, tuple[int, ...]]] | None:
+    """For a slicing with a `type` discriminator: its path and, per type, the slices (in order) that take it.
+    A value whose types at that path a slice does not take cannot be in it (`slice_matches` says so at that
+    discriminator, and the ones it tries before are side-effect free), so the walker skips the slice."""
+    assert base.slicing is not None
+    path = next((p for d, p in base.slicing.discriminators if d == "type"), None)
+    if path is None:
+        return None
+    index: dict[str, list[int]] = {}
+    for si, sl in enumerate(base.slices):
+        expected = next(e for d, p, e in _matcher(run, sl, base) if d == "type" and p == path)
+        for t in expected:
+            index.setdefault(t, []).append(si)
+    return path, {t: tuple(sis) for t, sis in index.items()}
+
+
+def candidates(by_type: tuple[str, dict[str, tuple[int, ...]]], types: set[str]) -> tuple[int, ...]:
+    """The slices, in order, that take one of `types` (see `type_filter`)."""
+    if len(types) == 1:
+        for t in types:
+            return by_type[1].get(t, ())
+    return tuple(sorted({si for t in types for si in by_type[1].get(t, ())}))
+
+
+def instance_types(run: _Run, base: Elem, val: Any, tcode: str, path: str) -> set[str]:
+    """The types of `val` at `path` that `slice_matches` compares with a `type` discriminator's expected ones."""
+    return _types_of(_instance_values(run, val, tcode, path), base, tcode, path)
+
+
+def _types_of(values: list[tuple[Any, str]], base: Elem, tcode: str, path: str) -> set[str]:
+    types = set()
+    for v, t in values:
+        if isinstance(v, dict) and isinstance(v.get("resourceType"), str):
+            types.add(v["resourceType"])
+        elif t:
+            types.add(t)
+    if path == "$this" and base.is_choice:
+        types = {tcode}
+    return types
 
 
 def _check_expected(run: _Run, kind: str, expected: Any, value: Any) -> bool:

@@ -136,8 +136,9 @@ class Layout:
     required: tuple[tuple[Elem, tuple[str, ...]], ...]  # children with min > 0, JSON keys that make them present
     required_plain: frozenset[str]  # the plain JSON key of each required non-choice child
     required_other: bool  # some required child is a choice (its presence needs the per-child test)
-    key_plans: dict[str, tuple[Elem, str, Any]]  # JSON key -> (child, type code, Plan), filled by the walker
+    key_plans: dict[str, tuple[Any, ...]]  # JSON key -> (key, child, type code, Plan, ...), filled by the walker
     suggestions: dict[str, str] = field(default_factory=dict)  # unknown JSON key -> "did you mean" hint
+    shapes: dict[tuple[str, ...], Any] = field(default_factory=dict)  # key order -> what the walker derives from it
 
 
 @dataclass(slots=True, eq=False)

@@ -253,3 +253,31 @@ def test_extension_context_including_fhirpath_contexts(resource, location):
     put(resource)
     found = [i.location for i in v.validate(resource) if i.rule == "extension.context"]
     assert found == ([location] if location else [])
+
+
+def test_content_reference_children_come_from_the_base_not_from_the_profile():
+    """A profile constraining Parameters.parameter.part (min, slices) does not constrain the parts of each part."""
+    from conformance.fhir import Validator
+
+    profile = {
+        "resourceType": "StructureDefinition", "url": "http://example.org/fhir/StructureDefinition/params-parts",
+        "name": "ParamsParts", "status": "draft", "fhirVersion": "4.0.1", "kind": "resource", "abstract": False,
+        "type": "Parameters", "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Parameters",
+        "derivation": "constraint", "differential": {"element": [
+            {"id": "Parameters.parameter", "path": "Parameters.parameter"},
+            {"id": "Parameters.parameter.part", "path": "Parameters.parameter.part", "min": 2, "slicing": {
+                "discriminator": [{"type": "value", "path": "name"}], "rules": "open"}},
+            {"id": "Parameters.parameter.part:a", "path": "Parameters.parameter.part", "sliceName": "a", "min": 1,
+             "max": "1"},
+            {"id": "Parameters.parameter.part:a.name", "path": "Parameters.parameter.part.name", "fixedString": "a"},
+            {"id": "Parameters.parameter.part:b", "path": "Parameters.parameter.part", "sliceName": "b", "min": 1,
+             "max": "1"},
+            {"id": "Parameters.parameter.part:b.name", "path": "Parameters.parameter.part.name", "fixedString": "b"}]}}
+    v = Validator(resources=[profile], include_user_packages=False)
+    good = {"resourceType": "Parameters", "meta": {"profile": [profile["url"]]}, "parameter": [
+        {"name": "p", "part": [{"name": "a", "valueString": "1"}, {"name": "b", "valueString": "2"}]}]}
+    assert not [i for i in v.validate(good) if i.is_error]
+    bad = {"resourceType": "Parameters", "meta": {"profile": [profile["url"]]}, "parameter": [
+        {"name": "p", "part": [{"name": "a", "valueString": "1"}]}]}
+    assert [i.location for i in v.validate(bad) if i.is_error] == ["Parameters.parameter[0]"] * 2
+

@@ -1,21 +1,27 @@
 """Consistency rules of knowledge and definitional resources that can be checked offline, as the reference
 validator checks them: a MeasureReport against its report type and its Measure (when the Measure is at
-hand), a composite SearchParameter's components.
+hand), a composite SearchParameter's components, the enableWhen targets of a Questionnaire.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from conformance.fhir.questionnaire import check_questionnaire
 from conformance.fhir.values import as_list, issue
 
 if TYPE_CHECKING:  # pragma: no cover
     from conformance.fhir.contract import RunContext
     from conformance.issues import ValidationIssue
 
+#: the resource types `check_definitional` has rules for (the walker calls it for these only)
+DEFINITIONAL_TYPES = frozenset({"MeasureReport", "SearchParameter", "Questionnaire"})
+
 
 def check_definitional(run: RunContext, res: dict[str, Any], rt: str, loc: str, sink: list[ValidationIssue]) -> None:
-    if rt == "MeasureReport":
+    if rt == "Questionnaire":
+        check_questionnaire(res, loc, sink)
+    elif rt == "MeasureReport":
         _measure_report(run, res, loc, sink)
     elif rt == "SearchParameter":
         if res.get("type") == "composite" and len(as_list(res.get("component"))) < 2:

@@ -356,3 +356,59 @@ def _show(q: dict[str, Any]) -> str:
     unit = q.get("unit") or q.get("code") or ""
     code = f" (UCUM#{q['code']})" if q.get("system") == _UCUM_SYSTEM and q.get("code") else ""
     return f"{q.get('value')} {unit}{code}".strip()
+
+
+# -- the Questionnaire itself ---------------------------------------------------------------------
+def check_questionnaire(q: dict[str, Any], loc: str, sink: list[ValidationIssue]) -> None:
+    """Each enableWhen of a Questionnaire names a question that exists elsewhere in it: not missing, not
+    the item itself nor one of its own descendants (an item cannot wait for its own answers); a question
+    that only comes after the item is a warning. The reference validator's Questionnaire rules."""
+    by_link: dict[str, tuple[int, ...]] = {}  # linkId -> position path of its first item
+
+    def index(items: Any, pos: tuple[int, ...]) -> None:
+        for i, it in enumerate(as_list(items)):
+            if isinstance(it, dict):
+                link = it.get("linkId")
+                if isinstance(link, str):
+                    by_link.setdefault(link, pos + (i,))
+                index(it.get("item"), pos + (i,))
+
+    def visit(items: Any, pos: tuple[int, ...], iloc: str) -> None:
+        for i, it in enumerate(as_list(items)):
+            if not isinstance(it, dict):
+                continue
+            here, hloc = pos + (i,), f"{iloc}.item[{i}]"
+            for ew in as_list(it.get("enableWhen")):
+                question = ew.get("question") if isinstance(ew, dict) else None
+                if not isinstance(question, str):
+                    continue  # Questionnaire.item.enableWhen.question is 1..1: the cardinality says it
+                target = _find_link(it.get("item"), question)
+                if target is not None:
+                    sink.append(issue("error", "business-rule", hloc, "Questions with an enableWhen cannot refer to "
+                                      "an inner question for its enableWhen condition", "questionnaire.enablewhen"))
+                elif question not in by_link:
+                    sink.append(issue("error", "business-rule", hloc, f"No target found for the enableWhen question "
+                                      f"'{question}' of item '{it.get('linkId')}'", "questionnaire.enablewhen"))
+                elif by_link[question] == here:
+                    sink.append(issue("error", "business-rule", hloc, "Questions with an enableWhen cannot refer to "
+                                      "themselves", "questionnaire.enablewhen"))
+                else:
+                    tpos = by_link[question]
+                    if not (tpos == here[:len(tpos)] or tpos < here):  # neither an ancestor nor earlier
+                        sink.append(issue("warning", "business-rule", hloc, f"The target of this enableWhen rule "
+                                          f"({question}) comes after the question itself", "questionnaire.enablewhen"))
+            visit(it.get("item"), here, hloc)
+
+    index(q.get("item"), ())
+    visit(q.get("item"), (), loc)
+
+
+def _find_link(items: Any, link: str) -> dict[str, Any] | None:
+    for it in as_list(items):
+        if isinstance(it, dict):
+            if it.get("linkId") == link:
+                return it
+            found = _find_link(it.get("item"), link)
+            if found is not None:
+                return found
+    return None

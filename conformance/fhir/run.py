@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from conformance.fhir.bindings import check_binding, check_codes_known, member_of
 from conformance.fhir.bundles import check_bundle, check_reachable
 from conformance.fhir.checks import checks_of
-from conformance.fhir.definitional import check_definitional
+from conformance.fhir.definitional import DEFINITIONAL_TYPES, check_definitional
 from conformance.fhir.extensions import check_extension
 from conformance.fhir.invariants import EvalError
 from conformance.fhir.native import dom_3_unmatched
@@ -163,7 +163,7 @@ class Run:
                 check_reachable(res, self.bundles[-1], loc, sink)
             elif rt == "QuestionnaireResponse":
                 check_questionnaire_response(self, res, loc, sink)
-            elif rt in ("MeasureReport", "SearchParameter"):
+            elif rt in DEFINITIONAL_TYPES:
                 check_definitional(self, res, rt, loc, sink)
         finally:
             self.resources.pop()

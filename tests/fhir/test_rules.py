@@ -281,3 +281,16 @@ def test_content_reference_children_come_from_the_base_not_from_the_profile():
         {"name": "p", "part": [{"name": "a", "valueString": "1"}]}]}
     assert [i.location for i in v.validate(bad) if i.is_error] == ["Parameters.parameter[0]"] * 2
 
+
+@pytest.mark.parametrize(("target", "rule_error"), [
+    ("inner", "Questionnaire.item[0]"), ("nowhere", "Questionnaire.item[0]"), ("outer", "Questionnaire.item[0]"),
+    ("before", None)])
+def test_questionnaire_enable_when_targets(validator, target, rule_error):
+    q = {"resourceType": "Questionnaire", "status": "draft", "item": [
+        {"linkId": "before", "type": "boolean"},
+        {"linkId": "outer", "type": "group", "enableWhen": [{"question": target, "operator": "exists",
+                                                             "answerBoolean": True}],
+         "item": [{"linkId": "inner", "type": "boolean"}]}]}
+    q["item"] = q["item"][1:] if target != "before" else q["item"]
+    found = [i.location for i in validator.validate(q) if i.is_error and i.rule == "questionnaire.enablewhen"]
+    assert found == ([rule_error] if rule_error else [])

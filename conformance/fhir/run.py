@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from conformance.fhir.bindings import check_binding, check_codes_known, member_of
 from conformance.fhir.bundles import check_bundle, check_reachable
 from conformance.fhir.checks import checks_of
+from conformance.fhir.dates import duration_bound_problem
 from conformance.fhir.definitional import DEFINITIONAL_TYPES, check_definitional
 from conformance.fhir.extensions import check_extension
 from conformance.fhir.invariants import EvalError
@@ -598,6 +599,12 @@ class Run:
             if bound is None:
                 continue
             b = bound[1]
+            if bound[0] == "Duration":  # on a date: a bound relative to now
+                problem = duration_bound_problem(val, b, op) if isinstance(val, str) and isinstance(b, dict) \
+                    else None
+                if problem:
+                    sink.append(issue("error", "value", loc, problem, elem.id, elem.sd_url))
+                continue
             try:
                 bad = (val < b) if op == "min" else (val > b)
             except TypeError:

@@ -294,3 +294,33 @@ def test_questionnaire_enable_when_targets(validator, target, rule_error):
     q["item"] = q["item"][1:] if target != "before" else q["item"]
     found = [i.location for i in validator.validate(q) if i.is_error and i.rule == "questionnaire.enablewhen"]
     assert found == ([rule_error] if rule_error else [])
+
+
+@pytest.mark.parametrize(("bound", "birth_date", "error"), [
+    ({"minValueDuration": {"value": 100, "unit": "a", "system": "http://unitsofmeasure.org", "code": "a"}},
+     "1850-01-01", True),
+    ({"minValueDuration": {"value": 100, "unit": "a", "system": "http://unitsofmeasure.org", "code": "a"}},
+     "1990-01-01", False),
+    ({"maxValueDuration": {"value": 10, "unit": "a", "system": "http://unitsofmeasure.org", "code": "a"}},
+     "2020-01-01", False),
+    ({"maxValueDuration": {"value": 10, "unit": "a", "system": "http://unitsofmeasure.org", "code": "a"}},
+     "2200-01-01", True),
+    ({"maxValueDuration": {"value": 2, "unit": "d", "system": "http://unitsofmeasure.org", "code": "d"}},
+     "2200-01-01T10:00:00Z", True)])
+def test_duration_bounds_on_a_date_are_relative_to_now(bound, birth_date, error):
+    from conformance.fhir import Validator
+
+    profile = {
+        "resourceType": "StructureDefinition", "url": "http://example.org/fhir/StructureDefinition/pat-dur",
+        "name": "PatDur", "status": "draft", "fhirVersion": "4.0.1", "kind": "resource", "abstract": False,
+        "type": "Patient", "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Patient",
+        "derivation": "constraint", "differential": {"element": [
+            {"id": "Patient.birthDate", "path": "Patient.birthDate", **bound}]}}
+    if "T" in birth_date:
+        profile["type"] = "Patient"
+        profile["differential"]["element"] = [{"id": "Patient.deceased[x]", "path": "Patient.deceased[x]",
+                                               "type": [{"code": "dateTime"}], **bound}]
+    v = Validator(resources=[profile], include_user_packages=False)
+    pat = {"resourceType": "Patient", "meta": {"profile": [profile["url"]]}}
+    pat["deceasedDateTime" if "T" in birth_date else "birthDate"] = birth_date
+    assert bool([i for i in v.validate(pat) if i.is_error]) is error

@@ -67,8 +67,9 @@ def check_binding(run: RunContext, val: Any, elem: Elem, tcode: str, loc: str, s
 
 
 def check_codes_known(run: RunContext, val: dict[str, Any], tcode: str, loc: str,
-                      sink: list[ValidationIssue]) -> None:
-    """Each Coding whose system we ship must use a code of that system, and a display it knows."""
+                      sink: list[ValidationIssue], elem: Elem | None = None) -> None:
+    """Each Coding whose system we ship must use a code of that system, and a display it knows (or one the
+    value set bound to `elem` gives the code)."""
     codings = [val] if tcode == "Coding" else [c for c in as_list(val.get("coding")) if isinstance(c, dict)]
     memo = run.v.terminology.coding_memo  # (system, code, display) -> (unknown-code problem, wrong display)
     for i, c in enumerate(codings):
@@ -94,8 +95,20 @@ def check_codes_known(run: RunContext, val: dict[str, Any], tcode: str, loc: str
             if problem:
                 sink.append(issue("error", "code-invalid", where, problem, "terminology.unknown-code"))
                 continue
+            if _bound_display(run, elem, system, code, key[2]):
+                continue
             sink.append(issue(run.settings.display_severity, "invalid", f"{where}.display", wrong,
                               "terminology.display"))
+
+
+def _bound_display(run: RunContext, elem: Elem | None, system: str, code: str, display: str | None) -> bool:
+    """Does the value set bound to `elem` give `display` to system#code (case and runs of white space aside)?"""
+    if elem is None or elem.binding is None or elem.binding[0] not in _SEVERITY or not elem.binding[1] \
+            or display is None:
+        return False
+    norm = " ".join(display.split()).lower()
+    return any(" ".join(d.split()).lower() == norm
+               for d in run.v.terminology.value_set_displays(elem.binding[1], system, code))
 
 
 def member_of(run: RunContext, value: Any, vs: str) -> bool | None:

@@ -91,7 +91,8 @@ def _build(run: _Run, elem: Elem, tcode: str) -> Plan:
         checks=checks_of(elem, container) + _datatype_checks(run, elem, container, tcode, roots),
         type_profile_roots=tuple(roots),
         binding=elem.binding is not None and tcode in _CODED,
-        codes_known=tcode in ("Coding", "CodeableConcept"),
+        # a CodeableConcept checks its codings itself (with its binding at hand): not each Coding again
+        codes_known=tcode == "CodeableConcept" or (tcode == "Coding" and elem.base_path != "CodeableConcept.coding"),
         attachment=tcode == "Attachment",
         quantity_bounds=tcode == "Quantity" and bool(elem.min_value or elem.max_value),
         reference_targets=tuple(p for t in elem.types if t.code == "Reference" for p in t.targets)

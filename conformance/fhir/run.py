@@ -491,7 +491,7 @@ class Run:
         unknown_code = False
         if plan.codes_known:
             n = len(sink)
-            self._codes_known(val, tcode, loc, sink)
+            self._codes_known(val, tcode, loc, sink, elem)
             unknown_code = any(i.rule == "terminology.unknown-code" for i in sink[n:])
         if plan.binding and not unknown_code:  # a code its own system does not have: the binding error follows
             self._binding(val, elem, tcode, loc, sink)
@@ -624,8 +624,9 @@ class Run:
     def _binding(self, val: Any, elem: Elem, tcode: str, loc: str, sink: list[ValidationIssue]) -> None:
         check_binding(self, val, elem, tcode, loc, sink)
 
-    def _codes_known(self, val: dict[str, Any], tcode: str, loc: str, sink: list[ValidationIssue]) -> None:
-        check_codes_known(self, val, tcode, loc, sink)
+    def _codes_known(self, val: dict[str, Any], tcode: str, loc: str, sink: list[ValidationIssue],
+                     elem: Elem | None = None) -> None:
+        check_codes_known(self, val, tcode, loc, sink, elem)
 
     # -- slicing -------------------------------------------------------------------------------
     def _sliced(self, base: Elem, items: list[tuple[Any, Any, str, str]], loc: str,

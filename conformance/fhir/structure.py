@@ -208,7 +208,8 @@ def make_elem(sd_url: str, el: dict[str, Any], eid: str) -> Elem:
         is_choice=is_choice,
         fixed=_prefixed(el, "fixed"),
         pattern=_prefixed(el, "pattern"),
-        binding=(binding.get("strength", "example"), binding.get("valueSet")) if binding else None,
+        binding=(binding.get("strength", "example"), _local_value_set(sd_url, binding.get("valueSet")))
+        if binding else None,
         constraints=tuple(
             Constraint(c.get("key", "?"), c.get("severity", "error"), c.get("human", ""),
                        ERRATA.get((c.get("key", "?"), c.get("expression", "")), c.get("expression", "")),
@@ -230,6 +231,12 @@ def make_elem(sd_url: str, el: dict[str, Any], eid: str) -> Elem:
         short=el.get("short", ""),
         base_path=base.get("path", path),
     )
+
+
+def _local_value_set(sd_url: str, vs: Any) -> Any:
+    """A binding to a value set contained in the profile (`#vs`) names it `<profile url>#vs`, the form the
+    definitions look contained resources up by."""
+    return f"{sd_url.partition('|')[0]}{vs}" if isinstance(vs, str) and vs.startswith("#") else vs
 
 
 def _synth_id(el: dict[str, Any], prev_ids: dict[str, str]) -> str:

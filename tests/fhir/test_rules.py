@@ -324,3 +324,46 @@ def test_duration_bounds_on_a_date_are_relative_to_now(bound, birth_date, error)
     pat = {"resourceType": "Patient", "meta": {"profile": [profile["url"]]}}
     pat["deceasedDateTime" if "T" in birth_date else "birthDate"] = birth_date
     assert bool([i for i in v.validate(pat) if i.is_error]) is error
+
+
+def _relationship_profile(binding_vs: dict) -> dict:
+    return {
+        "resourceType": "StructureDefinition", "url": "http://example.org/fhir/StructureDefinition/pat-rel",
+        "name": "PatRel", "status": "draft", "fhirVersion": "4.0.1", "kind": "resource", "abstract": False,
+        "type": "Patient", "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Patient",
+        "derivation": "constraint", "contained": [binding_vs], "differential": {"element": [
+            {"id": "Patient.contact.relationship", "path": "Patient.contact.relationship",
+             "binding": {"strength": "required", "valueSet": "#rel"}}]}}
+
+
+def _patient_with_relationship(code: str, display: str) -> dict:
+    return {"resourceType": "Patient", "meta": {"profile": ["http://example.org/fhir/StructureDefinition/pat-rel"]},
+            "contact": [{"name": {"text": "x"}, "relationship": [{"coding": [{
+                "system": "http://terminology.hl7.org/CodeSystem/v2-0131", "code": code, "display": display}]}]}]}
+
+
+def test_a_binding_to_a_value_set_contained_in_the_profile_is_checked():
+    from conformance.fhir import Validator
+
+    vs = {"resourceType": "ValueSet", "id": "rel", "status": "draft", "compose": {"include": [{
+        "system": "http://terminology.hl7.org/CodeSystem/v2-0131", "concept": [{"code": "C"}]}]}}
+    v = Validator(resources=[_relationship_profile(vs)], include_user_packages=False)
+    assert not [i for i in v.validate(_patient_with_relationship("C", "Emergency Contact")) if i.severity != "information"
+                and i.location.startswith("Patient.contact")]
+    assert [(i.location, i.severity) for i in v.validate(_patient_with_relationship("N", "Next-of-Kin"))
+            if i.location.startswith("Patient.contact")] == [("Patient.contact[0].relationship[0]", "error")]
+
+
+@pytest.mark.parametrize(("code", "display", "error"), [
+    ("C", "alt-display", False), ("N", "alt-designation", False), ("N", "Next-of-Kin", False), ("C", "other", True)])
+def test_a_display_the_bound_value_set_gives_is_valid(code, display, error):
+    from conformance.fhir import Validator
+
+    vs = {"resourceType": "ValueSet", "id": "rel", "status": "draft", "expansion": {
+        "timestamp": "2019-05-23T10:18:03Z", "contains": [
+            {"system": "http://terminology.hl7.org/CodeSystem/v2-0131", "code": "C", "display": "alt-display"},
+            {"system": "http://terminology.hl7.org/CodeSystem/v2-0131", "code": "N",
+             "designation": [{"value": "alt-designation"}]}]}}
+    v = Validator(resources=[_relationship_profile(vs)], include_user_packages=False)
+    found = [i.location for i in v.validate(_patient_with_relationship(code, display)) if i.is_error]
+    assert found == (["Patient.contact[0].relationship[0].coding[0].display"] if error else [])

@@ -367,3 +367,48 @@ def test_a_display_the_bound_value_set_gives_is_valid(code, display, error):
     v = Validator(resources=[_relationship_profile(vs)], include_user_packages=False)
     found = [i.location for i in v.validate(_patient_with_relationship(code, display)) if i.is_error]
     assert found == (["Patient.contact[0].relationship[0].coding[0].display"] if error else [])
+
+
+def test_slice_discriminated_by_an_extension_value_fixed_in_a_reslice():
+    """`action:single.extension:kind/single.valueCode` fixed: the reslice's value tells the action slices apart."""
+    from conformance.fhir import Validator
+
+    ext_url = "http://example.org/fhir/StructureDefinition/action-kind"
+    ext = {"resourceType": "StructureDefinition", "url": ext_url, "name": "ActionKind", "status": "draft",
+           "fhirVersion": "4.0.1", "kind": "complex-type", "abstract": False, "type": "Extension",
+           "context": [{"type": "element", "expression": "PlanDefinition.action"}],
+           "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Extension", "derivation": "constraint",
+           "differential": {"element": [
+               {"id": "Extension.url", "path": "Extension.url", "fixedUri": ext_url},
+               {"id": "Extension.value[x]", "path": "Extension.value[x]", "type": [{"code": "code"}]}]}}
+    disc = {"type": "value", "path": f"extension('{ext_url}').value"}
+
+    def slice_(name: str, extra: dict) -> list[dict]:
+        return [{"id": f"PlanDefinition.action:{name}", "path": "PlanDefinition.action", "sliceName": name,
+                 "min": 1, "max": "*"},
+                {"id": f"PlanDefinition.action:{name}.extension:kind/{name}", "path": "PlanDefinition.action.extension",
+                 "sliceName": f"kind/{name}", "min": 1, "max": "1", "type": [{"code": "Extension", "profile": [ext_url]}]},
+                {"id": f"PlanDefinition.action:{name}.extension:kind/{name}.valueCode",
+                 "path": "PlanDefinition.action.extension.valueCode", "fixedCode": name},
+                {**extra, "id": f"PlanDefinition.action:{name}.{extra['path'].rsplit('.', 1)[1]}"}]
+
+    profile = {"resourceType": "StructureDefinition", "url": "http://example.org/fhir/StructureDefinition/pd-kinds",
+               "name": "PdKinds", "status": "draft", "fhirVersion": "4.0.1", "kind": "resource", "abstract": False,
+               "type": "PlanDefinition", "baseDefinition": "http://hl7.org/fhir/StructureDefinition/PlanDefinition",
+               "derivation": "constraint", "differential": {"element": [
+                   {"id": "PlanDefinition.action", "path": "PlanDefinition.action", "slicing": {
+                       "discriminator": [disc], "rules": "open"}},
+                   {"id": "PlanDefinition.action.extension:kind", "path": "PlanDefinition.action.extension",
+                    "sliceName": "kind", "type": [{"code": "Extension", "profile": [ext_url]}]},
+                   *slice_("single", {"path": "PlanDefinition.action.title", "min": 1}),
+                   *slice_("alternate", {"path": "PlanDefinition.action.selectionBehavior", "min": 1})]}}
+    v = Validator(resources=[ext, profile], include_user_packages=False)
+
+    def action(kind: str, **more: str) -> dict:
+        return {"extension": [{"url": ext_url, "valueCode": kind}], **more}
+
+    pd = {"resourceType": "PlanDefinition", "status": "active", "meta": {"profile": [profile["url"]]},
+          "action": [action("single", title="t"), action("alternate", selectionBehavior="exactly-one")]}
+    assert not [i for i in v.validate(pd) if i.is_error]
+    pd["action"][1] = action("alternate")
+    assert [i.location for i in v.validate(pd) if i.is_error] == ["PlanDefinition.action[1]"]

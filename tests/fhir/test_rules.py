@@ -412,3 +412,37 @@ def test_slice_discriminated_by_an_extension_value_fixed_in_a_reslice():
     assert not [i for i in v.validate(pd) if i.is_error]
     pd["action"][1] = action("alternate")
     assert [i.location for i in v.validate(pd) if i.is_error] == ["PlanDefinition.action[1]"]
+
+
+_STREET = "http://hl7.org/fhir/StructureDefinition/iso21090-ADXP-streetName"
+_ADDRESS_PATIENT = {"resourceType": "Patient", "birthDate": "2000", "address": [{
+    "line": ["Musterstr. 1", "b"], "_line": [{"extension": [{"url": _STREET, "valueString": "Musterstr."}]}, None]}],
+    "_gender": {"extension": [{"url": "http://example.org/x", "valueCode": "unknown"}]}}
+
+
+@pytest.mark.parametrize(("expression", "expected"), [
+    (f"address.line[0].extension('{_STREET}').value", ["Musterstr."]),
+    (f"(address.line[0].extension('{_STREET}').value as String) = 'Musterstr.'", [True]),
+    ("address.line.count()", [2]),
+    (f"address.line.all($this.extension('{_STREET}').empty() or $this.hasValue())", [True]),
+    ("address.line.first() = 'Musterstr. 1'", [True]),
+    ("gender.exists()", [True]),
+    ("gender.hasValue()", [False]),
+    ("gender.extension('http://example.org/x').exists()", [True]),
+    ("birthDate.is(Date)", [True]),
+    ("birthDate.ofType(Date).exists()", [True])])
+def test_fhirpath_reads_r4_as_the_reference_validator(expression, expected):
+    """One node per primitive with its extensions; type names not case sensitive before R5."""
+    from conformance.fhir.invariants import FhirPath
+
+    assert FhirPath().evaluate(expression, _ADDRESS_PATIENT, "Patient", _ADDRESS_PATIENT, _ADDRESS_PATIENT) == expected
+
+
+def test_fhirpathpy_itself_is_unchanged_outside_the_validator():
+    import fhirpathpy
+    from fhirpathpy.models import models
+
+    import conformance.fhir.invariants  # noqa: F401 - installs the wrappers
+
+    assert fhirpathpy.evaluate(_ADDRESS_PATIENT, "address.line.count()", {}, models["r4"]) != [2]  # its own count
+    assert fhirpathpy.evaluate(_ADDRESS_PATIENT, "birthDate.is(Date)", {}, models["r4"]) == [False]

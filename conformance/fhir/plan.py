@@ -50,6 +50,7 @@ class Plan:
     quantity_bounds: bool = False
     reference_targets: tuple[str, ...] | None = None  # set for Reference values
     extension: bool = False  # an Extension without a type profile: resolve its definition by url
+    missing_profiles: tuple[str, ...] = ()  # the element's type profiles, none of them loaded
     # both
     fixed_pattern: bool = False
 
@@ -78,6 +79,8 @@ def _build(run: _Run, elem: Elem, tcode: str) -> Plan:
     if tcode in _RESOURCE_TYPES_ABSTRACT or (tcode and tcode[0].isupper() and run._is_resource_type(tcode)):
         return Plan(RESOURCE, fixed_pattern=fixed_pattern)
     container, _ = run._structure_for(elem, tcode)
+    profiles = tuple(p for t in elem.types if t.code == tcode for p in t.profiles) if tcode != "Extension" else ()
+    missing = profiles if profiles and all(run.v.structure(p) is None for p in profiles) else ()
     roots: list[Elem] = []
     if elem.children:
         for t in elem.types:
@@ -99,6 +102,7 @@ def _build(run: _Run, elem: Elem, tcode: str) -> Plan:
         if tcode == "Reference" else None,
         extension=tcode == "Extension" and not any(t.code == "Extension" and t.profiles for t in elem.types),
         fixed_pattern=fixed_pattern,
+        missing_profiles=missing,
     )
 
 

@@ -499,6 +499,10 @@ class Run:
             attachment_size(val, loc, sink)
         elif plan.quantity_bounds:
             self._quantity_bounds(val, elem, loc, sink)
+        if plan.missing_profiles:
+            sink.append(issue("error", "not-found", loc, f"Unknown profile {' / '.join(plan.missing_profiles)}: the "
+                              "value cannot be checked against it (hint: `conformance packages add` the package that "
+                              "defines it)", "profile.unknown", elem.sd_url))
         if plan.reference_targets is not None:
             check_reference(self, val, elem, plan.reference_targets, loc, sink)
         elif plan.extension:

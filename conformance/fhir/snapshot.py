@@ -160,6 +160,10 @@ class _Builder:
         t = types[0]
         url = (t.get("profile") or [None])[0] or t["code"]
         tsd = self.defs.snapshot(url if "/" in url else "http://hl7.org/fhir/StructureDefinition/" + url)
+        if tsd is None and url != t["code"]:
+            # a type profile that is not loaded: its children are at least the type's own (the validation
+            # of a value against that profile reports it as unknown)
+            tsd = self.defs.snapshot("http://hl7.org/fhir/StructureDefinition/" + t["code"])
         if tsd is None:
             raise SnapshotError(f"type {url} of {el['id']} is not in the loaded packages", path=self.url)
         telems = tsd["snapshot"]["element"]

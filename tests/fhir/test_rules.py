@@ -446,3 +446,23 @@ def test_fhirpathpy_itself_is_unchanged_outside_the_validator():
 
     assert fhirpathpy.evaluate(_ADDRESS_PATIENT, "address.line.count()", {}, models["r4"]) != [2]  # its own count
     assert fhirpathpy.evaluate(_ADDRESS_PATIENT, "birthDate.is(Date)", {}, models["r4"]) == [False]
+
+
+def test_a_type_profile_that_is_not_loaded_is_an_error_and_the_profile_still_builds():
+    """Organization.identifier typed with an Identifier profile nobody loaded: the snapshot unrolls the plain
+    Identifier below it, and the value says which profile it could not be checked against."""
+    from conformance.fhir import Validator
+
+    missing = "http://example.org/fhir/StructureDefinition/identifier-nowhere"
+    profile = {"resourceType": "StructureDefinition", "url": "http://example.org/fhir/StructureDefinition/org-id",
+               "name": "OrgId", "status": "draft", "fhirVersion": "4.0.1", "kind": "resource", "abstract": False,
+               "type": "Organization", "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Organization",
+               "derivation": "constraint", "differential": {"element": [
+                   {"id": "Organization.identifier", "path": "Organization.identifier",
+                    "type": [{"code": "Identifier", "profile": [missing]}]},
+                   {"id": "Organization.identifier.system", "path": "Organization.identifier.system", "min": 1}]}}
+    v = Validator(resources=[profile], include_user_packages=False)
+    org = {"resourceType": "Organization", "meta": {"profile": [profile["url"]]}, "name": "x",
+           "identifier": [{"system": "urn:oid:1.2.3", "value": "1"}]}
+    assert [(i.location, i.rule) for i in v.validate(org) if i.is_error] == [
+        ("Organization.identifier[0]", "profile.unknown")]

@@ -26,6 +26,7 @@ from conformance.fhir.bundles import check_bundle, check_reachable
 from conformance.fhir.checks import checks_of
 from conformance.fhir.dates import duration_bound_problem
 from conformance.fhir.definitional import DEFINITIONAL_TYPES, check_definitional
+from conformance.fhir.example_urls import check_example_urls
 from conformance.fhir.extensions import check_extension
 from conformance.fhir.invariants import EvalError
 from conformance.fhir.native import dom_3_unmatched
@@ -159,6 +160,8 @@ class Run:
                     self.active.discard(key)
                     self.memo[key] = cached
                 sink.extend(cached)
+            if not self.settings.allow_examples:
+                check_example_urls(self, res, rt, loc, sink)
             if rt == "Bundle":
                 check_bundle(res, loc, sink, self.v.resource_types())
                 check_reachable(res, self.bundles[-1], loc, sink)

@@ -466,3 +466,17 @@ def test_a_type_profile_that_is_not_loaded_is_an_error_and_the_profile_still_bui
            "identifier": [{"system": "urn:oid:1.2.3", "value": "1"}]}
     assert [(i.location, i.rule) for i in v.validate(org) if i.is_error] == [
         ("Organization.identifier[0]", "profile.unknown")]
+
+
+def test_example_urls_are_errors_when_the_settings_refuse_them(validator):
+    from conformance.fhir.settings import Settings
+
+    doc = {"resourceType": "DocumentReference", "status": "current", "content": [{"attachment": {
+        "contentType": "text/plain", "url": "http://repository.example.org/fhir/DocumentReference/example"}}],
+        "identifier": [{"system": "https://acme.com/ids", "value": "1"}],
+        "masterIdentifier": {"system": "urn:ietf:rfc:3986", "value": "urn:oid:1.2.3"}}
+    assert not [i for i in validator.validate(doc) if i.is_error]
+    found = [(i.location, i.rule) for i in validator.validate(doc, settings=Settings(allow_examples=False))
+             if i.is_error]
+    assert sorted(found) == [("DocumentReference.content[0].attachment.url", "url.example"),
+                             ("DocumentReference.identifier[0].system", "url.example")]

@@ -51,6 +51,7 @@ class Plan:
     reference_targets: tuple[str, ...] | None = None  # set for Reference values
     extension: bool = False  # an Extension without a type profile: resolve its definition by url
     missing_profiles: tuple[str, ...] = ()  # the element's type profiles, none of them loaded
+    narrative: bool = False  # a Narrative whose element carries narrative language/source control
     # both
     fixed_pattern: bool = False
 
@@ -103,6 +104,7 @@ def _build(run: _Run, elem: Elem, tcode: str) -> Plan:
         extension=tcode == "Extension" and not any(t.code == "Extension" and t.profiles for t in elem.types),
         fixed_pattern=fixed_pattern,
         missing_profiles=missing,
+        narrative=tcode == "Narrative" and bool(elem.narrative_control),
     )
 
 

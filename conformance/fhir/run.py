@@ -29,6 +29,7 @@ from conformance.fhir.definitional import DEFINITIONAL_TYPES, check_definitional
 from conformance.fhir.example_urls import check_example_urls
 from conformance.fhir.extensions import check_extension
 from conformance.fhir.invariants import EvalError
+from conformance.fhir.narrative import check_narrative_control
 from conformance.fhir.native import dom_3_unmatched
 from conformance.fhir.outcome import finish
 from conformance.fhir.plan import PRIMITIVE, RESOURCE, Plan, plan_for
@@ -502,6 +503,8 @@ class Run:
             attachment_size(val, loc, sink)
         elif plan.quantity_bounds:
             self._quantity_bounds(val, elem, loc, sink)
+        elif plan.narrative:
+            check_narrative_control(self, val, elem, loc, sink)
         if plan.missing_profiles:
             sink.append(issue("error", "not-found", loc, f"Unknown profile {' / '.join(plan.missing_profiles)}: the "
                               "value cannot be checked against it (hint: `conformance packages add` the package that "

@@ -67,6 +67,8 @@ class Elem:
     # ElementDefinition.mustHaveValue (R5, used in R4 through its extension): None, or the extension URLs
     # (valueAlternatives) that may stand in for the missing value of a primitive
     value_required: tuple[str, ...] | None = None
+    # narrative-language-control / narrative-source-control on a Narrative element: (("language"|"source", code),)
+    narrative_control: tuple[tuple[str, str], ...] = ()
     short: str = ""
     base_path: str = ""
     children: dict[str, Elem] = field(default_factory=dict)
@@ -228,6 +230,7 @@ def make_elem(sd_url: str, el: dict[str, Any], eid: str) -> Elem:
         max_value=_prefixed(el, "maxValue"),
         is_modifier=bool(el.get("isModifier", False)),
         value_required=_value_required(el),
+        narrative_control=_narrative_control(el),
         short=el.get("short", ""),
         base_path=base.get("path", path),
     )
@@ -337,6 +340,15 @@ ERRATA = {
 def _best_practice(constraint: dict[str, Any]) -> bool:
     return any(isinstance(e, dict) and e.get("url") == _BEST_PRACTICE and e.get("valueBoolean") is True
                for e in constraint.get("extension") or ())
+
+
+_NARRATIVE_CONTROL = {"http://hl7.org/fhir/StructureDefinition/narrative-language-control": "language",
+                      "http://hl7.org/fhir/StructureDefinition/narrative-source-control": "source"}
+
+
+def _narrative_control(el: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    return tuple((_NARRATIVE_CONTROL[e["url"]], e["valueCode"]) for e in el.get("extension") or ()
+                 if isinstance(e, dict) and e.get("url") in _NARRATIVE_CONTROL and isinstance(e.get("valueCode"), str))
 
 
 def _value_required(el: dict[str, Any]) -> tuple[str, ...] | None:

@@ -480,3 +480,46 @@ def test_example_urls_are_errors_when_the_settings_refuse_them(validator):
              if i.is_error]
     assert sorted(found) == [("DocumentReference.content[0].attachment.url", "url.example"),
                              ("DocumentReference.identifier[0].system", "url.example")]
+
+
+def _narrative_profile(kind: str, code: str) -> dict:
+    return {"resourceType": "StructureDefinition", "url": f"http://example.org/fhir/StructureDefinition/nar-{code}",
+            "name": "Nar", "status": "draft", "fhirVersion": "4.0.1", "kind": "resource", "abstract": False,
+            "type": "Patient", "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Patient",
+            "derivation": "constraint", "differential": {"element": [{"id": "Patient.text", "path": "Patient.text",
+                "extension": [{"url": f"http://hl7.org/fhir/StructureDefinition/narrative-{kind}-control",
+                               "valueCode": code}]}]}}
+
+
+_TWO_LANGS = ('<div xmlns="http://www.w3.org/1999/xhtml"><div xml:lang="de" lang="de">Hallo</div>'
+              '<div xml:lang="pt" lang="pt">Ola</div></div>')
+_ONE_LANG = '<div xmlns="http://www.w3.org/1999/xhtml"><p>Hello</p></div>'
+
+
+@pytest.mark.parametrize(("code", "div", "error"), [
+    ("_no", _TWO_LANGS, True), ("_no", _ONE_LANG, False), ("_yes", _TWO_LANGS, False), ("_yes", _ONE_LANG, True),
+    ("_resource", _TWO_LANGS, True), ("de", _TWO_LANGS, False), ("fr", _TWO_LANGS, True)])
+def test_narrative_language_control(code, div, error):
+    from conformance.fhir import Validator
+
+    profile = _narrative_profile("language", code)
+    v = Validator(resources=[profile], include_user_packages=False)
+    pat = {"resourceType": "Patient", "language": "en", "meta": {"profile": [profile["url"]]},
+           "text": {"status": "generated", "div": div}}
+    assert [i.location for i in v.validate(pat) if i.is_error] == (["Patient.text"] if error else [])
+
+
+def test_narrative_source_control():
+    from conformance.fhir import Validator
+
+    profile = _narrative_profile("source", "error")
+    v = Validator(resources=[profile], include_user_packages=False)
+
+    def pat(div: str) -> dict:
+        return {"resourceType": "Patient", "meta": {"profile": [profile["url"]]},
+                "text": {"status": "generated", "div": f'<div xmlns="http://www.w3.org/1999/xhtml">{div}</div>'}}
+
+    assert not [i for i in v.validate(pat('<h1 class="boilerplate">H</h1><div class="generated"><p>x</p></div>'))
+                if i.is_error]
+    assert [i.location for i in v.validate(pat('<h1 class="boilerplate">H</h1><p>no source</p>')) if i.is_error] == [
+        "Patient.text"]

@@ -523,3 +523,27 @@ def test_narrative_source_control():
                 if i.is_error]
     assert [i.location for i in v.validate(pat('<h1 class="boilerplate">H</h1><p>no source</p>')) if i.is_error] == [
         "Patient.text"]
+
+
+@pytest.mark.parametrize(("purpose", "code", "severity"), [
+    ("required", "100066-0", "error"), ("required", "100065-2", None), ("extensible", "100066-0", "warning"),
+    ("maximum", "100066-0", "error"), ("ui", "100066-0", None)])
+def test_additional_bindings_are_checked_with_the_strength_of_their_purpose(purpose, code, severity):
+    from conformance.fhir import Validator
+
+    vs = {"resourceType": "ValueSet", "url": "http://example.org/fhir/ValueSet/ab", "status": "active",
+          "compose": {"include": [{"system": "http://loinc.org", "concept": [{"code": "100065-2"}]}]}}
+    profile = {"resourceType": "StructureDefinition", "url": f"http://example.org/fhir/StructureDefinition/ab-{purpose}",
+               "name": "Ab", "status": "draft", "fhirVersion": "4.0.1", "kind": "resource", "abstract": False,
+               "type": "Observation", "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Observation",
+               "derivation": "constraint", "differential": {"element": [{
+                   "id": "Observation.code", "path": "Observation.code", "binding": {
+                       "strength": "example", "valueSet": "http://hl7.org/fhir/ValueSet/observation-codes",
+                       "extension": [{"url": "http://hl7.org/fhir/5.0/StructureDefinition/extension-ElementDefinition"
+                                             ".binding.additional", "extension": [
+                           {"url": "purpose", "valueCode": purpose}, {"url": "valueSet", "valueCanonical": vs["url"]}]}]}}]}}
+    v = Validator(resources=[vs, profile], include_user_packages=False)
+    obs = {"resourceType": "Observation", "status": "final", "meta": {"profile": [profile["url"]]},
+           "code": {"coding": [{"system": "http://loinc.org", "code": code}]}}
+    found = [i.severity for i in v.validate(obs) if i.location == "Observation.code"]
+    assert found == ([severity] if severity else [])

@@ -29,7 +29,7 @@ from conformance.fhir.definitional import DEFINITIONAL_TYPES, check_definitional
 from conformance.fhir.example_urls import check_example_urls
 from conformance.fhir.extensions import check_extension
 from conformance.fhir.invariants import EvalError
-from conformance.fhir.narrative import check_narrative_control
+from conformance.fhir.narrative import check_narrative_control, check_narrative_links
 from conformance.fhir.native import dom_3_unmatched
 from conformance.fhir.outcome import finish
 from conformance.fhir.plan import PRIMITIVE, RESOURCE, Plan, plan_for
@@ -575,6 +575,7 @@ class Run:
                 from conformance.fhir.xhtml import check_xhtml
                 for p in check_xhtml(val):
                     sink.append(issue("error", "value", loc, p, "txt-1"))
+                check_narrative_links(self, val, loc, sink)
             if plan.max_length is not None and isinstance(val, str) and len(val) > plan.max_length:
                 sink.append(issue("error", "value", loc, f"value is longer than maxLength {elem.max_length}",
                                    elem.id, elem.sd_url))

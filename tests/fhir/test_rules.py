@@ -547,3 +547,25 @@ def test_additional_bindings_are_checked_with_the_strength_of_their_purpose(purp
            "code": {"coding": [{"system": "http://loinc.org", "code": code}]}}
     found = [i.severity for i in v.validate(obs) if i.location == "Observation.code"]
     assert found == ([severity] if severity else [])
+
+
+@pytest.mark.parametrize(("href", "error"), [("#anchor", False), ("#dev", False), ("#elem-id", False),
+                                             ("#nowhere", True), ("#dev/x", True), ("http://example.org/x", False)])
+def test_narrative_internal_links_must_resolve(validator, href, error):
+    lst = {"resourceType": "List", "status": "current", "mode": "snapshot",
+           "text": {"status": "generated", "div": '<div xmlns="http://www.w3.org/1999/xhtml"><a name="anchor"> </a>'
+                                                  f'<p id="p1"><a href="{href}">link</a></p></div>'},
+           "contained": [{"resourceType": "Device", "id": "dev"}], "entry": [{"id": "elem-id", "item": {"reference": "#dev"}}]}
+    found = [i.location for i in validator.validate(lst) if i.rule == "narrative.link"]
+    assert found == (["List.text.div"] if error else [])
+
+
+def test_narrative_links_resolve_across_the_bundle(validator):
+    def entry(n: int, div: str) -> dict:
+        return {"fullUrl": f"urn:uuid:0c3151bd-1cbf-4d64-b04d-cd9187a4c6{n:02d}", "resource": {
+            "resourceType": "Basic", "code": {"text": "x"},
+            "text": {"status": "generated", "div": f'<div xmlns="http://www.w3.org/1999/xhtml">{div}</div>'}}}
+
+    b = {"resourceType": "Bundle", "type": "collection", "entry": [
+        entry(1, '<a href="#there">see</a>'), entry(2, '<p id="there">here</p>')]}
+    assert not [i for i in validator.validate(b) if i.rule == "narrative.link"]

@@ -2,8 +2,8 @@
 Questionnaire is at hand (a loaded package, `--package`, or a resource in the same Bundle).
 
 Per item: the linkId exists at that level, items keep the Questionnaire's order, a non-repeating item
-appears once, required items are answered (unless the response is in progress), enableWhen decides
-whether an item may have answers, the answer's type is the item's type, and the item's constraints
+appears once, required items are answered (unless the response is in progress), enableWhen (or an
+enableWhenExpression, evaluated on the response) decides whether an item may have answers, the answer's type is the item's type, and the item's constraints
 hold -- answerOption / local answerValueSet, exclusive options, min/max length, regex, min/max value,
 decimal places, quantity bounds (UCUM units of one dimension), attachment size, reference types.
 A Questionnaire that cannot be found is reported as information, never guessed.
@@ -319,6 +319,15 @@ class _Context:
 
     # -- enableWhen --------------------------------------------------------------------------
     def enabled(self, qi: dict[str, Any]) -> bool:
+        expression = _enable_expression(qi)
+        if expression is not None:  # an enableWhen expression decides alone (as the reference validator)
+            from conformance.fhir.invariants import EvalError
+
+            try:
+                result = self.run.v.fhirpath.evaluate(expression, self.qr, "QuestionnaireResponse", self.qr, self.qr)
+            except EvalError:
+                return True  # not evaluable here: never a reason to refuse answers
+            return bool(result) and (result[0] is not False if len(result) == 1 else True)
         conds = [c for c in as_list(qi.get("enableWhen")) if isinstance(c, dict)]
         if not conds:
             return True
@@ -335,6 +344,23 @@ class _Context:
             if _compare(v, op, expected):
                 return True
         return op == "!=" and not values
+
+
+_ENABLE_EXPRESSION = ("http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-enableWhenExpression",
+                      "http://phr.kanta.fi/StructureDefinition/fiphr-ext-questionnaire-enablewhen")
+
+
+def _enable_expression(qi: dict[str, Any]) -> str | None:
+    """The FHIRPath an item's enableWhenExpression (SDC, or the Finnish PHR extension) gives, if any."""
+    for e in as_list(qi.get("extension")):
+        if not isinstance(e, dict) or e.get("url") not in _ENABLE_EXPRESSION:
+            continue
+        if isinstance(e.get("valueString"), str):
+            return e["valueString"]
+        expr = e.get("valueExpression")
+        if isinstance(expr, dict) and expr.get("language") == "text/fhirpath" and isinstance(expr.get("expression"), str):
+            return expr["expression"]
+    return None
 
 
 def _compare(v: Any, op: Any, expected: Any) -> bool:

@@ -569,3 +569,21 @@ def test_narrative_links_resolve_across_the_bundle(validator):
     b = {"resourceType": "Bundle", "type": "collection", "entry": [
         entry(1, '<a href="#there">see</a>'), entry(2, '<p id="there">here</p>')]}
     assert not [i for i in validator.validate(b) if i.rule == "narrative.link"]
+
+
+@pytest.mark.parametrize(("condition", "error"), [(False, True), (True, False)])
+def test_questionnaire_enable_when_expression_decides_whether_an_item_may_have_answers(condition, error):
+    from conformance.fhir import Validator
+
+    q = {"resourceType": "Questionnaire", "url": "http://example.org/fhir/Questionnaire/ewx", "status": "draft",
+         "item": [{"linkId": "condition", "type": "boolean"},
+                  {"linkId": "then", "type": "boolean", "extension": [{
+                      "url": "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-enableWhenExpression",
+                      "valueExpression": {"language": "text/fhirpath", "expression":
+                          "%resource.item.where(linkId='condition').answer.value"}}]}]}
+    v = Validator(resources=[q], include_user_packages=False)
+    qr = {"resourceType": "QuestionnaireResponse", "questionnaire": q["url"], "status": "completed", "item": [
+        {"linkId": "condition", "answer": [{"valueBoolean": condition}]},
+        {"linkId": "then", "answer": [{"valueBoolean": True}]}]}
+    found = [i.location for i in v.validate(qr) if i.rule == "questionnaire.enable-when"]
+    assert found == (["QuestionnaireResponse.item[1]"] if error else [])

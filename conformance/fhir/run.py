@@ -22,7 +22,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from conformance.fhir.bindings import check_binding, check_codes_known, member_of
-from conformance.fhir.bundles import check_bundle, check_reachable
+from conformance.fhir.bundles import check_bundle, check_bundle_rules, check_reachable
 from conformance.fhir.checks import checks_of
 from conformance.fhir.dates import duration_bound_problem
 from conformance.fhir.definitional import DEFINITIONAL_TYPES, check_definitional
@@ -165,6 +165,8 @@ class Run:
                 check_example_urls(self, res, rt, loc, sink)
             if rt == "Bundle":
                 check_bundle(res, loc, sink, self.v.resource_types())
+                if self.settings.bundle_rules:
+                    check_bundle_rules(self, res, loc, sink)
                 check_reachable(res, self.bundles[-1], loc, sink)
             elif rt == "QuestionnaireResponse":
                 check_questionnaire_response(self, res, loc, sink)

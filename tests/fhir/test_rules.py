@@ -587,3 +587,17 @@ def test_questionnaire_enable_when_expression_decides_whether_an_item_may_have_a
         {"linkId": "then", "answer": [{"valueBoolean": True}]}]}
     found = [i.location for i in v.validate(qr) if i.rule == "questionnaire.enable-when"]
     assert found == (["QuestionnaireResponse.item[1]"] if error else [])
+
+
+@pytest.mark.parametrize(("rule", "checked"), [("Patient", [0, 2]), ("Patient:1", [2]), ("1", [1]), ("0", [0]),
+                                               ("Observation:0", [])])
+def test_bundle_rules_send_the_entries_they_select_to_a_profile(validator, rule, checked):
+    from conformance.fhir.settings import Settings
+
+    profile = "http://hl7.org/fhir/uv/ips/StructureDefinition/Patient-uv-ips"  # needs name, birthDate...
+    entries = [{"resourceType": "Patient"}, {"resourceType": "Basic", "code": {"text": "x"}}, {"resourceType": "Patient"}]
+    b = {"resourceType": "Bundle", "type": "collection", "entry": [
+        {"fullUrl": f"urn:uuid:0c3151bd-1cbf-4d64-b04d-cd9187a4c6{n:02d}", "resource": r} for n, r in enumerate(entries)]}
+    found = {i.location for i in validator.validate(b, settings=Settings(bundle_rules=((rule, profile),)))
+             if i.is_error}
+    assert found == {f"Bundle.entry[{n}].resource" for n in checked}

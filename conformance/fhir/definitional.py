@@ -1,6 +1,7 @@
 """Consistency rules of knowledge and definitional resources that can be checked offline, as the reference
 validator checks them: a MeasureReport against its report type and its Measure (when the Measure is at
-hand), a composite SearchParameter's components, the enableWhen targets of a Questionnaire.
+hand), a composite SearchParameter's components, the enableWhen targets of a Questionnaire, the authoring
+rules of a StructureDefinition (`sd_rules`).
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from conformance.fhir.questionnaire import check_questionnaire
+from conformance.fhir.sd_rules import check_structure_definition
 from conformance.fhir.values import as_list, issue
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -15,12 +17,14 @@ if TYPE_CHECKING:  # pragma: no cover
     from conformance.issues import ValidationIssue
 
 #: the resource types `check_definitional` has rules for (the walker calls it for these only)
-DEFINITIONAL_TYPES = frozenset({"MeasureReport", "SearchParameter", "Questionnaire"})
+DEFINITIONAL_TYPES = frozenset({"MeasureReport", "SearchParameter", "Questionnaire", "StructureDefinition"})
 
 
 def check_definitional(run: RunContext, res: dict[str, Any], rt: str, loc: str, sink: list[ValidationIssue]) -> None:
     if rt == "Questionnaire":
         check_questionnaire(res, loc, sink)
+    elif rt == "StructureDefinition":
+        check_structure_definition(run, res, loc, sink)
     elif rt == "MeasureReport":
         _measure_report(run, res, loc, sink)
     elif rt == "SearchParameter":

@@ -601,3 +601,38 @@ def test_bundle_rules_send_the_entries_they_select_to_a_profile(validator, rule,
     found = {i.location for i in validator.validate(b, settings=Settings(bundle_rules=((rule, profile),)))
              if i.is_error}
     assert found == {f"Bundle.entry[{n}].resource" for n in checked}
+
+
+def _sd(elements: list[dict]) -> dict:
+    return {"resourceType": "StructureDefinition", "url": "http://example.org/fhir/StructureDefinition/obs-x",
+            "name": "ObsX", "status": "draft", "fhirVersion": "4.0.1", "kind": "resource", "abstract": False,
+            "type": "Observation", "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Observation",
+            "derivation": "constraint", "differential": {"element": elements}}
+
+
+@pytest.mark.parametrize(("profile", "error"), [("http://hl7.org/fhir/StructureDefinition/Count", True),
+                                                ("http://hl7.org/fhir/StructureDefinition/SimpleQuantity", False)])
+def test_a_type_profile_must_constrain_that_type(validator, profile, error):
+    sd = _sd([{"id": "Observation.value[x]:valueQuantity", "path": "Observation.value[x]", "sliceName": "valueQuantity",
+               "type": [{"code": "Quantity", "profile": [profile]}]}])
+    found = [i.location for i in validator.validate(sd) if i.is_error]
+    assert found == (["StructureDefinition.differential.element[0].type[0].profile[0]"] if error else [])
+
+
+def test_a_target_profile_must_be_a_resource_profile_and_only_on_references(validator):
+    sd = _sd([{"id": "Observation.subject", "path": "Observation.subject", "type": [
+        {"code": "Reference", "targetProfile": ["http://hl7.org/fhir/StructureDefinition/Quantity"]}]},
+        {"id": "Observation.code", "path": "Observation.code", "type": [
+            {"code": "CodeableConcept", "targetProfile": ["http://hl7.org/fhir/StructureDefinition/Patient"]}]}])
+    assert sorted(i.location for i in validator.validate(sd) if i.is_error and i.rule == "sd.target-profile") == [
+        "StructureDefinition.differential.element[0].type[0].targetProfile[0]",
+        "StructureDefinition.differential.element[1].type[0].targetProfile[0]"]
+
+
+@pytest.mark.parametrize(("eid", "path", "error"), [
+    ("Observation.valueQuantity", "Observation.valueBla", True), ("Observation.valueQuantity", "Observation.valueQuantity", False),
+    ("Observation.value[x]:valueQuantity", "Observation.value[x]", False),
+    ("Observation.value[x]", "Observation.valueQuantity", False), ("Observation.code", "Observation.status", True)])
+def test_a_differential_element_path_must_be_the_one_its_id_names(validator, eid, path, error):
+    found = [i.location for i in validator.validate(_sd([{"id": eid, "path": path}])) if i.rule == "sd.snapshot"]
+    assert found == (["StructureDefinition"] if error else [])

@@ -31,6 +31,55 @@ def check_definitional(run: RunContext, res: dict[str, Any], rt: str, loc: str, 
         if res.get("type") == "composite" and len(as_list(res.get("component"))) < 2:
             sink.append(issue("error", "invariant", loc, "When the SearchParameter has a type of 'composite', then the "
                               "SearchParameter must define two or more components", "searchparameter.composite"))
+        _search_parameter(run, res, loc, sink)
+
+
+def _search_parameter(run: RunContext, sp: dict[str, Any], loc: str, sink: list[ValidationIssue]) -> None:
+    """The expression starts each of its paths from one of the bases; a parameter derived from another keeps its
+    bases and its type (when that one is at hand)."""
+    bases = [b for b in as_list(sp.get("base")) if isinstance(b, str)]
+    expression = sp.get("expression")
+    if isinstance(expression, str) and bases and not {"Resource", "DomainResource"} & set(bases):
+        types = run.v.resource_types()
+        for term in _union_terms(expression):
+            head = term.lstrip("( ").split(".", 1)[0].split(" ", 1)[0]
+            if head in types and head not in bases and head not in ("Resource", "DomainResource"):
+                sink.append(issue("error", "invalid", f"{loc}.expression", f"Error in search expression "
+                                  f"'{expression}': the name '{head}' is not valid for any of the possible types: "
+                                  f"{', '.join(bases)} (hint: each path starts from a base of the parameter)",
+                                  "searchparameter.expression"))
+                break
+    master_url = sp.get("derivedFrom")
+    master = run.v.defs.get(master_url) if isinstance(master_url, str) else None
+    if not isinstance(master, dict) or master.get("resourceType") != "SearchParameter":
+        return
+    master_bases = set(as_list(master.get("base")))
+    for b in bases:
+        if b not in master_bases and "Resource" not in master_bases:
+            sink.append(issue("error", "business-rule", loc, f"The resource type {b} is not listed as a base in the "
+                              f"SearchParameter this is derived from ({master_url})", "searchparameter.derived"))
+    if "type" in sp and master.get("type") != sp.get("type"):
+        sink.append(issue("error", "business-rule", loc, f"The type {sp.get('type')} is different to the type "
+                          f"{master.get('type')} in the derivedFrom SearchParameter ({master_url})",
+                          "searchparameter.derived"))
+
+
+def _union_terms(expression: str) -> list[str]:
+    """The top-level `|` terms of a FHIRPath expression (outside brackets and strings)."""
+    terms, depth, quote, start = [], 0, False, 0
+    for i, ch in enumerate(expression):
+        if ch == "'" and (i == 0 or expression[i - 1] != "\\"):
+            quote = not quote
+        elif not quote:
+            if ch in "([":
+                depth += 1
+            elif ch in ")]":
+                depth -= 1
+            elif ch == "|" and depth == 0:
+                terms.append(expression[start:i].strip())
+                start = i + 1
+    terms.append(expression[start:].strip())
+    return [t for t in terms if t]
 
 
 def _measure_report(run: RunContext, mr: dict[str, Any], loc: str, sink: list[ValidationIssue]) -> None:

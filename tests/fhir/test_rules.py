@@ -636,3 +636,16 @@ def test_a_target_profile_must_be_a_resource_profile_and_only_on_references(vali
 def test_a_differential_element_path_must_be_the_one_its_id_names(validator, eid, path, error):
     found = [i.location for i in validator.validate(_sd([{"id": eid, "path": path}])) if i.rule == "sd.snapshot"]
     assert found == (["StructureDefinition"] if error else [])
+
+
+@pytest.mark.parametrize(("bases", "expression", "error"), [
+    (["Patient", "Practitioner"], "Patient.name | Practitioner.name", False),
+    (["Observation"], "(Observation.value as Quantity) | (Observation.value as SampledData)", False),
+    (["Patient"], "Resource.id", False), (["Patient"], "name", False),
+    (["Patient"], "Organization.name | Organization.alias", True),
+    (["Observation"], "Observation.code | Condition.code.where(text = 'a|b')", True)])
+def test_a_search_expression_starts_from_the_bases(validator, bases, expression, error):
+    sp = {"resourceType": "SearchParameter", "url": "http://example.org/fhir/SearchParameter/x", "name": "x",
+          "status": "draft", "description": "x", "code": "x", "base": bases, "type": "token", "expression": expression}
+    found = [i.location for i in validator.validate(sp) if i.rule == "searchparameter.expression"]
+    assert found == (["SearchParameter.expression"] if error else [])

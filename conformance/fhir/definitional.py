@@ -89,6 +89,8 @@ def _measure_report(run: RunContext, mr: dict[str, Any], loc: str, sink: list[Va
     if isinstance(measure, dict) and measure.get("resourceType") == "Measure":
         scoring = next((c.get("code") for c in as_list((measure.get("scoring") or {}).get("coding"))
                         if isinstance(c, dict)), None)
+    if isinstance(measure, dict) and measure.get("resourceType") == "Measure":
+        _report_groups(mr, measure, loc, sink)
     for g, group in enumerate(as_list(mr.get("group"))):
         if not isinstance(group, dict):
             continue
@@ -110,6 +112,108 @@ def _measure_report(run: RunContext, mr: dict[str, Any], loc: str, sink: list[Va
                 if n is not None and n != count:
                     sink.append(issue("error", "invalid", ploc, f"Mismatch between count {count} and number of "
                                       f"subjects {n}", "measurereport.count"))
+
+
+def _codings(cc: Any) -> set[tuple[Any, Any]]:
+    return {(c.get("system"), c.get("code")) for c in as_list(cc.get("coding") if isinstance(cc, dict) else None)
+            if isinstance(c, dict)}
+
+
+def _for_code(cc: Any, items: list[Any], *, by_text: bool = False) -> Any:
+    """The first definition (a Measure group, population or stratifier) one of whose codings `cc` has."""
+    mine = _codings(cc)
+    for t in items:
+        code = t.get("code") if isinstance(t, dict) else None
+        if not isinstance(code, dict):
+            continue
+        if _codings(code) & mine:
+            return t
+        if by_text and not mine and not _codings(code) and isinstance(cc, dict) and cc.get("text") \
+                and cc.get("text") == code.get("text"):
+            return t
+    return None
+
+
+def _shown(cc: Any) -> str:
+    codings = sorted(f"{s}#{c}" if s else str(c) for s, c in _codings(cc) if c)
+    return ", ".join(codings) or (cc.get("text", "") if isinstance(cc, dict) else "")
+
+
+def _report_groups(mr: dict[str, Any], measure: dict[str, Any], loc: str, sink: list[ValidationIssue]) -> None:
+    """The report's groups, populations and stratifiers against the Measure's, matched by code: each one the
+    report has must be defined by the Measure, once, and each one the Measure defines must be reported (the
+    reference validator's MeasureReport rules). A single group on both sides may be anonymous."""
+    mgroups = [g for g in as_list(measure.get("group")) if isinstance(g, dict)]
+    groups = [(i, g) for i, g in enumerate(as_list(mr.get("group"))) if isinstance(g, dict)]
+    if not mgroups:
+        return
+    if len(groups) == 1 and len(mgroups) == 1:
+        i, g = groups[0]
+        if "code" in mgroups[0] and "code" in g:
+            if not any(s and c for s, c in _codings(g["code"])):
+                sink.append(issue("error", "business-rule", f"{loc}.group[{i}]", "The group has no usable code (a "
+                                  "coding with a system and a code)", "measurereport.group"))
+            elif not _codings(g["code"]) & _codings(mgroups[0]["code"]):
+                sink.append(issue("error", "business-rule", f"{loc}.group[{i}]", f"The code of the group "
+                                  f"({_shown(g['code'])}) does not match the code of the Measure's group "
+                                  f"({_shown(mgroups[0]['code'])})", "measurereport.group"))
+        _report_group(mgroups[0], g, f"{loc}.group[{i}]", sink)
+        return
+    seen: list[int] = []
+    for i, g in groups:
+        gloc = f"{loc}.group[{i}]"
+        if "code" not in g:
+            sink.append(issue("error", "business-rule", gloc, "The Measure has several groups, so each group of the "
+                              "report needs a code to say which it is", "measurereport.group"))
+            continue
+        mg = _for_code(g["code"], mgroups)
+        if mg is None:
+            sink.append(issue("error", "business-rule", gloc, f"The code {_shown(g['code'])} of the group is not one "
+                              "of the Measure's groups", "measurereport.group"))
+        elif id(mg) in seen:
+            sink.append(issue("error", "business-rule", gloc, f"The group {_shown(g['code'])} is reported twice",
+                              "measurereport.group"))
+        else:
+            seen.append(id(mg))
+            _report_group(mg, g, gloc, sink)
+    if mr.get("type") != "data-collection":
+        for mg in mgroups:
+            if id(mg) not in seen:
+                sink.append(issue("error", "business-rule", loc, f"The MeasureReport does not include a group for the "
+                                  f"group with code '{_shown(mg.get('code'))}'", "measurereport.group"))
+
+
+def _report_group(mg: dict[str, Any], g: dict[str, Any], gloc: str, sink: list[ValidationIssue]) -> None:
+    for kind, observation in (("population", "measure-observation"), ("stratifier", None)):
+        defined = [x for x in as_list(mg.get(kind)) if isinstance(x, dict)]
+        seen: list[int] = []
+        for i, x in enumerate(as_list(g.get(kind))):
+            if not isinstance(x, dict):
+                continue
+            xloc = f"{gloc}.{kind}[{i}]"
+            if isinstance(x.get("code"), list):  # MeasureReport.group.stratifier.code repeats: the first one names it
+                x = {**x, "code": x["code"][0]} if x["code"] else {k: v for k, v in x.items() if k != "code"}
+            if "code" not in x:
+                sink.append(issue("error", "business-rule", xloc, f"Group should have a code that matches the group "
+                                  f"{kind} definition in the measure", f"measurereport.{kind}"))
+                continue
+            m = _for_code(x["code"], defined, by_text=kind == "stratifier")
+            if m is None:
+                sink.append(issue("error", "business-rule", xloc, f"The code {_shown(x['code'])} of the {kind} is not "
+                                  f"one the Measure's group defines", f"measurereport.{kind}"))
+            elif id(m) in seen:
+                sink.append(issue("error", "business-rule", xloc, f"The {kind} {_shown(x['code'])} is reported twice",
+                                  f"measurereport.{kind}"))
+            else:
+                seen.append(id(m))
+        for m in defined:
+            if id(m) in seen or (observation and ("http://terminology.hl7.org/CodeSystem/measure-population",
+                                                  observation) in _codings(m.get("code"))):
+                continue
+            sink.append(issue("error", "business-rule", gloc, f"The MeasureReport does not include a {kind} for the "
+                              f"{kind} with code '{_shown(m.get('code'))}'"
+                              + (f" (id = '{m['id']}')" if isinstance(m.get("id"), str) else ""),
+                              f"measurereport.{kind}"))
 
 
 def _subjects(run: RunContext, ref: Any) -> int | None:

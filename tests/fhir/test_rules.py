@@ -649,3 +649,35 @@ def test_a_search_expression_starts_from_the_bases(validator, bases, expression,
           "status": "draft", "description": "x", "code": "x", "base": bases, "type": "token", "expression": expression}
     found = [i.location for i in validator.validate(sp) if i.rule == "searchparameter.expression"]
     assert found == (["SearchParameter.expression"] if error else [])
+
+
+def _measure_and_report(report_group: dict) -> tuple[dict, dict]:
+    pop = "http://terminology.hl7.org/CodeSystem/measure-population"
+    measure = {"resourceType": "Measure", "url": "http://example.org/fhir/Measure/m", "status": "draft",
+               "scoring": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/measure-scoring",
+                                       "code": "cohort"}]},
+               "group": [{"population": [{"code": {"coding": [{"system": pop, "code": "initial-population"}]},
+                                          "criteria": {"language": "text/cql", "expression": "IP"}}],
+                          "stratifier": [{"code": {"text": "by-age"},
+                                          "criteria": {"language": "text/cql", "expression": "Age"}}]}]}
+    report = {"resourceType": "MeasureReport", "status": "complete", "type": "summary", "measure": measure["url"],
+              "period": {"start": "2025-01-01", "end": "2025-01-31"}, "group": [report_group]}
+    return measure, report
+
+
+@pytest.mark.parametrize(("group", "errors"), [
+    ({"population": [{"code": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/measure-population",
+                                           "code": "initial-population"}]}, "count": 3}],
+      "stratifier": [{"code": [{"text": "by-age"}]}]}, []),
+    ({"population": [{"code": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/measure-population",
+                                           "code": "initial-population"}]}, "count": 3}],
+      "stratifier": [{"stratum": [{"value": {"text": "x"}}]}]},
+     ["MeasureReport.group[0]", "MeasureReport.group[0].stratifier[0]"]),
+    ({"stratifier": [{"code": [{"text": "by-age"}]}]}, ["MeasureReport.group[0]"])])
+def test_measure_report_populations_and_stratifiers_match_the_measure(group, errors):
+    from conformance.fhir import Validator
+
+    measure, report = _measure_and_report(group)
+    v = Validator(resources=[measure], include_user_packages=False)
+    found = sorted({i.location for i in v.validate(report) if i.is_error and i.rule.startswith("measurereport.")})
+    assert found == errors

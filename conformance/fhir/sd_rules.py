@@ -8,6 +8,8 @@
   canonical resource, and no other type has target profiles.
 - **Snapshot**: a profile given as a differential only must be one a snapshot can be generated from
   (an element path that does not exist in the base is an error on the StructureDefinition).
+- **Inherited obligations**: a profile named by `inherit-obligations` must be an obligation profile
+  (`obligation-profile` true) on the same base as the profile that inherits from it.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ def check_structure_definition(run: RunContext, sd: dict[str, Any], loc: str, si
             if isinstance(el, dict):
                 _element_types(run, el, f"{loc}.{part}.element[{e}]", sink)
     _snapshot(run, sd, loc, sink)
+    _inherited_obligations(run, sd, loc, sink)
 
 
 def _base_type(run: RunContext, sd: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -161,3 +164,30 @@ def _id_matches_path(eid: str, path: str) -> bool:
         if choice is None or not renamed.startswith(choice[:-3]) or not renamed[len(choice) - 3:][:1].isupper():
             return False
     return True
+
+
+_INHERIT_OBLIGATIONS = "http://hl7.org/fhir/StructureDefinition/inherit-obligations"
+_OBLIGATION_PROFILE = "http://hl7.org/fhir/StructureDefinition/obligation-profile"
+
+
+def _inherited_obligations(run: RunContext, sd: dict[str, Any], loc: str, sink: list[ValidationIssue]) -> None:
+    for i, ext in enumerate(as_list(sd.get("extension"))):
+        if not isinstance(ext, dict) or ext.get("url") != _INHERIT_OBLIGATIONS:
+            continue
+        url = ext.get("valueCanonical")
+        if not isinstance(url, str):
+            continue
+        eloc = f"{loc}.extension[{i}]"
+        other = run.v.defs.get(url)
+        if other is None or other.get("resourceType") != "StructureDefinition":
+            sink.append(issue("warning", "not-found", eloc, f"The profile '{url}' whose obligations are inherited "
+                              "could not be found", "sd.obligations"))
+            continue
+        if not any(isinstance(e, dict) and e.get("url") == _OBLIGATION_PROFILE and e.get("valueBoolean") is True
+                   for e in as_list(other.get("extension"))):
+            sink.append(issue("error", "business-rule", eloc, f"The profile '{url}' is not marked as an obligation "
+                              "profile", "sd.obligations"))
+        elif other.get("baseDefinition") != sd.get("baseDefinition"):
+            sink.append(issue("error", "business-rule", eloc, f"The profile '{url}' has a different base "
+                              f"'{other.get('baseDefinition')}' from that expected '{sd.get('baseDefinition')}'",
+                              "sd.obligations"))

@@ -681,3 +681,26 @@ def test_measure_report_populations_and_stratifiers_match_the_measure(group, err
     v = Validator(resources=[measure], include_user_packages=False)
     found = sorted({i.location for i in v.validate(report) if i.is_error and i.rule.startswith("measurereport.")})
     assert found == errors
+
+
+def test_inherited_obligations_come_from_obligation_profiles_on_the_same_base():
+    from conformance.fhir import Validator
+
+    def profile(name: str, base: str, flagged: bool, inherits: tuple[str, ...] = ()) -> dict:
+        ext = [{"url": "http://hl7.org/fhir/StructureDefinition/obligation-profile", "valueBoolean": True}] if flagged \
+            else []
+        ext += [{"url": "http://hl7.org/fhir/StructureDefinition/inherit-obligations", "valueCanonical": u}
+                for u in inherits]
+        return {"resourceType": "StructureDefinition", "url": f"http://example.org/fhir/StructureDefinition/{name}",
+                "name": name.capitalize(), "status": "draft", "fhirVersion": "4.0.1", "kind": "resource",
+                "abstract": False, "type": "Patient", "baseDefinition": base, "derivation": "constraint",
+                "extension": ext, "differential": {"element": [{"id": "Patient", "path": "Patient"}]}}
+
+    core = "http://hl7.org/fhir/StructureDefinition/Patient"
+    base = profile("base", core, True)
+    good, unflagged, other_base = profile("good", base["url"], True), profile("plain", base["url"], False), \
+        profile("other", core, True)
+    v = Validator(resources=[base, good, unflagged, other_base], include_user_packages=False)
+    sd = profile("child", base["url"], False, (good["url"], unflagged["url"], other_base["url"]))
+    assert [i.location for i in v.validate(sd) if i.is_error] == ["StructureDefinition.extension[1]",
+                                                                  "StructureDefinition.extension[2]"]

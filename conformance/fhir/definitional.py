@@ -1,6 +1,6 @@
 """Consistency rules of knowledge and definitional resources that can be checked offline, as the reference
 validator checks them: a MeasureReport against its report type and its Measure (when the Measure is at
-hand), a composite SearchParameter's components, the enableWhen targets of a Questionnaire, the authoring
+hand), a Measure's CQL stratifier criteria against its libraries, a composite SearchParameter's components, the enableWhen targets of a Questionnaire, the authoring
 rules of a StructureDefinition (`sd_rules`).
 """
 
@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from conformance.issues import ValidationIssue
 
 #: the resource types `check_definitional` has rules for (the walker calls it for these only)
-DEFINITIONAL_TYPES = frozenset({"MeasureReport", "SearchParameter", "Questionnaire", "StructureDefinition"})
+DEFINITIONAL_TYPES = frozenset({"MeasureReport", "Measure", "SearchParameter", "Questionnaire", "StructureDefinition"})
 
 
 def check_definitional(run: RunContext, res: dict[str, Any], rt: str, loc: str, sink: list[ValidationIssue]) -> None:
@@ -27,6 +27,8 @@ def check_definitional(run: RunContext, res: dict[str, Any], rt: str, loc: str, 
         check_structure_definition(run, res, loc, sink)
     elif rt == "MeasureReport":
         _measure_report(run, res, loc, sink)
+    elif rt == "Measure":
+        _measure(run, res, loc, sink)
     elif rt == "SearchParameter":
         if res.get("type") == "composite" and len(as_list(res.get("component"))) < 2:
             sink.append(issue("error", "invariant", loc, "When the SearchParameter has a type of 'composite', then the "
@@ -80,6 +82,82 @@ def _union_terms(expression: str) -> list[str]:
                 start = i + 1
     terms.append(expression[start:].strip())
     return [t for t in terms if t]
+
+
+def _measure(run: RunContext, measure: dict[str, Any], loc: str, sink: list[ValidationIssue]) -> None:
+    """A stratifier's CQL criteria name a definition of one of the Measure's libraries (`Library.Name`, or just
+    `Name` with a single library), which must be loaded with its ELM and define it, as the reference validator
+    checks them."""
+    libraries = [lib for lib in (run.v.defs.get(u) for u in as_list(measure.get("library")) if isinstance(u, str))
+                 if isinstance(lib, dict) and lib.get("resourceType") == "Library"]
+    for g, group in enumerate(as_list(measure.get("group"))):
+        for s, strat in enumerate(as_list(group.get("stratifier") if isinstance(group, dict) else None)):
+            if not isinstance(strat, dict):
+                continue
+            sloc = f"{loc}.group[{g}].stratifier[{s}]"
+            _cql_criteria(strat.get("criteria"), libraries, f"{sloc}.criteria", sink)
+            for c, comp in enumerate(as_list(strat.get("component"))):
+                if isinstance(comp, dict):
+                    _cql_criteria(comp.get("criteria"), libraries, f"{sloc}.component[{c}].criteria", sink)
+
+
+def _cql_criteria(crit: Any, libraries: list[dict[str, Any]], cloc: str, sink: list[ValidationIssue]) -> None:
+    if not isinstance(crit, dict) or crit.get("language") not in ("text/cql", "text/cql.identifier") \
+            or not isinstance(crit.get("expression"), str):
+        return
+    ref = crit["expression"]
+
+    def error(message: str) -> None:
+        sink.append(issue("error", "invalid", cloc, message, "measure.criteria"))
+
+    if not libraries:
+        error("A CQL criteria needs a library, and the Measure has no library that could be found")
+        return
+    if "." in ref:
+        name, _, ref = ref.partition(".")
+        found = [lib for lib in libraries if lib.get("name") == name]
+        if not found:
+            error(f"There is no library named {name} among the Measure's libraries")
+            return
+        if len(found) > 1:
+            error(f"More than one of the Measure's libraries is named {name}")
+            return
+        lib = found[0]
+    elif len(libraries) != 1:
+        error("A CQL criteria without a library name needs the Measure to have exactly one library")
+        return
+    else:
+        lib = libraries[0]
+    elm = _elm(lib)
+    if elm is None:
+        error(f"The library {lib.get('url')} has no ELM (application/elm+xml) content, so the criteria cannot be "
+              "checked")
+    elif isinstance(elm, str):
+        error(f"The ELM of the library {lib.get('url')} cannot be read: {elm}")
+    elif ref not in elm:
+        error(f"The function {ref} does not exist in the library {lib.get('url')}")
+
+
+def _elm(lib: dict[str, Any]) -> frozenset[str] | str | None:
+    """The names a library's ELM defines (its statements), an error message, or None without ELM content."""
+    import base64
+    import binascii
+
+    from lxml import etree
+
+    for content in as_list(lib.get("content")):
+        if not isinstance(content, dict) or content.get("contentType") != "application/elm+xml" \
+                or not isinstance(content.get("data"), str):
+            continue
+        try:
+            root = etree.fromstring(base64.b64decode(content["data"]), etree.XMLParser(
+                resolve_entities=False, no_network=True))
+        except (binascii.Error, ValueError, etree.XMLSyntaxError) as exc:
+            return str(exc)
+        if root.tag != "{urn:hl7-org:elm:r1}library":
+            return "it is not an ELM library (urn:hl7-org:elm:r1)"
+        return frozenset(d.get("name") for d in root.findall("{urn:hl7-org:elm:r1}statements/{urn:hl7-org:elm:r1}def"))
+    return None
 
 
 def _measure_report(run: RunContext, mr: dict[str, Any], loc: str, sink: list[ValidationIssue]) -> None:

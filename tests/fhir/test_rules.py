@@ -704,3 +704,23 @@ def test_inherited_obligations_come_from_obligation_profiles_on_the_same_base():
     sd = profile("child", base["url"], False, (good["url"], unflagged["url"], other_base["url"]))
     assert [i.location for i in v.validate(sd) if i.is_error] == ["StructureDefinition.extension[1]",
                                                                   "StructureDefinition.extension[2]"]
+
+
+@pytest.mark.parametrize(("expression", "error"), [("Screening.Adults", False), ("Adults", False),
+                                                   ("Screening.Children", True), ("Other.Adults", True)])
+def test_measure_cql_stratifier_criteria_name_a_definition_of_its_library(expression, error):
+    import base64
+
+    from conformance.fhir import Validator
+
+    elm = ('<library xmlns="urn:hl7-org:elm:r1"><statements><def name="Adults"/><def name="Initial Population"/>'
+           '</statements></library>')
+    lib = {"resourceType": "Library", "url": "http://example.org/fhir/Library/screening", "name": "Screening",
+           "status": "draft", "type": {"text": "logic"},
+           "content": [{"contentType": "application/elm+xml", "data": base64.b64encode(elm.encode()).decode()}]}
+    v = Validator(resources=[lib], include_user_packages=False)
+    measure = {"resourceType": "Measure", "status": "draft", "library": [lib["url"]], "group": [{
+        "population": [{"code": {"text": "ip"}, "criteria": {"language": "text/cql", "expression": "Initial Population"}}],
+        "stratifier": [{"code": {"text": "s"}, "criteria": {"language": "text/cql", "expression": expression}}]}]}
+    found = [i.location for i in v.validate(measure) if i.rule == "measure.criteria"]
+    assert found == (["Measure.group[0].stratifier[0].criteria"] if error else [])

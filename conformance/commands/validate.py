@@ -52,6 +52,9 @@ def register(subparsers: Any) -> None:
     g.add_argument("--assume-valid-rest-references", action="store_true",
                    help="check the type an unresolved RESTful reference names (Patient/123) against the allowed "
                         "targets")
+    g.add_argument("--bundle-rule", nargs=2, action="append", default=[], metavar=("RULE", "PROFILE"),
+                   help="also validate the Bundle entries RULE selects (Type, Type:n or n, n from 0) against PROFILE; "
+                        "repeatable")
     g.add_argument("--no-html-in-markdown", action="store_true", help="a markdown value with HTML tags is an error")
     g.add_argument("--best-practice", choices=("ignore", "hint", "warning", "error"), default="warning",
                    help="severity of best-practice invariants such as dom-6 (default: warning)")
@@ -143,7 +146,8 @@ def settings_from(args: argparse.Namespace) -> Any:
                     best_practice=getattr(args, "best_practice", "warning") or "warning",
                     display_severity="warning" if getattr(args, "display_issues_are_warnings", False) else "error",
                     allow_comments=bool(getattr(args, "allow_comments", False)),
-                    max_issues=int(getattr(args, "max_issues", 0) or 0))
+                    max_issues=int(getattr(args, "max_issues", 0) or 0),
+                    bundle_rules=tuple((r, p) for r, p in getattr(args, "bundle_rule", ()) or ()))
 
 
 def validate_file(name: str, data: bytes, args: argparse.Namespace, validator: Any) -> list[ValidationIssue]:

@@ -20,9 +20,24 @@ if TYPE_CHECKING:  # pragma: no cover
 _SEVERITY = {"required": "error", "extensible": "warning", "preferred": "information"}
 
 
+#: the purposes of an additional binding that say something of a single instance, as the binding strength
+#: they check like (`maximum`: no code outside the value set; `current`: what new data should use)
+_PURPOSE_STRENGTH = {"required": "required", "maximum": "required", "extensible": "extensible",
+                     "current": "extensible", "preferred": "preferred"}
+
+
 def check_binding(run: RunContext, val: Any, elem: Elem, tcode: str, loc: str, sink: list[ValidationIssue]) -> None:
-    """The codes of `val` against `elem`'s binding, with the severity the binding strength gives."""
+    """The codes of `val` against `elem`'s binding, with the severity the binding strength gives; then against
+    its additional bindings (R5 `binding.additional`), each with the strength its purpose stands for."""
     strength, vs_url = elem.binding  # type: ignore[misc]
+    _check_binding(run, val, elem, tcode, loc, sink, strength, vs_url, False)
+    for purpose, vs in elem.additional_bindings:
+        if purpose in _PURPOSE_STRENGTH:
+            _check_binding(run, val, elem, tcode, loc, sink, _PURPOSE_STRENGTH[purpose], vs, True)
+
+
+def _check_binding(run: RunContext, val: Any, elem: Elem, tcode: str, loc: str, sink: list[ValidationIssue],
+                   strength: str, vs_url: str | None, additional: bool) -> None:
     if strength not in _SEVERITY or not vs_url:
         return
     codes: list[tuple[str | None, str]] = []
@@ -43,7 +58,7 @@ def check_binding(run: RunContext, val: Any, elem: Elem, tcode: str, loc: str, s
             return
     vs_name = vs_url.partition("|")[0]
     if not codes:
-        if strength == "required" and tcode == "CodeableConcept":
+        if strength == "required" and tcode == "CodeableConcept" and not additional:
             sink.append(issue("error", "code-invalid", loc, f"No code provided, and a code is required from the "
                               f"value set {vs_name}", elem.id, elem.sd_url))
         return
@@ -61,14 +76,17 @@ def check_binding(run: RunContext, val: Any, elem: Elem, tcode: str, loc: str, s
                 else code in exp.bare_codes:
             return
     shown = ", ".join(f"{s}#{c}" if s else c for s, c in codes)
-    sink.append(issue(_SEVERITY[strength], "code-invalid", loc, f"the code {shown} is not in the {strength} value set "
-                      f"{vs_name}" + (" (hint: the code must come from this value set)" if strength == "required"
-                                      else ""), elem.id, elem.sd_url))
+    which = f"value set {vs_name} of an additional binding ({strength})" if additional \
+        else f"{strength} value set {vs_name}"
+    sink.append(issue(_SEVERITY[strength], "code-invalid", loc, f"the code {shown} is not in the {which}"
+                      + (" (hint: the code must come from this value set)" if strength == "required" else ""),
+                      elem.id, elem.sd_url))
 
 
 def check_codes_known(run: RunContext, val: dict[str, Any], tcode: str, loc: str,
-                      sink: list[ValidationIssue]) -> None:
-    """Each Coding whose system we ship must use a code of that system, and a display it knows."""
+                      sink: list[ValidationIssue], elem: Elem | None = None) -> None:
+    """Each Coding whose system we ship must use a code of that system, and a display it knows (or one the
+    value set bound to `elem` gives the code)."""
     codings = [val] if tcode == "Coding" else [c for c in as_list(val.get("coding")) if isinstance(c, dict)]
     memo = run.v.terminology.coding_memo  # (system, code, display) -> (unknown-code problem, wrong display)
     for i, c in enumerate(codings):
@@ -94,8 +112,20 @@ def check_codes_known(run: RunContext, val: dict[str, Any], tcode: str, loc: str
             if problem:
                 sink.append(issue("error", "code-invalid", where, problem, "terminology.unknown-code"))
                 continue
+            if _bound_display(run, elem, system, code, key[2]):
+                continue
             sink.append(issue(run.settings.display_severity, "invalid", f"{where}.display", wrong,
                               "terminology.display"))
+
+
+def _bound_display(run: RunContext, elem: Elem | None, system: str, code: str, display: str | None) -> bool:
+    """Does the value set bound to `elem` give `display` to system#code (case and runs of white space aside)?"""
+    if elem is None or elem.binding is None or elem.binding[0] not in _SEVERITY or not elem.binding[1] \
+            or display is None:
+        return False
+    norm = " ".join(display.split()).lower()
+    return any(" ".join(d.split()).lower() == norm
+               for d in run.v.terminology.value_set_displays(elem.binding[1], system, code))
 
 
 def member_of(run: RunContext, value: Any, vs: str) -> bool | None:

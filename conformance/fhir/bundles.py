@@ -1,5 +1,5 @@
 """Bundle-level rules the element walk cannot see: fullUrl presence and form, fullUrl/id agreement,
-unique link relations. (References between entries are `references.py`; bdl-* invariants run as
+unique link relations, the entries a bundle rule of the settings sends to a profile. (References between entries are `references.py`; bdl-* invariants run as
 invariants.)
 """
 
@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from conformance.fhir.values import issue
 
 if TYPE_CHECKING:  # pragma: no cover
+    from conformance.fhir.contract import RunContext
     from conformance.issues import ValidationIssue
 
 
@@ -94,3 +95,30 @@ def check_reachable(bundle: dict[str, Any], index: Any, loc: str, sink: list[Val
                               f"{root} (hint: reference it from the {root} or from an entry that is)",
                               "bundle.entry-orphan"))
 
+
+
+def check_bundle_rules(run: RunContext, bundle: dict[str, Any], loc: str, sink: list[ValidationIssue]) -> None:
+    """Validate the entries each bundle rule of the settings selects against its profile (`Settings.bundle_rules`:
+    `Type`, `Type:n` -- the n-th resource of that type, from 0 -- or `n`, the n-th entry)."""
+    parsed = []
+    for rule, profile in run.settings.bundle_rules:
+        rtype, _, index = rule.partition(":") if ":" in rule else ((None, "", rule) if rule.isdigit() else (rule, "", ""))
+        if (not rtype and not index) or (index and not index.isdigit()) or \
+                (rtype and rtype not in run.v.resource_types()):
+            sink.append(issue("error", "invalid", loc, f"The bundle rule {rule!r} is not valid (hint: Type, Type:n or "
+                              "n, with n counted from 0)", "bundle.rule"))
+            continue
+        parsed.append((rtype or None, int(index) if index else None, profile))
+    if not parsed:
+        return
+    counter: dict[str, int] = {}
+    entries = bundle.get("entry") if isinstance(bundle.get("entry"), list) else []
+    for count, e in enumerate(entries):
+        res = e.get("resource") if isinstance(e, dict) else None
+        rt = res.get("resourceType") if isinstance(res, dict) else None
+        if not isinstance(rt, str):
+            continue
+        rcount = counter[rt] = counter.get(rt, -1) + 1
+        for rtype, index, profile in parsed:
+            if (rtype is None and index == count) or (rtype == rt and (index is None or index == rcount)):
+                run.resource(res, f"{loc}.entry[{count}].resource", (profile,), requested=True, out=sink)

@@ -85,6 +85,11 @@ class Definitions:
             found = data if isinstance(data, dict) else orjson.loads(data)
         elif "/" not in url and ":" not in url:
             found = self.get(CORE_SD + url)
+        elif "#" in base:  # `<canonical>#id`: a resource contained in a canonical resource (a profile's value set)
+            owner, _, local = base.partition("#")
+            container = self.get(owner)
+            found = next((c for c in (container or {}).get("contained") or () if isinstance(c, dict)
+                          and c.get("id") == local), None)
         self._parsed[url] = found
         return found
 

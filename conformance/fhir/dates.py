@@ -44,3 +44,43 @@ def compare_datetimes(a: str, b: str) -> int | None:
     if ka == kb:
         return None
     return -1 if ka < kb else 1
+
+
+#: UCUM time units a Duration bound may use, with their length (years and months move the calendar instead)
+_FIXED_UNITS = {"wk": timedelta(weeks=1), "d": timedelta(days=1), "h": timedelta(hours=1), "min": timedelta(minutes=1),
+                "s": timedelta(seconds=1), "ms": timedelta(milliseconds=1)}
+
+
+def _shift(now: datetime, amount: float, unit: str) -> datetime | None:
+    if unit in _FIXED_UNITS:
+        return now + _FIXED_UNITS[unit] * amount
+    if unit in ("a", "mo") and float(amount).is_integer():
+        months = int(amount) * (12 if unit == "a" else 1)
+        y, m = divmod(now.month - 1 + months, 12)
+        year, month = now.year + y, m + 1
+        day = min(now.day, [31, 29 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 28, 31, 30, 31, 30,
+                            31, 31, 30, 31, 30, 31][month - 1])
+        try:
+            return now.replace(year=year, month=month, day=day)
+        except ValueError:
+            return None
+    return None
+
+
+def duration_bound_problem(value: str, bound: dict, op: str, now: datetime | None = None) -> str | None:
+    """A date/dateTime/instant against a minValueDuration / maxValueDuration: the bound is relative to now
+    (min: now minus the duration, max: now plus it), as the reference validator reads these bounds. The
+    problem, or None when the value is within the bound or the comparison cannot be decided."""
+    amount, unit = bound.get("value"), bound.get("code") or bound.get("unit")
+    if not isinstance(amount, (int, float)) or isinstance(amount, bool) or not isinstance(unit, str):
+        return None
+    now = now or datetime.now(UTC)
+    limit = _shift(now, -amount if op == "min" else amount, unit)
+    if limit is None:
+        return None
+    c = compare_datetimes(value, limit.isoformat())
+    if c is None or (c >= 0 if op == "min" else c <= 0):
+        return None
+    word = "earlier than the minimum" if op == "min" else "later than the maximum"
+    return (f"The value {value!r} is {word} allowed by the profile ({amount} {unit} "
+            f"{'before' if op == 'min' else 'after'} now: {limit.date().isoformat()})")

@@ -4,9 +4,10 @@ fhirpathpy 2.2.4 compiles every R4 core constraint but lacks `hasValue()`, `reso
 `memberOf()`, `conformsTo()` and `htmlChecks()`, fails on `dom-3`, and is too slow for
 `ele-1` on every element. So: `ele-1`, `ext-1`, `dom-2..6`, `bdl-*`, `txt-*`, `ref-1` are
 checked in Python (keyed by key *and* expression, so a profile redefining a key is still
-evaluated as written); the missing functions are supplied to fhirpathpy; expressions are
-compiled once and cached; and an expression the engine cannot evaluate is reported as
-"not evaluated" (information), never as a pass or a failure.
+evaluated as written); the missing functions are supplied to fhirpathpy; a primitive and its
+extensions are one node and type names are read as the reference validator reads them on R4
+(`fhirpath_r4`); expressions are compiled once and cached; and an expression the engine cannot
+evaluate is reported as "not evaluated" (information), never as a pass or a failure.
 """
 
 from __future__ import annotations
@@ -23,7 +24,10 @@ try:  # fhirpathpy is a hard dependency, but keep import errors readable
 except ImportError as exc:  # pragma: no cover
     raise ImportError("conformance.fhir needs fhirpathpy==2.2.4 (pip install fhirpathpy==2.2.4)") from exc
 
+from conformance.fhir.fhirpath_r4 import install as _install_r4, r4_semantics  # noqa: E402
+
 R4_MODEL = _fp_models["r4"]
+_install_r4()
 
 #: keys evaluated in Python by the walker itself (structure-level), with the core expressions they stand for
 WALKER_KEYS = {
@@ -115,7 +119,8 @@ class FhirPath:
         focus = ResourceNode.create_node(node, type_path) if not (isinstance(node, dict) and "resourceType" in node) \
             else node
         try:
-            return fn(focus, {"resource": resource, "rootResource": root, "context": node})
+            with r4_semantics():
+                return fn(focus, {"resource": resource, "rootResource": root, "context": node})
         except EvalError:
             raise
         except RecursionError as exc:

@@ -51,6 +51,8 @@ class Plan:
     quantity_bounds: bool = False
     reference_targets: tuple[str, ...] | None = None  # set for Reference values
     extension: bool = False  # an Extension without a type profile: resolve its definition by url
+    missing_profiles: tuple[str, ...] = ()  # the element's type profiles, none of them loaded
+    narrative: bool = False  # a Narrative whose element carries narrative language/source control
     # both
     fixed_pattern: bool = False
     post: bool = False  # a complex value has rules after its properties (`Run._complex_rules`); set by plan_for
@@ -91,6 +93,8 @@ def _build(run: _Run, elem: Elem, tcode: str) -> Plan:
     if tcode in _RESOURCE_TYPES_ABSTRACT or (tcode and tcode[0].isupper() and run._is_resource_type(tcode)):
         return Plan(RESOURCE, fixed_pattern=fixed_pattern)
     container, _ = run._structure_for(elem, tcode)
+    profiles = tuple(p for t in elem.types if t.code == tcode for p in t.profiles) if tcode != "Extension" else ()
+    missing = profiles if profiles and all(run.v.structure(p) is None for p in profiles) else ()
     roots: list[Elem] = []
     if elem.children:
         for t in elem.types:
@@ -104,13 +108,16 @@ def _build(run: _Run, elem: Elem, tcode: str) -> Plan:
         checks=checks_of(elem, container) + _datatype_checks(run, elem, container, tcode, roots),
         type_profile_roots=tuple(roots),
         binding=elem.binding is not None and tcode in _CODED,
-        codes_known=tcode in ("Coding", "CodeableConcept"),
+        # a CodeableConcept checks its codings itself (with its binding at hand): not each Coding again
+        codes_known=tcode == "CodeableConcept" or (tcode == "Coding" and elem.base_path != "CodeableConcept.coding"),
         attachment=tcode == "Attachment",
         quantity_bounds=tcode == "Quantity" and bool(elem.min_value or elem.max_value),
         reference_targets=tuple(p for t in elem.types if t.code == "Reference" for p in t.targets)
         if tcode == "Reference" else None,
         extension=tcode == "Extension" and not any(t.code == "Extension" and t.profiles for t in elem.types),
         fixed_pattern=fixed_pattern,
+        missing_profiles=missing,
+        narrative=tcode == "Narrative" and bool(elem.narrative_control),
     )
 
 

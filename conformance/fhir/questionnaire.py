@@ -2,8 +2,8 @@
 Questionnaire is at hand (a loaded package, `--package`, or a resource in the same Bundle).
 
 Per item: the linkId exists at that level, items keep the Questionnaire's order, a non-repeating item
-appears once, required items are answered (unless the response is in progress), enableWhen decides
-whether an item may have answers, the answer's type is the item's type, and the item's constraints
+appears once, required items are answered (unless the response is in progress), enableWhen (or an
+enableWhenExpression, evaluated on the response) decides whether an item may have answers, the answer's type is the item's type, and the item's constraints
 hold -- answerOption / local answerValueSet, exclusive options, min/max length, regex, min/max value,
 decimal places, quantity bounds (UCUM units of one dimension), attachment size, reference types.
 A Questionnaire that cannot be found is reported as information, never guessed.
@@ -319,6 +319,15 @@ class _Context:
 
     # -- enableWhen --------------------------------------------------------------------------
     def enabled(self, qi: dict[str, Any]) -> bool:
+        expression = _enable_expression(qi)
+        if expression is not None:  # an enableWhen expression decides alone (as the reference validator)
+            from conformance.fhir.invariants import EvalError
+
+            try:
+                result = self.run.v.fhirpath.evaluate(expression, self.qr, "QuestionnaireResponse", self.qr, self.qr)
+            except EvalError:
+                return True  # not evaluable here: never a reason to refuse answers
+            return bool(result) and (result[0] is not False if len(result) == 1 else True)
         conds = [c for c in as_list(qi.get("enableWhen")) if isinstance(c, dict)]
         if not conds:
             return True
@@ -335,6 +344,23 @@ class _Context:
             if _compare(v, op, expected):
                 return True
         return op == "!=" and not values
+
+
+_ENABLE_EXPRESSION = ("http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-enableWhenExpression",
+                      "http://phr.kanta.fi/StructureDefinition/fiphr-ext-questionnaire-enablewhen")
+
+
+def _enable_expression(qi: dict[str, Any]) -> str | None:
+    """The FHIRPath an item's enableWhenExpression (SDC, or the Finnish PHR extension) gives, if any."""
+    for e in as_list(qi.get("extension")):
+        if not isinstance(e, dict) or e.get("url") not in _ENABLE_EXPRESSION:
+            continue
+        if isinstance(e.get("valueString"), str):
+            return e["valueString"]
+        expr = e.get("valueExpression")
+        if isinstance(expr, dict) and expr.get("language") == "text/fhirpath" and isinstance(expr.get("expression"), str):
+            return expr["expression"]
+    return None
 
 
 def _compare(v: Any, op: Any, expected: Any) -> bool:
@@ -356,3 +382,59 @@ def _show(q: dict[str, Any]) -> str:
     unit = q.get("unit") or q.get("code") or ""
     code = f" (UCUM#{q['code']})" if q.get("system") == _UCUM_SYSTEM and q.get("code") else ""
     return f"{q.get('value')} {unit}{code}".strip()
+
+
+# -- the Questionnaire itself ---------------------------------------------------------------------
+def check_questionnaire(q: dict[str, Any], loc: str, sink: list[ValidationIssue]) -> None:
+    """Each enableWhen of a Questionnaire names a question that exists elsewhere in it: not missing, not
+    the item itself nor one of its own descendants (an item cannot wait for its own answers); a question
+    that only comes after the item is a warning. The reference validator's Questionnaire rules."""
+    by_link: dict[str, tuple[int, ...]] = {}  # linkId -> position path of its first item
+
+    def index(items: Any, pos: tuple[int, ...]) -> None:
+        for i, it in enumerate(as_list(items)):
+            if isinstance(it, dict):
+                link = it.get("linkId")
+                if isinstance(link, str):
+                    by_link.setdefault(link, pos + (i,))
+                index(it.get("item"), pos + (i,))
+
+    def visit(items: Any, pos: tuple[int, ...], iloc: str) -> None:
+        for i, it in enumerate(as_list(items)):
+            if not isinstance(it, dict):
+                continue
+            here, hloc = pos + (i,), f"{iloc}.item[{i}]"
+            for ew in as_list(it.get("enableWhen")):
+                question = ew.get("question") if isinstance(ew, dict) else None
+                if not isinstance(question, str):
+                    continue  # Questionnaire.item.enableWhen.question is 1..1: the cardinality says it
+                target = _find_link(it.get("item"), question)
+                if target is not None:
+                    sink.append(issue("error", "business-rule", hloc, "Questions with an enableWhen cannot refer to "
+                                      "an inner question for its enableWhen condition", "questionnaire.enablewhen"))
+                elif question not in by_link:
+                    sink.append(issue("error", "business-rule", hloc, f"No target found for the enableWhen question "
+                                      f"'{question}' of item '{it.get('linkId')}'", "questionnaire.enablewhen"))
+                elif by_link[question] == here:
+                    sink.append(issue("error", "business-rule", hloc, "Questions with an enableWhen cannot refer to "
+                                      "themselves", "questionnaire.enablewhen"))
+                else:
+                    tpos = by_link[question]
+                    if not (tpos == here[:len(tpos)] or tpos < here):  # neither an ancestor nor earlier
+                        sink.append(issue("warning", "business-rule", hloc, f"The target of this enableWhen rule "
+                                          f"({question}) comes after the question itself", "questionnaire.enablewhen"))
+            visit(it.get("item"), here, hloc)
+
+    index(q.get("item"), ())
+    visit(q.get("item"), (), loc)
+
+
+def _find_link(items: Any, link: str) -> dict[str, Any] | None:
+    for it in as_list(items):
+        if isinstance(it, dict):
+            if it.get("linkId") == link:
+                return it
+            found = _find_link(it.get("item"), link)
+            if found is not None:
+                return found
+    return None

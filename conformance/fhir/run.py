@@ -22,13 +22,15 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from conformance.fhir import ucum
 from conformance.fhir.bindings import check_binding, check_codes_known, member_of
-from conformance.fhir.bundles import check_bundle, check_reachable
+from conformance.fhir.bundles import check_bundle, check_bundle_rules, check_reachable
 from conformance.fhir.checks import checks_of
-from conformance.fhir.definitional import check_definitional
+from conformance.fhir.bounds import min_max, quantity_bounds
+from conformance.fhir.definitional import DEFINITIONAL_TYPES, check_definitional
+from conformance.fhir.example_urls import check_example_urls
 from conformance.fhir.extensions import check_extension
 from conformance.fhir.invariants import EvalError
+from conformance.fhir.narrative import check_narrative_control, check_narrative_links
 from conformance.fhir.native import dom_3_unmatched
 from conformance.fhir.outcome import finish
 from conformance.fhir.plan import ARRAY, COMPLEX, PRIMITIVE, RESOURCE, SINGLE, Plan, plan_for, shape_of
@@ -139,12 +141,16 @@ class Run:
                     self.active.discard(key)
                     self.memo[key] = cached
                 sink.extend(cached)
+            if not self.settings.allow_examples:
+                check_example_urls(self, res, rt, loc, sink)
             if rt == "Bundle":
                 check_bundle(res, loc, sink, self.v.resource_types())
+                if self.settings.bundle_rules:
+                    check_bundle_rules(self, res, loc, sink)
                 check_reachable(res, self.bundles[-1], loc, sink)
             elif rt == "QuestionnaireResponse":
                 check_questionnaire_response(self, res, loc, sink)
-            elif rt in ("MeasureReport", "SearchParameter"):
+            elif rt in DEFINITIONAL_TYPES:
                 check_definitional(self, res, rt, loc, sink)
         finally:
             self.resources.pop()
@@ -531,14 +537,20 @@ class Run:
         unknown_code = False
         if plan.codes_known:
             n = len(sink)
-            self._codes_known(val, tcode, loc, sink)
+            self._codes_known(val, tcode, loc, sink, elem)
             unknown_code = len(sink) > n and any(i.rule == "terminology.unknown-code" for i in sink[n:])
         if plan.binding and not unknown_code:  # a code its own system does not have: the binding error follows
             self._binding(val, elem, tcode, loc, sink)
         if plan.attachment:
             attachment_size(val, loc, sink)
         elif plan.quantity_bounds:
-            self._quantity_bounds(val, elem, loc, sink)
+            quantity_bounds(val, elem, loc, sink)
+        elif plan.narrative:
+            check_narrative_control(self, val, elem, loc, sink)
+        if plan.missing_profiles:
+            sink.append(issue("error", "not-found", loc, f"Unknown profile {' / '.join(plan.missing_profiles)}: the "
+                              "value cannot be checked against it (hint: `conformance packages add` the package that "
+                              "defines it)", "profile.unknown", elem.sd_url))
         if plan.reference_targets is not None:
             check_reference(self, val, elem, plan.reference_targets, loc, sink)
         elif plan.extension:
@@ -557,31 +569,6 @@ class Run:
                 profiles = (good,) if good else profiles
         self.resource(val, loc, profiles, out=sink)
         self._fixed_pattern(val, elem, loc, sink)
-
-    def _quantity_bounds(self, val: dict[str, Any], elem: Elem, loc: str, sink: list[ValidationIssue]) -> None:
-        """minValueQuantity / maxValueQuantity, converting UCUM units of one dimension (g against kg)."""
-        v = val.get("value")
-        if not isinstance(v, (int, float)) or isinstance(v, bool):
-            return
-        for bound, op in ((elem.min_value, "min"), (elem.max_value, "max")):
-            if bound is None or not isinstance(bound[1], dict):
-                continue
-            b = bound[1]
-            bv = b.get("value")
-            if not isinstance(bv, (int, float)):
-                continue
-            x, y = v, bv
-            if b.get("code") and val.get("code") and b["code"] != val["code"]:
-                factors = ucum.comparable(val["code"], b["code"]) if val.get("system") == b.get("system") == \
-                    ucum.SYSTEM else None
-                if factors is None:
-                    continue
-                x, y = v * factors[0], bv * factors[1]
-            if (op == "min" and x < y) or (op == "max" and x > y):
-                word = "less than the specified minValue" if op == "min" else "greater than the specified maxValue"
-                sink.append(issue("error", "value", loc, f"The value in the instance ({v} {val.get('code') or ''}"
-                                  f") is {word} ({bv} {b.get('code') or b.get('unit') or ''}) after UCUM conversion"
-                                  .replace(" )", ")"), elem.id, elem.sd_url))
 
     def _is_resource_type(self, code: str) -> bool:
         cs = self.v.structure(code)
@@ -605,11 +592,12 @@ class Run:
                 from conformance.fhir.xhtml import check_xhtml
                 for p in check_xhtml(val):
                     sink.append(issue("error", "value", loc, p, "txt-1"))
+                check_narrative_links(self, val, loc, sink)
             if plan.max_length is not None and isinstance(val, str) and len(val) > plan.max_length:
                 sink.append(issue("error", "value", loc, f"value is longer than maxLength {elem.max_length}",
                                    elem.id, elem.sd_url))
             if plan.min_max:
-                self._min_max(val, elem, loc, sink)
+                min_max(val, elem, loc, sink)
         if val is None and elem.value_required is not None and not _has_alternative(ext, elem.value_required):
             sink.append(issue("error", "required", loc, f"The element definition ``{elem.path}`` in the profile "
                               f"'{elem.sd_url}' requires that a value be present in this element (an extension "
@@ -634,18 +622,6 @@ class Run:
         if plan.checks:
             self._constraints(plan.checks, val, elem, tcode, loc, sink, False, primitive=True)
 
-    def _min_max(self, val: Any, elem: Elem, loc: str, sink: list[ValidationIssue]) -> None:
-        for bound, op in ((elem.min_value, "min"), (elem.max_value, "max")):
-            if bound is None:
-                continue
-            b = bound[1]
-            try:
-                bad = (val < b) if op == "min" else (val > b)
-            except TypeError:
-                continue
-            if bad:
-                sink.append(issue("error", "value", loc, f"value {val!r} is {'below the minimum' if op == 'min' else 'above the maximum'} {b!r}", elem.id, elem.sd_url))
-
     # -- fixed / pattern -----------------------------------------------------------------------
     def _fixed_pattern(self, val: Any, elem: Elem, loc: str, sink: list[ValidationIssue]) -> None:
         if elem.fixed is not None and not equal(val, elem.fixed[1]):
@@ -658,8 +634,9 @@ class Run:
     def _binding(self, val: Any, elem: Elem, tcode: str, loc: str, sink: list[ValidationIssue]) -> None:
         check_binding(self, val, elem, tcode, loc, sink)
 
-    def _codes_known(self, val: dict[str, Any], tcode: str, loc: str, sink: list[ValidationIssue]) -> None:
-        check_codes_known(self, val, tcode, loc, sink)
+    def _codes_known(self, val: dict[str, Any], tcode: str, loc: str, sink: list[ValidationIssue],
+                     elem: Elem | None = None) -> None:
+        check_codes_known(self, val, tcode, loc, sink, elem)
 
     # -- slicing -------------------------------------------------------------------------------
     def _sliced(self, base: Elem, items: list[tuple[Any, Any, str, str]], loc: str,

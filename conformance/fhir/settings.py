@@ -28,7 +28,10 @@ class Settings:
     `noHtmlInMarkdown`; markdown may carry HTML by default).
     `assume_valid_rest_references`: a RESTful reference that does not resolve here (`Patient/123`) is
     taken to point to the type it names, which must then be an allowed target (off by default, as the
-    reference validator: an unresolved reference's type is not judged from its URL)."""
+    reference validator: an unresolved reference's type is not judged from its URL).
+    `bundle_rules`: (rule, profile) pairs, the reference validator's `-bundle`: the entries of a Bundle
+    a rule selects are also validated against the profile. A rule is `Type` (every entry of that type),
+    `Type:n` (the n-th of that type, from 0) or `n` (the n-th entry, from 0)."""
 
     extension_domains: tuple[str, ...] = ()
     any_extension: bool = False
@@ -40,6 +43,7 @@ class Settings:
     max_issues: int = 0
     no_html_in_markdown: bool = False
     assume_valid_rest_references: bool = False
+    bundle_rules: tuple[tuple[str, str], ...] = ()
 
     def extension_allowed(self, url: str) -> bool:
         """Is an unknown extension with this URL tolerated (as the reference validator's allowUnknownExtension)?"""

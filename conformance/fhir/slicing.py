@@ -126,6 +126,7 @@ def _def_at(run: _Run, elem: Elem, path: str) -> tuple[list[Elem], bool]:
                     for sl in ext.slices:
                         if any(m.group(1) in t.profiles for t in sl.types) or sl.slice_name == m.group(1):
                             nxt.append(sl)
+                            nxt.extend(_reslices(sl))  # `ext:a/b` narrows `ext:a` here (a value fixed per reslice)
                 continue
             if seg.startswith("ofType("):
                 nxt.append(e)
@@ -138,6 +139,14 @@ def _def_at(run: _Run, elem: Elem, path: str) -> tuple[list[Elem], bool]:
                 nxt.append(child)
         current = nxt
     return current, resolved
+
+
+def _reslices(sl: Elem) -> list[Elem]:
+    out = []
+    for r in sl.slices:
+        out.append(r)
+        out.extend(_reslices(r))
+    return out
 
 
 def _container(run: _Run, elem: Elem, tcode: str) -> Elem | None:
@@ -161,6 +170,9 @@ def _matcher(run: _Run, sl: Elem, base: Elem) -> list[tuple[str, str, Any]]:
         if dtype in ("value", "pattern"):
             expected = []
             for d in defs:
+                if d.is_choice and d.fixed is None and d.pattern is None:
+                    # a choice constrained through a renamed element (valueCode -> value[x]:valueCode)
+                    d = next((t for t in d.slices if t.fixed is not None or t.pattern is not None), d)
                 if d.fixed is not None:
                     expected.append(("fixed", d.fixed[1]))
                 elif d.pattern is not None:

@@ -27,7 +27,7 @@ class Definitions(Protocol):
 _NO_MERGE = {"id", "path"}
 
 #: part of the cache key of generated snapshots: bump when the generator's output changes
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 
 
 class SnapshotError(ProfileError):
@@ -67,6 +67,10 @@ class _Builder:
                 e["id"] = own_type + e.get("id", el["path"])[len(base_type):]
             e.setdefault("id", e["path"])
             self.elements.append(e)
+        #: the base's elements as they were before any merge: a contentReference unrolls the children the
+        #: base gives the referenced element, not what this differential made of them (a profile that
+        #: constrains Parameters.parameter.part does not constrain the parts of every part)
+        self.base_elements: list[dict[str, Any]] = copy.deepcopy(self.elements)
 
     # -- lookup --------------------------------------------------------------------------------
     def _pos(self, eid: str) -> int | None:
@@ -140,12 +144,14 @@ class _Builder:
         types = el.get("type") or []
         if el.get("contentReference"):
             ref = el["contentReference"].lstrip("#")
-            src = self._pos(ref)
+            base = self.base_elements
+            src = next((i for i, e in enumerate(base) if e["id"] == ref), None)
             if src is None:
                 raise SnapshotError(f"contentReference {ref} not found", path=self.url)
-            end = self._children_end(src)
-            kids = [_rebase(self.elements[i], ref, el["id"], self.elements[src]["path"], el["path"])
-                    for i in range(src + 1, end)]
+            end = src + 1
+            while end < len(base) and base[end]["id"].startswith(ref + "."):
+                end += 1
+            kids = [_rebase(base[i], ref, el["id"], base[src]["path"], el["path"]) for i in range(src + 1, end)]
             self.elements[pos + 1:pos + 1] = kids
             return
         if len(types) != 1:
@@ -154,6 +160,10 @@ class _Builder:
         t = types[0]
         url = (t.get("profile") or [None])[0] or t["code"]
         tsd = self.defs.snapshot(url if "/" in url else "http://hl7.org/fhir/StructureDefinition/" + url)
+        if tsd is None and url != t["code"]:
+            # a type profile that is not loaded: its children are at least the type's own (the validation
+            # of a value against that profile reports it as unknown)
+            tsd = self.defs.snapshot("http://hl7.org/fhir/StructureDefinition/" + t["code"])
         if tsd is None:
             raise SnapshotError(f"type {url} of {el['id']} is not in the loaded packages", path=self.url)
         telems = tsd["snapshot"]["element"]

@@ -67,6 +67,10 @@ class Elem:
     # ElementDefinition.mustHaveValue (R5, used in R4 through its extension): None, or the extension URLs
     # (valueAlternatives) that may stand in for the missing value of a primitive
     value_required: tuple[str, ...] | None = None
+    # additional bindings (the R5 ElementDefinition.binding.additional, in R4 through its extension): (purpose, vs)
+    additional_bindings: tuple[tuple[str, str], ...] = ()
+    # narrative-language-control / narrative-source-control on a Narrative element: (("language"|"source", code),)
+    narrative_control: tuple[tuple[str, str], ...] = ()
     short: str = ""
     base_path: str = ""
     children: dict[str, Elem] = field(default_factory=dict)
@@ -209,7 +213,8 @@ def make_elem(sd_url: str, el: dict[str, Any], eid: str) -> Elem:
         is_choice=is_choice,
         fixed=_prefixed(el, "fixed"),
         pattern=_prefixed(el, "pattern"),
-        binding=(binding.get("strength", "example"), binding.get("valueSet")) if binding else None,
+        binding=(binding.get("strength", "example"), _local_value_set(sd_url, binding.get("valueSet")))
+        if binding else None,
         constraints=tuple(
             Constraint(c.get("key", "?"), c.get("severity", "error"), c.get("human", ""),
                        ERRATA.get((c.get("key", "?"), c.get("expression", "")), c.get("expression", "")),
@@ -228,9 +233,17 @@ def make_elem(sd_url: str, el: dict[str, Any], eid: str) -> Elem:
         max_value=_prefixed(el, "maxValue"),
         is_modifier=bool(el.get("isModifier", False)),
         value_required=_value_required(el),
+        narrative_control=_narrative_control(el),
+        additional_bindings=_additional_bindings(sd_url, binding) if binding else (),
         short=el.get("short", ""),
         base_path=base.get("path", path),
     )
+
+
+def _local_value_set(sd_url: str, vs: Any) -> Any:
+    """A binding to a value set contained in the profile (`#vs`) names it `<profile url>#vs`, the form the
+    definitions look contained resources up by."""
+    return f"{sd_url.partition('|')[0]}{vs}" if isinstance(vs, str) and vs.startswith("#") else vs
 
 
 def _synth_id(el: dict[str, Any], prev_ids: dict[str, str]) -> str:
@@ -331,6 +344,34 @@ ERRATA = {
 def _best_practice(constraint: dict[str, Any]) -> bool:
     return any(isinstance(e, dict) and e.get("url") == _BEST_PRACTICE and e.get("valueBoolean") is True
                for e in constraint.get("extension") or ())
+
+
+_ADDITIONAL_BINDING = ("http://hl7.org/fhir/5.0/StructureDefinition/extension-ElementDefinition.binding.additional",
+                       "http://hl7.org/fhir/tools/StructureDefinition/additional-binding")
+
+
+def _additional_bindings(sd_url: str, binding: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """(purpose, value set) of each additional binding that applies everywhere (one with a usage context
+    is left out: where it applies is not the validator's to judge here)."""
+    out = []
+    for e in binding.get("extension") or ():
+        if not isinstance(e, dict) or e.get("url") not in _ADDITIONAL_BINDING:
+            continue
+        parts = {p.get("url"): p for p in e.get("extension") or () if isinstance(p, dict)}
+        purpose = (parts.get("purpose") or {}).get("valueCode")
+        vs = (parts.get("valueSet") or {}).get("valueCanonical")
+        if isinstance(purpose, str) and isinstance(vs, str) and "usage" not in parts:
+            out.append((purpose, _local_value_set(sd_url, vs)))
+    return tuple(out)
+
+
+_NARRATIVE_CONTROL = {"http://hl7.org/fhir/StructureDefinition/narrative-language-control": "language",
+                      "http://hl7.org/fhir/StructureDefinition/narrative-source-control": "source"}
+
+
+def _narrative_control(el: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    return tuple((_NARRATIVE_CONTROL[e["url"]], e["valueCode"]) for e in el.get("extension") or ()
+                 if isinstance(e, dict) and e.get("url") in _NARRATIVE_CONTROL and isinstance(e.get("valueCode"), str))
 
 
 def _value_required(el: dict[str, Any]) -> tuple[str, ...] | None:

@@ -212,6 +212,35 @@ class Terminology:
         c = cs.codes.get(code)
         return c.get("display") if c else None
 
+    def value_set_displays(self, url: str, system: str, code: str) -> list[str]:
+        """The displays a value set itself gives a code (its expansion's, or its compose's concept lists:
+        display and designations). A display the bound value set gives is valid for the code, as the
+        reference validator accepts it when it checks the code against that value set."""
+        vs = self.defs.get(url)
+        if vs is None or vs.get("resourceType") != "ValueSet":
+            return []
+        out: list[str] = []
+
+        def take(c: dict[str, Any]) -> None:
+            for v in [c.get("display")] + [d.get("value") for d in c.get("designation") or () if isinstance(d, dict)]:
+                if isinstance(v, str):
+                    out.append(v)
+
+        def contains(items: Any) -> None:
+            for c in items or ():
+                if isinstance(c, dict):
+                    if c.get("code") == code and c.get("system") == system:
+                        take(c)
+                    contains(c.get("contains"))
+
+        contains((vs.get("expansion") or {}).get("contains"))
+        for inc in (vs.get("compose") or {}).get("include") or ():
+            if isinstance(inc, dict) and inc.get("system") == system:
+                for c in inc.get("concept") or ():
+                    if isinstance(c, dict) and c.get("code") == code:
+                        take(c)
+        return out
+
     def check_display(self, system: str, code: str, display: str) -> str | None:
         """If `system` is a local CodeSystem that gives `code` a display (or designations) and `display` is
         none of them, the message (as the reference validator words it); else None. Case and runs of

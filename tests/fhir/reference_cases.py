@@ -146,7 +146,9 @@ def settings_for(t: dict[str, Any]) -> Any:
 
     domains = t.get("allowed-extension-domain") or t.get("allowed-extension-domains") or ()
     profile_step = t.get("profile") if isinstance(t.get("profile"), dict) else {}
+    bundle_param = t.get("bundle-param") if isinstance(t.get("bundle-param"), dict) else {}
     return Settings(allow_examples=bool(t.get("examples", True)),
+                    bundle_rules=((bundle_param["rule"], bundle_param["profile"]),) if bundle_param else (),
                     assume_valid_rest_references=bool(t.get("assumeValidRestReferences")
                                                       or profile_step.get("assumeValidRestReferences")),
                     extension_domains=(domains,) if isinstance(domains, str) else tuple(domains),

@@ -63,3 +63,13 @@ def test_exit_code_is_the_same_when_stdout_is_a_pipe_closed_early(tmp_path):
                            "exit ${PIPESTATUS[0]}", shell=True, executable="/bin/bash", capture_output=True)
     assert piped.returncode == 1, piped.stderr  # as main() returns with stdout captured (test_switches_...)
 
+
+
+def test_bundle_rule_reaches_the_validator(tmp_path, capsys):
+    f = tmp_path / "b.json"
+    f.write_text(json.dumps({"resourceType": "Bundle", "type": "collection", "entry": [
+        {"fullUrl": "urn:uuid:0c3151bd-1cbf-4d64-b04d-cd9187a4c601", "resource": {"resourceType": "Patient"}}]}))
+    assert main(["validate", str(f)]) == 0
+    ips_patient = "http://hl7.org/fhir/uv/ips/StructureDefinition/Patient-uv-ips"
+    assert main(["validate", "--bundle-rule", "Patient:0", ips_patient, str(f)]) == 1
+    capsys.readouterr()

@@ -253,3 +253,474 @@ def test_extension_context_including_fhirpath_contexts(resource, location):
     put(resource)
     found = [i.location for i in v.validate(resource) if i.rule == "extension.context"]
     assert found == ([location] if location else [])
+
+
+def test_content_reference_children_come_from_the_base_not_from_the_profile():
+    """A profile constraining Parameters.parameter.part (min, slices) does not constrain the parts of each part."""
+    from conformance.fhir import Validator
+
+    profile = {
+        "resourceType": "StructureDefinition", "url": "http://example.org/fhir/StructureDefinition/params-parts",
+        "name": "ParamsParts", "status": "draft", "fhirVersion": "4.0.1", "kind": "resource", "abstract": False,
+        "type": "Parameters", "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Parameters",
+        "derivation": "constraint", "differential": {"element": [
+            {"id": "Parameters.parameter", "path": "Parameters.parameter"},
+            {"id": "Parameters.parameter.part", "path": "Parameters.parameter.part", "min": 2, "slicing": {
+                "discriminator": [{"type": "value", "path": "name"}], "rules": "open"}},
+            {"id": "Parameters.parameter.part:a", "path": "Parameters.parameter.part", "sliceName": "a", "min": 1,
+             "max": "1"},
+            {"id": "Parameters.parameter.part:a.name", "path": "Parameters.parameter.part.name", "fixedString": "a"},
+            {"id": "Parameters.parameter.part:b", "path": "Parameters.parameter.part", "sliceName": "b", "min": 1,
+             "max": "1"},
+            {"id": "Parameters.parameter.part:b.name", "path": "Parameters.parameter.part.name", "fixedString": "b"}]}}
+    v = Validator(resources=[profile], include_user_packages=False)
+    good = {"resourceType": "Parameters", "meta": {"profile": [profile["url"]]}, "parameter": [
+        {"name": "p", "part": [{"name": "a", "valueString": "1"}, {"name": "b", "valueString": "2"}]}]}
+    assert not [i for i in v.validate(good) if i.is_error]
+    bad = {"resourceType": "Parameters", "meta": {"profile": [profile["url"]]}, "parameter": [
+        {"name": "p", "part": [{"name": "a", "valueString": "1"}]}]}
+    assert [i.location for i in v.validate(bad) if i.is_error] == ["Parameters.parameter[0]"] * 2
+
+
+@pytest.mark.parametrize(("target", "rule_error"), [
+    ("inner", "Questionnaire.item[0]"), ("nowhere", "Questionnaire.item[0]"), ("outer", "Questionnaire.item[0]"),
+    ("before", None)])
+def test_questionnaire_enable_when_targets(validator, target, rule_error):
+    q = {"resourceType": "Questionnaire", "status": "draft", "item": [
+        {"linkId": "before", "type": "boolean"},
+        {"linkId": "outer", "type": "group", "enableWhen": [{"question": target, "operator": "exists",
+                                                             "answerBoolean": True}],
+         "item": [{"linkId": "inner", "type": "boolean"}]}]}
+    q["item"] = q["item"][1:] if target != "before" else q["item"]
+    found = [i.location for i in validator.validate(q) if i.is_error and i.rule == "questionnaire.enablewhen"]
+    assert found == ([rule_error] if rule_error else [])
+
+
+@pytest.mark.parametrize(("bound", "birth_date", "error"), [
+    ({"minValueDuration": {"value": 100, "unit": "a", "system": "http://unitsofmeasure.org", "code": "a"}},
+     "1850-01-01", True),
+    ({"minValueDuration": {"value": 100, "unit": "a", "system": "http://unitsofmeasure.org", "code": "a"}},
+     "1990-01-01", False),
+    ({"maxValueDuration": {"value": 10, "unit": "a", "system": "http://unitsofmeasure.org", "code": "a"}},
+     "2020-01-01", False),
+    ({"maxValueDuration": {"value": 10, "unit": "a", "system": "http://unitsofmeasure.org", "code": "a"}},
+     "2200-01-01", True),
+    ({"maxValueDuration": {"value": 2, "unit": "d", "system": "http://unitsofmeasure.org", "code": "d"}},
+     "2200-01-01T10:00:00Z", True)])
+def test_duration_bounds_on_a_date_are_relative_to_now(bound, birth_date, error):
+    from conformance.fhir import Validator
+
+    profile = {
+        "resourceType": "StructureDefinition", "url": "http://example.org/fhir/StructureDefinition/pat-dur",
+        "name": "PatDur", "status": "draft", "fhirVersion": "4.0.1", "kind": "resource", "abstract": False,
+        "type": "Patient", "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Patient",
+        "derivation": "constraint", "differential": {"element": [
+            {"id": "Patient.birthDate", "path": "Patient.birthDate", **bound}]}}
+    if "T" in birth_date:
+        profile["type"] = "Patient"
+        profile["differential"]["element"] = [{"id": "Patient.deceased[x]", "path": "Patient.deceased[x]",
+                                               "type": [{"code": "dateTime"}], **bound}]
+    v = Validator(resources=[profile], include_user_packages=False)
+    pat = {"resourceType": "Patient", "meta": {"profile": [profile["url"]]}}
+    pat["deceasedDateTime" if "T" in birth_date else "birthDate"] = birth_date
+    assert bool([i for i in v.validate(pat) if i.is_error]) is error
+
+
+def _relationship_profile(binding_vs: dict) -> dict:
+    return {
+        "resourceType": "StructureDefinition", "url": "http://example.org/fhir/StructureDefinition/pat-rel",
+        "name": "PatRel", "status": "draft", "fhirVersion": "4.0.1", "kind": "resource", "abstract": False,
+        "type": "Patient", "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Patient",
+        "derivation": "constraint", "contained": [binding_vs], "differential": {"element": [
+            {"id": "Patient.contact.relationship", "path": "Patient.contact.relationship",
+             "binding": {"strength": "required", "valueSet": "#rel"}}]}}
+
+
+def _patient_with_relationship(code: str, display: str) -> dict:
+    return {"resourceType": "Patient", "meta": {"profile": ["http://example.org/fhir/StructureDefinition/pat-rel"]},
+            "contact": [{"name": {"text": "x"}, "relationship": [{"coding": [{
+                "system": "http://terminology.hl7.org/CodeSystem/v2-0131", "code": code, "display": display}]}]}]}
+
+
+def test_a_binding_to_a_value_set_contained_in_the_profile_is_checked():
+    from conformance.fhir import Validator
+
+    vs = {"resourceType": "ValueSet", "id": "rel", "status": "draft", "compose": {"include": [{
+        "system": "http://terminology.hl7.org/CodeSystem/v2-0131", "concept": [{"code": "C"}]}]}}
+    v = Validator(resources=[_relationship_profile(vs)], include_user_packages=False)
+    assert not [i for i in v.validate(_patient_with_relationship("C", "Emergency Contact")) if i.severity != "information"
+                and i.location.startswith("Patient.contact")]
+    assert [(i.location, i.severity) for i in v.validate(_patient_with_relationship("N", "Next-of-Kin"))
+            if i.location.startswith("Patient.contact")] == [("Patient.contact[0].relationship[0]", "error")]
+
+
+@pytest.mark.parametrize(("code", "display", "error"), [
+    ("C", "alt-display", False), ("N", "alt-designation", False), ("N", "Next-of-Kin", False), ("C", "other", True)])
+def test_a_display_the_bound_value_set_gives_is_valid(code, display, error):
+    from conformance.fhir import Validator
+
+    vs = {"resourceType": "ValueSet", "id": "rel", "status": "draft", "expansion": {
+        "timestamp": "2019-05-23T10:18:03Z", "contains": [
+            {"system": "http://terminology.hl7.org/CodeSystem/v2-0131", "code": "C", "display": "alt-display"},
+            {"system": "http://terminology.hl7.org/CodeSystem/v2-0131", "code": "N",
+             "designation": [{"value": "alt-designation"}]}]}}
+    v = Validator(resources=[_relationship_profile(vs)], include_user_packages=False)
+    found = [i.location for i in v.validate(_patient_with_relationship(code, display)) if i.is_error]
+    assert found == (["Patient.contact[0].relationship[0].coding[0].display"] if error else [])
+
+
+def test_slice_discriminated_by_an_extension_value_fixed_in_a_reslice():
+    """`action:single.extension:kind/single.valueCode` fixed: the reslice's value tells the action slices apart."""
+    from conformance.fhir import Validator
+
+    ext_url = "http://example.org/fhir/StructureDefinition/action-kind"
+    ext = {"resourceType": "StructureDefinition", "url": ext_url, "name": "ActionKind", "status": "draft",
+           "fhirVersion": "4.0.1", "kind": "complex-type", "abstract": False, "type": "Extension",
+           "context": [{"type": "element", "expression": "PlanDefinition.action"}],
+           "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Extension", "derivation": "constraint",
+           "differential": {"element": [
+               {"id": "Extension.url", "path": "Extension.url", "fixedUri": ext_url},
+               {"id": "Extension.value[x]", "path": "Extension.value[x]", "type": [{"code": "code"}]}]}}
+    disc = {"type": "value", "path": f"extension('{ext_url}').value"}
+
+    def slice_(name: str, extra: dict) -> list[dict]:
+        return [{"id": f"PlanDefinition.action:{name}", "path": "PlanDefinition.action", "sliceName": name,
+                 "min": 1, "max": "*"},
+                {"id": f"PlanDefinition.action:{name}.extension:kind/{name}", "path": "PlanDefinition.action.extension",
+                 "sliceName": f"kind/{name}", "min": 1, "max": "1", "type": [{"code": "Extension", "profile": [ext_url]}]},
+                {"id": f"PlanDefinition.action:{name}.extension:kind/{name}.valueCode",
+                 "path": "PlanDefinition.action.extension.valueCode", "fixedCode": name},
+                {**extra, "id": f"PlanDefinition.action:{name}.{extra['path'].rsplit('.', 1)[1]}"}]
+
+    profile = {"resourceType": "StructureDefinition", "url": "http://example.org/fhir/StructureDefinition/pd-kinds",
+               "name": "PdKinds", "status": "draft", "fhirVersion": "4.0.1", "kind": "resource", "abstract": False,
+               "type": "PlanDefinition", "baseDefinition": "http://hl7.org/fhir/StructureDefinition/PlanDefinition",
+               "derivation": "constraint", "differential": {"element": [
+                   {"id": "PlanDefinition.action", "path": "PlanDefinition.action", "slicing": {
+                       "discriminator": [disc], "rules": "open"}},
+                   {"id": "PlanDefinition.action.extension:kind", "path": "PlanDefinition.action.extension",
+                    "sliceName": "kind", "type": [{"code": "Extension", "profile": [ext_url]}]},
+                   *slice_("single", {"path": "PlanDefinition.action.title", "min": 1}),
+                   *slice_("alternate", {"path": "PlanDefinition.action.selectionBehavior", "min": 1})]}}
+    v = Validator(resources=[ext, profile], include_user_packages=False)
+
+    def action(kind: str, **more: str) -> dict:
+        return {"extension": [{"url": ext_url, "valueCode": kind}], **more}
+
+    pd = {"resourceType": "PlanDefinition", "status": "active", "meta": {"profile": [profile["url"]]},
+          "action": [action("single", title="t"), action("alternate", selectionBehavior="exactly-one")]}
+    assert not [i for i in v.validate(pd) if i.is_error]
+    pd["action"][1] = action("alternate")
+    assert [i.location for i in v.validate(pd) if i.is_error] == ["PlanDefinition.action[1]"]
+
+
+_STREET = "http://hl7.org/fhir/StructureDefinition/iso21090-ADXP-streetName"
+_ADDRESS_PATIENT = {"resourceType": "Patient", "birthDate": "2000", "address": [{
+    "line": ["Musterstr. 1", "b"], "_line": [{"extension": [{"url": _STREET, "valueString": "Musterstr."}]}, None]}],
+    "_gender": {"extension": [{"url": "http://example.org/x", "valueCode": "unknown"}]}}
+
+
+@pytest.mark.parametrize(("expression", "expected"), [
+    (f"address.line[0].extension('{_STREET}').value", ["Musterstr."]),
+    (f"(address.line[0].extension('{_STREET}').value as String) = 'Musterstr.'", [True]),
+    ("address.line.count()", [2]),
+    (f"address.line.all($this.extension('{_STREET}').empty() or $this.hasValue())", [True]),
+    ("address.line.first() = 'Musterstr. 1'", [True]),
+    ("gender.exists()", [True]),
+    ("gender.hasValue()", [False]),
+    ("gender.extension('http://example.org/x').exists()", [True]),
+    ("birthDate.is(Date)", [True]),
+    ("birthDate.ofType(Date).exists()", [True])])
+def test_fhirpath_reads_r4_as_the_reference_validator(expression, expected):
+    """One node per primitive with its extensions; type names not case sensitive before R5."""
+    from conformance.fhir.invariants import FhirPath
+
+    assert FhirPath().evaluate(expression, _ADDRESS_PATIENT, "Patient", _ADDRESS_PATIENT, _ADDRESS_PATIENT) == expected
+
+
+def test_fhirpathpy_itself_is_unchanged_outside_the_validator():
+    import fhirpathpy
+    from fhirpathpy.models import models
+
+    import conformance.fhir.invariants  # noqa: F401 - installs the wrappers
+
+    assert fhirpathpy.evaluate(_ADDRESS_PATIENT, "address.line.count()", {}, models["r4"]) != [2]  # its own count
+    assert fhirpathpy.evaluate(_ADDRESS_PATIENT, "birthDate.is(Date)", {}, models["r4"]) == [False]
+
+
+def test_a_type_profile_that_is_not_loaded_is_an_error_and_the_profile_still_builds():
+    """Organization.identifier typed with an Identifier profile nobody loaded: the snapshot unrolls the plain
+    Identifier below it, and the value says which profile it could not be checked against."""
+    from conformance.fhir import Validator
+
+    missing = "http://example.org/fhir/StructureDefinition/identifier-nowhere"
+    profile = {"resourceType": "StructureDefinition", "url": "http://example.org/fhir/StructureDefinition/org-id",
+               "name": "OrgId", "status": "draft", "fhirVersion": "4.0.1", "kind": "resource", "abstract": False,
+               "type": "Organization", "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Organization",
+               "derivation": "constraint", "differential": {"element": [
+                   {"id": "Organization.identifier", "path": "Organization.identifier",
+                    "type": [{"code": "Identifier", "profile": [missing]}]},
+                   {"id": "Organization.identifier.system", "path": "Organization.identifier.system", "min": 1}]}}
+    v = Validator(resources=[profile], include_user_packages=False)
+    org = {"resourceType": "Organization", "meta": {"profile": [profile["url"]]}, "name": "x",
+           "identifier": [{"system": "urn:oid:1.2.3", "value": "1"}]}
+    assert [(i.location, i.rule) for i in v.validate(org) if i.is_error] == [
+        ("Organization.identifier[0]", "profile.unknown")]
+
+
+def test_example_urls_are_errors_when_the_settings_refuse_them(validator):
+    from conformance.fhir.settings import Settings
+
+    doc = {"resourceType": "DocumentReference", "status": "current", "content": [{"attachment": {
+        "contentType": "text/plain", "url": "http://repository.example.org/fhir/DocumentReference/example"}}],
+        "identifier": [{"system": "https://acme.com/ids", "value": "1"}],
+        "masterIdentifier": {"system": "urn:ietf:rfc:3986", "value": "urn:oid:1.2.3"}}
+    assert not [i for i in validator.validate(doc) if i.is_error]
+    found = [(i.location, i.rule) for i in validator.validate(doc, settings=Settings(allow_examples=False))
+             if i.is_error]
+    assert sorted(found) == [("DocumentReference.content[0].attachment.url", "url.example"),
+                             ("DocumentReference.identifier[0].system", "url.example")]
+
+
+def _narrative_profile(kind: str, code: str) -> dict:
+    return {"resourceType": "StructureDefinition", "url": f"http://example.org/fhir/StructureDefinition/nar-{code}",
+            "name": "Nar", "status": "draft", "fhirVersion": "4.0.1", "kind": "resource", "abstract": False,
+            "type": "Patient", "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Patient",
+            "derivation": "constraint", "differential": {"element": [{"id": "Patient.text", "path": "Patient.text",
+                "extension": [{"url": f"http://hl7.org/fhir/StructureDefinition/narrative-{kind}-control",
+                               "valueCode": code}]}]}}
+
+
+_TWO_LANGS = ('<div xmlns="http://www.w3.org/1999/xhtml"><div xml:lang="de" lang="de">Hallo</div>'
+              '<div xml:lang="pt" lang="pt">Ola</div></div>')
+_ONE_LANG = '<div xmlns="http://www.w3.org/1999/xhtml"><p>Hello</p></div>'
+
+
+@pytest.mark.parametrize(("code", "div", "error"), [
+    ("_no", _TWO_LANGS, True), ("_no", _ONE_LANG, False), ("_yes", _TWO_LANGS, False), ("_yes", _ONE_LANG, True),
+    ("_resource", _TWO_LANGS, True), ("de", _TWO_LANGS, False), ("fr", _TWO_LANGS, True)])
+def test_narrative_language_control(code, div, error):
+    from conformance.fhir import Validator
+
+    profile = _narrative_profile("language", code)
+    v = Validator(resources=[profile], include_user_packages=False)
+    pat = {"resourceType": "Patient", "language": "en", "meta": {"profile": [profile["url"]]},
+           "text": {"status": "generated", "div": div}}
+    assert [i.location for i in v.validate(pat) if i.is_error] == (["Patient.text"] if error else [])
+
+
+def test_narrative_source_control():
+    from conformance.fhir import Validator
+
+    profile = _narrative_profile("source", "error")
+    v = Validator(resources=[profile], include_user_packages=False)
+
+    def pat(div: str) -> dict:
+        return {"resourceType": "Patient", "meta": {"profile": [profile["url"]]},
+                "text": {"status": "generated", "div": f'<div xmlns="http://www.w3.org/1999/xhtml">{div}</div>'}}
+
+    assert not [i for i in v.validate(pat('<h1 class="boilerplate">H</h1><div class="generated"><p>x</p></div>'))
+                if i.is_error]
+    assert [i.location for i in v.validate(pat('<h1 class="boilerplate">H</h1><p>no source</p>')) if i.is_error] == [
+        "Patient.text"]
+
+
+@pytest.mark.parametrize(("purpose", "code", "severity"), [
+    ("required", "100066-0", "error"), ("required", "100065-2", None), ("extensible", "100066-0", "warning"),
+    ("maximum", "100066-0", "error"), ("ui", "100066-0", None)])
+def test_additional_bindings_are_checked_with_the_strength_of_their_purpose(purpose, code, severity):
+    from conformance.fhir import Validator
+
+    vs = {"resourceType": "ValueSet", "url": "http://example.org/fhir/ValueSet/ab", "status": "active",
+          "compose": {"include": [{"system": "http://loinc.org", "concept": [{"code": "100065-2"}]}]}}
+    profile = {"resourceType": "StructureDefinition", "url": f"http://example.org/fhir/StructureDefinition/ab-{purpose}",
+               "name": "Ab", "status": "draft", "fhirVersion": "4.0.1", "kind": "resource", "abstract": False,
+               "type": "Observation", "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Observation",
+               "derivation": "constraint", "differential": {"element": [{
+                   "id": "Observation.code", "path": "Observation.code", "binding": {
+                       "strength": "example", "valueSet": "http://hl7.org/fhir/ValueSet/observation-codes",
+                       "extension": [{"url": "http://hl7.org/fhir/5.0/StructureDefinition/extension-ElementDefinition"
+                                             ".binding.additional", "extension": [
+                           {"url": "purpose", "valueCode": purpose}, {"url": "valueSet", "valueCanonical": vs["url"]}]}]}}]}}
+    v = Validator(resources=[vs, profile], include_user_packages=False)
+    obs = {"resourceType": "Observation", "status": "final", "meta": {"profile": [profile["url"]]},
+           "code": {"coding": [{"system": "http://loinc.org", "code": code}]}}
+    found = [i.severity for i in v.validate(obs) if i.location == "Observation.code"]
+    assert found == ([severity] if severity else [])
+
+
+@pytest.mark.parametrize(("href", "error"), [("#anchor", False), ("#dev", False), ("#elem-id", False),
+                                             ("#nowhere", True), ("#dev/x", True), ("http://example.org/x", False)])
+def test_narrative_internal_links_must_resolve(validator, href, error):
+    lst = {"resourceType": "List", "status": "current", "mode": "snapshot",
+           "text": {"status": "generated", "div": '<div xmlns="http://www.w3.org/1999/xhtml"><a name="anchor"> </a>'
+                                                  f'<p id="p1"><a href="{href}">link</a></p></div>'},
+           "contained": [{"resourceType": "Device", "id": "dev"}], "entry": [{"id": "elem-id", "item": {"reference": "#dev"}}]}
+    found = [i.location for i in validator.validate(lst) if i.rule == "narrative.link"]
+    assert found == (["List.text.div"] if error else [])
+
+
+def test_narrative_links_resolve_across_the_bundle(validator):
+    def entry(n: int, div: str) -> dict:
+        return {"fullUrl": f"urn:uuid:0c3151bd-1cbf-4d64-b04d-cd9187a4c6{n:02d}", "resource": {
+            "resourceType": "Basic", "code": {"text": "x"},
+            "text": {"status": "generated", "div": f'<div xmlns="http://www.w3.org/1999/xhtml">{div}</div>'}}}
+
+    b = {"resourceType": "Bundle", "type": "collection", "entry": [
+        entry(1, '<a href="#there">see</a>'), entry(2, '<p id="there">here</p>')]}
+    assert not [i for i in validator.validate(b) if i.rule == "narrative.link"]
+
+
+@pytest.mark.parametrize(("condition", "error"), [(False, True), (True, False)])
+def test_questionnaire_enable_when_expression_decides_whether_an_item_may_have_answers(condition, error):
+    from conformance.fhir import Validator
+
+    q = {"resourceType": "Questionnaire", "url": "http://example.org/fhir/Questionnaire/ewx", "status": "draft",
+         "item": [{"linkId": "condition", "type": "boolean"},
+                  {"linkId": "then", "type": "boolean", "extension": [{
+                      "url": "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-enableWhenExpression",
+                      "valueExpression": {"language": "text/fhirpath", "expression":
+                          "%resource.item.where(linkId='condition').answer.value"}}]}]}
+    v = Validator(resources=[q], include_user_packages=False)
+    qr = {"resourceType": "QuestionnaireResponse", "questionnaire": q["url"], "status": "completed", "item": [
+        {"linkId": "condition", "answer": [{"valueBoolean": condition}]},
+        {"linkId": "then", "answer": [{"valueBoolean": True}]}]}
+    found = [i.location for i in v.validate(qr) if i.rule == "questionnaire.enable-when"]
+    assert found == (["QuestionnaireResponse.item[1]"] if error else [])
+
+
+@pytest.mark.parametrize(("rule", "checked"), [("Patient", [0, 2]), ("Patient:1", [2]), ("1", [1]), ("0", [0]),
+                                               ("Observation:0", [])])
+def test_bundle_rules_send_the_entries_they_select_to_a_profile(validator, rule, checked):
+    from conformance.fhir.settings import Settings
+
+    profile = "http://hl7.org/fhir/uv/ips/StructureDefinition/Patient-uv-ips"  # needs name, birthDate...
+    entries = [{"resourceType": "Patient"}, {"resourceType": "Basic", "code": {"text": "x"}}, {"resourceType": "Patient"}]
+    b = {"resourceType": "Bundle", "type": "collection", "entry": [
+        {"fullUrl": f"urn:uuid:0c3151bd-1cbf-4d64-b04d-cd9187a4c6{n:02d}", "resource": r} for n, r in enumerate(entries)]}
+    found = {i.location for i in validator.validate(b, settings=Settings(bundle_rules=((rule, profile),)))
+             if i.is_error}
+    assert found == {f"Bundle.entry[{n}].resource" for n in checked}
+
+
+def _sd(elements: list[dict]) -> dict:
+    return {"resourceType": "StructureDefinition", "url": "http://example.org/fhir/StructureDefinition/obs-x",
+            "name": "ObsX", "status": "draft", "fhirVersion": "4.0.1", "kind": "resource", "abstract": False,
+            "type": "Observation", "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Observation",
+            "derivation": "constraint", "differential": {"element": elements}}
+
+
+@pytest.mark.parametrize(("profile", "error"), [("http://hl7.org/fhir/StructureDefinition/Count", True),
+                                                ("http://hl7.org/fhir/StructureDefinition/SimpleQuantity", False)])
+def test_a_type_profile_must_constrain_that_type(validator, profile, error):
+    sd = _sd([{"id": "Observation.value[x]:valueQuantity", "path": "Observation.value[x]", "sliceName": "valueQuantity",
+               "type": [{"code": "Quantity", "profile": [profile]}]}])
+    found = [i.location for i in validator.validate(sd) if i.is_error]
+    assert found == (["StructureDefinition.differential.element[0].type[0].profile[0]"] if error else [])
+
+
+def test_a_target_profile_must_be_a_resource_profile_and_only_on_references(validator):
+    sd = _sd([{"id": "Observation.subject", "path": "Observation.subject", "type": [
+        {"code": "Reference", "targetProfile": ["http://hl7.org/fhir/StructureDefinition/Quantity"]}]},
+        {"id": "Observation.code", "path": "Observation.code", "type": [
+            {"code": "CodeableConcept", "targetProfile": ["http://hl7.org/fhir/StructureDefinition/Patient"]}]}])
+    assert sorted(i.location for i in validator.validate(sd) if i.is_error and i.rule == "sd.target-profile") == [
+        "StructureDefinition.differential.element[0].type[0].targetProfile[0]",
+        "StructureDefinition.differential.element[1].type[0].targetProfile[0]"]
+
+
+@pytest.mark.parametrize(("eid", "path", "error"), [
+    ("Observation.valueQuantity", "Observation.valueBla", True), ("Observation.valueQuantity", "Observation.valueQuantity", False),
+    ("Observation.value[x]:valueQuantity", "Observation.value[x]", False),
+    ("Observation.value[x]", "Observation.valueQuantity", False), ("Observation.code", "Observation.status", True)])
+def test_a_differential_element_path_must_be_the_one_its_id_names(validator, eid, path, error):
+    found = [i.location for i in validator.validate(_sd([{"id": eid, "path": path}])) if i.rule == "sd.snapshot"]
+    assert found == (["StructureDefinition"] if error else [])
+
+
+@pytest.mark.parametrize(("bases", "expression", "error"), [
+    (["Patient", "Practitioner"], "Patient.name | Practitioner.name", False),
+    (["Observation"], "(Observation.value as Quantity) | (Observation.value as SampledData)", False),
+    (["Patient"], "Resource.id", False), (["Patient"], "name", False),
+    (["Patient"], "Organization.name | Organization.alias", True),
+    (["Observation"], "Observation.code | Condition.code.where(text = 'a|b')", True)])
+def test_a_search_expression_starts_from_the_bases(validator, bases, expression, error):
+    sp = {"resourceType": "SearchParameter", "url": "http://example.org/fhir/SearchParameter/x", "name": "x",
+          "status": "draft", "description": "x", "code": "x", "base": bases, "type": "token", "expression": expression}
+    found = [i.location for i in validator.validate(sp) if i.rule == "searchparameter.expression"]
+    assert found == (["SearchParameter.expression"] if error else [])
+
+
+def _measure_and_report(report_group: dict) -> tuple[dict, dict]:
+    pop = "http://terminology.hl7.org/CodeSystem/measure-population"
+    measure = {"resourceType": "Measure", "url": "http://example.org/fhir/Measure/m", "status": "draft",
+               "scoring": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/measure-scoring",
+                                       "code": "cohort"}]},
+               "group": [{"population": [{"code": {"coding": [{"system": pop, "code": "initial-population"}]},
+                                          "criteria": {"language": "text/cql", "expression": "IP"}}],
+                          "stratifier": [{"code": {"text": "by-age"},
+                                          "criteria": {"language": "text/cql", "expression": "Age"}}]}]}
+    report = {"resourceType": "MeasureReport", "status": "complete", "type": "summary", "measure": measure["url"],
+              "period": {"start": "2025-01-01", "end": "2025-01-31"}, "group": [report_group]}
+    return measure, report
+
+
+@pytest.mark.parametrize(("group", "errors"), [
+    ({"population": [{"code": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/measure-population",
+                                           "code": "initial-population"}]}, "count": 3}],
+      "stratifier": [{"code": [{"text": "by-age"}]}]}, []),
+    ({"population": [{"code": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/measure-population",
+                                           "code": "initial-population"}]}, "count": 3}],
+      "stratifier": [{"stratum": [{"value": {"text": "x"}}]}]},
+     ["MeasureReport.group[0]", "MeasureReport.group[0].stratifier[0]"]),
+    ({"stratifier": [{"code": [{"text": "by-age"}]}]}, ["MeasureReport.group[0]"])])
+def test_measure_report_populations_and_stratifiers_match_the_measure(group, errors):
+    from conformance.fhir import Validator
+
+    measure, report = _measure_and_report(group)
+    v = Validator(resources=[measure], include_user_packages=False)
+    found = sorted({i.location for i in v.validate(report) if i.is_error and i.rule.startswith("measurereport.")})
+    assert found == errors
+
+
+def test_inherited_obligations_come_from_obligation_profiles_on_the_same_base():
+    from conformance.fhir import Validator
+
+    def profile(name: str, base: str, flagged: bool, inherits: tuple[str, ...] = ()) -> dict:
+        ext = [{"url": "http://hl7.org/fhir/StructureDefinition/obligation-profile", "valueBoolean": True}] if flagged \
+            else []
+        ext += [{"url": "http://hl7.org/fhir/StructureDefinition/inherit-obligations", "valueCanonical": u}
+                for u in inherits]
+        return {"resourceType": "StructureDefinition", "url": f"http://example.org/fhir/StructureDefinition/{name}",
+                "name": name.capitalize(), "status": "draft", "fhirVersion": "4.0.1", "kind": "resource",
+                "abstract": False, "type": "Patient", "baseDefinition": base, "derivation": "constraint",
+                "extension": ext, "differential": {"element": [{"id": "Patient", "path": "Patient"}]}}
+
+    core = "http://hl7.org/fhir/StructureDefinition/Patient"
+    base = profile("base", core, True)
+    good, unflagged, other_base = profile("good", base["url"], True), profile("plain", base["url"], False), \
+        profile("other", core, True)
+    v = Validator(resources=[base, good, unflagged, other_base], include_user_packages=False)
+    sd = profile("child", base["url"], False, (good["url"], unflagged["url"], other_base["url"]))
+    assert [i.location for i in v.validate(sd) if i.is_error] == ["StructureDefinition.extension[1]",
+                                                                  "StructureDefinition.extension[2]"]
+
+
+@pytest.mark.parametrize(("expression", "error"), [("Screening.Adults", False), ("Adults", False),
+                                                   ("Screening.Children", True), ("Other.Adults", True)])
+def test_measure_cql_stratifier_criteria_name_a_definition_of_its_library(expression, error):
+    import base64
+
+    from conformance.fhir import Validator
+
+    elm = ('<library xmlns="urn:hl7-org:elm:r1"><statements><def name="Adults"/><def name="Initial Population"/>'
+           '</statements></library>')
+    lib = {"resourceType": "Library", "url": "http://example.org/fhir/Library/screening", "name": "Screening",
+           "status": "draft", "type": {"text": "logic"},
+           "content": [{"contentType": "application/elm+xml", "data": base64.b64encode(elm.encode()).decode()}]}
+    v = Validator(resources=[lib], include_user_packages=False)
+    measure = {"resourceType": "Measure", "status": "draft", "library": [lib["url"]], "group": [{
+        "population": [{"code": {"text": "ip"}, "criteria": {"language": "text/cql", "expression": "Initial Population"}}],
+        "stratifier": [{"code": {"text": "s"}, "criteria": {"language": "text/cql", "expression": expression}}]}]}
+    found = [i.location for i in v.validate(measure) if i.rule == "measure.criteria"]
+    assert found == (["Measure.group[0].stratifier[0].criteria"] if error else [])

@@ -1,0 +1,188 @@
+"""Profile control over a narrative: the narrative-language-control and narrative-source-control extensions
+on a Narrative element definition (the HL7 extensions pack; the reference validator checks both).
+
+- **Language sections** are the `div`s directly under the narrative's root `div` that carry `xml:lang`
+  (or `lang`). `narrative-language-control` (repeatable) says `_no`: no sections; `_yes`: at least one;
+  `_resource`: a section in the resource's own language; any other code: a section in that language.
+- **Source**: with `narrative-source-control`, every piece of text must sit in an element (or below
+  one) whose class says where it comes from: boilerplate, generated, extension, additional or original.
+  The reference validator reports each unlabelled text as an error, whatever level the extension names.
+
+And, for every narrative, its internal links (`#fragment`) must resolve (`check_narrative_links`).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from lxml import etree
+
+from conformance.fhir.values import issue
+
+if TYPE_CHECKING:  # pragma: no cover
+    from conformance.fhir.contract import RunContext
+    from conformance.fhir.structure import Elem
+    from conformance.issues import ValidationIssue
+
+_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+_SOURCES = frozenset({"boilerplate", "generated", "extension", "additional", "original"})
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+
+
+@lru_cache(maxsize=1024)
+def _read(div: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """(languages of the sections, texts not labelled with a source class), or None when not well-formed."""
+    try:
+        root = etree.fromstring(div.encode("utf-8"), _PARSER)
+    except etree.XMLSyntaxError:
+        return None
+    langs = []
+    for child in root:
+        if isinstance(child.tag, str) and child.tag.rpartition("}")[2] == "div":
+            lang = child.get(_XML_LANG) or child.get("lang")
+            if lang:
+                langs.append(lang)
+    unlabelled: list[str] = []
+
+    def labelled(el: Any) -> bool:
+        return bool(set((el.get("class") or "").split()) & _SOURCES)
+
+    def visit(el: Any, covered: bool) -> None:
+        covered = covered or labelled(el)
+        if not covered and el.text and el.text.strip():
+            unlabelled.append(" ".join(el.text.split()))
+        for child in el:
+            if isinstance(child.tag, str):
+                visit(child, covered)
+            if not covered and child.tail and child.tail.strip():
+                unlabelled.append(" ".join(child.tail.split()))
+
+    visit(root, False)
+    return tuple(langs), tuple(unlabelled)
+
+
+def check_narrative_control(run: RunContext, val: dict[str, Any], elem: Elem, loc: str,
+                            sink: list[ValidationIssue]) -> None:
+    div = val.get("div")
+    read = _read(div) if isinstance(div, str) else None
+    if read is None:
+        return  # no narrative text, or not well-formed: txt-1 says it
+    langs, unlabelled = read
+    profile = f"StructureDefinition[{elem.sd_url}]"
+    found = ", ".join(sorted(set(langs)))
+    for kind, code in elem.narrative_control:
+        if kind == "source":
+            for text in unlabelled:
+                sink.append(issue("error", "business-rule", loc, f"The xhtml node at '{text}' does not have a class "
+                                  "attribute to indicate its source (boilerplate, generated, or original) and this is "
+                                  f"required by the profile {profile}", "narrative.source", elem.sd_url))
+        elif code == "_no":
+            if langs:
+                sink.append(issue("error", "business-rule", loc, f"The xhtml has some language sections ({found}), but "
+                                  f"language sections are prohibited in this context by the profile {profile}",
+                                  "narrative.language", elem.sd_url))
+        elif code == "_yes":
+            if not langs:
+                sink.append(issue("error", "business-rule", loc, "The xhtml has no language sections, but language "
+                                  f"sections are required in this context by the profile {profile}",
+                                  "narrative.language", elem.sd_url))
+        else:
+            lang = code
+            if code == "_resource":
+                res = run.resources[-1][0] if run.resources else {}
+                lang = res.get("language") if isinstance(res.get("language"), str) else None
+                if lang is None:
+                    continue
+            if lang not in langs:
+                which = "the resource language" if code == "_resource" else "the language"
+                sink.append(issue("error", "business-rule", loc, f"The profile {profile} requires a section in the "
+                                  f"narrative for {which} ({lang}), but it was not found (found {found or 'none'})",
+                                  "narrative.language", elem.sd_url))
+
+
+# -- internal links -------------------------------------------------------------------------------
+_CONTAINED_TAIL = re.compile(r"\.contained\[\d+\]$")
+
+
+@lru_cache(maxsize=1024)
+def _links(div: str) -> tuple[tuple[str, str, str, str], ...]:
+    """(kind 'a'|'img', '#fragment', xpath, text) of each internal link of a narrative div."""
+    try:
+        root = etree.fromstring(div.encode("utf-8"), _PARSER)
+    except etree.XMLSyntaxError:
+        return ()
+    out = []
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            continue
+        name = el.tag.rpartition("}")[2]
+        target = el.get("href") if name == "a" else el.get("src") if name == "img" else None
+        if target and target.startswith("#") and target != "#":
+            path = "/".join(a.tag.rpartition("}")[2] for a in reversed(list(el.iterancestors())) if isinstance(a.tag, str))
+            out.append((name, target, f"{path}/{name}" if path else name, " ".join("".join(el.itertext()).split())))
+    return tuple(out)
+
+
+@lru_cache(maxsize=1024)
+def _anchors_of_div(div: str) -> tuple[str, ...]:
+    try:
+        root = etree.fromstring(div.encode("utf-8"), _PARSER)
+    except etree.XMLSyntaxError:
+        return ()
+    out = []
+    for el in root.iter():
+        if isinstance(el.tag, str):
+            if el.get("id"):
+                out.append(el.get("id"))
+            if el.tag.rpartition("}")[2] == "a" and el.get("name"):
+                out.append(el.get("name"))
+    return tuple(out)
+
+
+def _anchors(node: Any, out: dict[str, int]) -> None:
+    """Every id a fragment may name inside `node`: element and resource ids, narrative ids and anchor names."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k == "id" and isinstance(v, str):
+                out[v] = out.get(v, 0) + 1
+            elif k == "div" and isinstance(v, str):
+                for a in _anchors_of_div(v):
+                    out[a] = out.get(a, 0) + 1
+            elif isinstance(v, (dict, list)):
+                _anchors(v, out)
+    elif isinstance(node, list):
+        for v in node:
+            _anchors(v, out)
+
+
+def check_narrative_links(run: RunContext, div: str, loc: str, sink: list[ValidationIssue]) -> None:
+    """An internal link of a narrative (`<a href="#x">`, `<img src="#x">`) must name something in the resource
+    -- an element or contained resource id, an id or anchor name in a narrative -- or, when there is none,
+    in the Bundle the resource is in, as the reference validator resolves them."""
+    links = _links(div)
+    if not links:
+        return
+    root = next((r for r, rloc in reversed(run.resources) if not _CONTAINED_TAIL.search(rloc)), None)
+    if root is None:
+        return
+    cache: dict[int, dict[str, int]] = run.__dict__.setdefault("_narrative_anchors", {})
+    for kind, target, xpath, text in links:
+        found = _count(cache, root, target[1:])
+        if found == 0 and run.bundles:
+            found = _count(cache, run.bundles[-1].bundle, target[1:])
+        if found == 0:
+            what = f"Hyperlink '{target}' at '{xpath}' for '{text}'" if kind == "a" else \
+                f"Image source '{target}' at '{xpath}'"
+            sink.append(issue("error", "invalid", loc, f"{what} does not resolve (hint: the fragment must be the id "
+                              "of an element or contained resource, or an id / anchor name in the narrative)",
+                              "narrative.link"))
+
+
+def _count(cache: dict[int, dict[str, int]], node: dict[str, Any], fragment: str) -> int:
+    anchors = cache.get(id(node))
+    if anchors is None:
+        anchors = cache[id(node)] = {}
+        _anchors(node, anchors)
+    return anchors.get(fragment, 0)

@@ -1,6 +1,6 @@
 """Wrap an adapter so that a crashing or hanging SUT costs one check, not the run.
 
-Every call goes to a worker thread and is waited for with a time limit. The
+Every call goes to a worker thread (reused between calls) and is waited for with a time limit. The
 contract's answers (Denied, Rejected, NotFound, NotSupported) pass through;
 anything else raised becomes an AdapterError; a call that does not return in
 time becomes an AdapterTimeout. KeyboardInterrupt and SystemExit propagate
@@ -12,8 +12,9 @@ plugin before the next check.
 
 from __future__ import annotations
 
+import queue
 import threading
-from concurrent.futures import Future
+from concurrent.futures import Future, wait
 from typing import Any, Callable
 
 from conformance.adapter import AdapterAnswer
@@ -27,21 +28,68 @@ class _Trip:
         self.tripped: str | None = None
 
 
+_IDLE_NAME = "adapter-worker (idle)"
+
+
+class _Worker:
+    """A reusable daemon thread that runs adapter calls one at a time.
+
+    Why reuse: a run makes thousands of adapter calls (the state machines call at every step,
+    and shrinking replays sequences), and starting a thread per call was a measurable share of
+    a run. A worker whose call hangs is abandoned (it ends once the call returns, if ever); a
+    new one takes its place. While it runs a call it is named ``adapter-call:<label>``."""
+
+    _idle: list[_Worker] = []
+    _lock = threading.Lock()
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue[tuple[str, Callable[[], Any], Future[Any]]] = queue.SimpleQueue()
+        self.abandoned = False
+        self._thread = threading.Thread(target=self._loop, name=_IDLE_NAME, daemon=True)
+        self._thread.start()
+
+    @classmethod
+    def take(cls) -> _Worker:
+        with cls._lock:
+            if cls._idle:
+                return cls._idle.pop()
+        return cls()
+
+    def submit(self, label: str, call: Callable[[], Any]) -> Future[Any]:
+        future: Future[Any] = Future()
+        self._jobs.put((label, call, future))
+        return future
+
+    def abandon_unless_done(self, future: Future[Any]) -> bool:
+        """After a wait that timed out: True (and the worker is given up) if the call is still running."""
+        with _Worker._lock:
+            if future.done():
+                return False
+            self.abandoned = True
+            return True
+
+    def _loop(self) -> None:
+        while True:
+            label, call, future = self._jobs.get()
+            self._thread.name = f"adapter-call:{label}"
+            try:
+                future.set_result(call())
+            except BaseException as exc:  # noqa: BLE001 - everything is reported through the future
+                future.set_exception(exc)
+            self._thread.name = _IDLE_NAME
+            with _Worker._lock:
+                if self.abandoned:
+                    return
+                _Worker._idle.append(self)
+
+
 def _call_with_limit(trip: _Trip, label: str, timeout: float, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     if trip.tripped:
         raise AdapterTimeout(f"{label} not attempted: an earlier call in this check hung ({trip.tripped})")
-    future: Future[Any] = Future()
-
-    def run() -> None:
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except BaseException as exc:  # noqa: BLE001 - everything is reported through the future
-            future.set_exception(exc)
-
-    thread = threading.Thread(target=run, name=f"adapter-call:{label}", daemon=True)
-    thread.start()
-    thread.join(timeout)
-    if thread.is_alive():
+    worker = _Worker.take()
+    future = worker.submit(label, lambda: fn(*args, **kwargs))
+    wait([future], timeout=timeout)
+    if worker.abandon_unless_done(future):
         trip.tripped = label
         raise AdapterTimeout(f"{label} did not return within {timeout:g} s (adapter hung)")
     try:

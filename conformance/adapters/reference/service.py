@@ -38,6 +38,7 @@ from __future__ import annotations
 import contextvars
 import copy
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import json
@@ -91,6 +92,9 @@ ACTIONS = ("submit", "find-patient", "list", "fetch", "read-log", "restrict", "e
 #: How long access-log records stay retrievable (EHDS-LOG-010 asks for at least three years); the
 #: adapter configuration key ``log_retention_days`` changes it.
 DEFAULT_LOG_RETENTION_DAYS = 10 * 366
+
+#: Validation answers remembered per EHR instance (by content hash), oldest dropped first.
+VALIDATION_MEMO_SIZE = 512
 
 PBKDF2_ITERATIONS = 20_000  # sandbox accounts; a production EHR would use far more or an IdP
 
@@ -187,7 +191,11 @@ def _now() -> dt.datetime:
     return dt.datetime.now().astimezone()
 
 
+@functools.lru_cache(maxsize=256)
 def _hash_password(password: str, salt: bytes) -> bytes:
+    """PBKDF2 of a sandbox password. Memoised in memory for the life of the process: a certification
+    run logs the same few sandbox accounts in hundreds of times (every step of a state machine), and
+    the key derivation was a fifth of a run. Nothing is written anywhere; the stored hashes stay PBKDF2."""
     return hashlib.pbkdf2_hmac("sha256", password.encode("utf-8"), salt, PBKDF2_ITERATIONS)
 
 
@@ -218,6 +226,7 @@ class ReferenceEHR(AuditEventBuilder, ConsentRules, TranslatedDisplay, TraitLook
         self.token_ttl = token_ttl
         self._fhir_validator: Any = None
         self._fhir_validator_loaded = False
+        self._validated: dict[bytes, tuple[ValidationIssue, ...]] = {}
 
     def close(self) -> None:
         """Close the database. The file stays (the caller owns its directory)."""
@@ -428,7 +437,16 @@ class ReferenceEHR(AuditEventBuilder, ConsentRules, TranslatedDisplay, TraitLook
                 self._fhir_validator = default_validator()
         if self._fhir_validator is None:
             return []
-        return _issues_of(self._fhir_validator.validate(bundle))
+        # The same document is validated again and again while hypothesis shrinks a failing sequence;
+        # the validator is deterministic, so identical content gets the remembered answer.
+        key = hashlib.sha256(json.dumps(bundle, sort_keys=True, separators=(",", ":"), default=str)
+                             .encode("utf-8")).digest()
+        known = self._validated.get(key)
+        if known is None:
+            known = self._validated[key] = tuple(_issues_of(self._fhir_validator.validate(bundle)))
+            if len(self._validated) > VALIDATION_MEMO_SIZE:
+                del self._validated[next(iter(self._validated))]
+        return list(known)
 
     def _cda_validation(self, data: bytes) -> list[ValidationIssue]:
         if self.validation != "auto":

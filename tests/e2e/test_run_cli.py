@@ -25,11 +25,17 @@ def verdicts(report_dir: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def serial_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def serial_cli(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """One plain `conformance run` (its folder and what the CLI printed), shared by the tests below."""
     cwd = tmp_path_factory.mktemp("serial")
     result = conformance("run", "--report-dir", "reports", "--run-id", "serial", cwd=cwd)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    return cwd / "reports" / "serial"
+    return cwd / "reports" / "serial", result
+
+
+@pytest.fixture(scope="module")
+def serial_run(serial_cli: tuple[Path, subprocess.CompletedProcess[str]]) -> Path:
+    return serial_cli[0]
 
 
 def test_run_writes_the_reports_with_every_requirement_once(serial_run: Path) -> None:
@@ -93,12 +99,13 @@ def _agree(folder: Path, result: subprocess.CompletedProcess[str], status: str, 
     assert f'value="{status}"' in (folder / "junit.xml").read_text()
 
 
-def test_every_output_agrees_on_the_conclusion(serial_run: Path, tmp_path: Path) -> None:
+def test_every_output_agrees_on_the_conclusion(serial_cli: tuple[Path, subprocess.CompletedProcess[str]],
+                                               tmp_path: Path) -> None:
+    serial_run, incomplete = serial_cli  # the plain reference run is the incomplete one
     rows = json.loads((serial_run / "report.json").read_text())["requirements"]
     untested = [r["id"] for r in rows if r["level"] == "SHALL" and r["verdict"] == "not-tested"]
     assert untested, "the reference run has no untested SHALL requirement: pick another incomplete run"
-    incomplete = conformance("run", "--report-dir", "reports", "--run-id", "incomplete", cwd=tmp_path)
-    _agree(tmp_path / "reports" / "incomplete", incomplete, "incomplete", "incomplete", 0)
+    _agree(serial_run, incomplete, "incomplete", "incomplete", 0)
 
     partial = conformance("run", "--requirement", "EHDS-LOG-001", "--report-dir", "reports", "--run-id", "partial",
                           cwd=tmp_path)

@@ -39,7 +39,7 @@ def test_mutant_is_caught_by_its_requirement_only(name: str, tmp_path: Path) -> 
 
 @pytest.mark.parametrize("name", sorted(ERROR_MUTANTS))
 def test_crashing_or_hanging_adapter_gives_errors_not_a_crashed_run(name: str, tmp_path: Path) -> None:
-    report = run_report(MUTANTS[name].factory, tmp_path, "--adapter-timeout", "2")
+    report = run_report(MUTANTS[name].factory, tmp_path, "--adapter-timeout", "1")
     verdicts = verdicts_of(report)
     errors = sorted(rid for rid, v in verdicts.items() if v == "error")
     fails = sorted(rid for rid, v in verdicts.items() if v == "fail")

@@ -45,6 +45,9 @@ EXPLORE_FACTOR = 10
 #: a run can be pinned without touching the command line (e.g. in CI).
 ENV_SEED = "CONFORMANCE_SEED"
 ENV_EXAMPLES = "CONFORMANCE_MAX_EXAMPLES"
+#: "0" turns hypothesis shrinking off: the same verdicts sooner, with the failing example as found
+#: (unshrunk) as evidence. For CI gates and the harness's own mutant catalogue, never the default.
+ENV_SHRINK = "CONFORMANCE_SHRINK"
 
 _SUPPRESSED = [
     HealthCheck.function_scoped_fixture,  # checks use per-check fixtures (evidence, new_patient) on purpose
@@ -58,7 +61,15 @@ _PHASES = (Phase.explicit, Phase.generate, Phase.target, Phase.shrink)
 _active: dict[str, Any] = {}
 
 
+def _shrink_wanted() -> bool:
+    value = os.environ.get(ENV_SHRINK, "1").strip().lower()
+    if value not in ("0", "1", "no", "yes", "false", "true", ""):
+        raise UsageError(f"${ENV_SHRINK}={value!r}: use 0 (no shrinking) or 1 (shrink, the default)")
+    return value not in ("0", "no", "false")
+
+
 def _register(max_examples: int) -> None:
+    phases = _PHASES if _shrink_wanted() else tuple(p for p in _PHASES if p is not Phase.shrink)
     settings.register_profile(
         CERTIFICATION,
         derandomize=True,
@@ -67,7 +78,7 @@ def _register(max_examples: int) -> None:
         report_multiple_bugs=False,
         max_examples=max_examples,
         suppress_health_check=_SUPPRESSED,
-        phases=_PHASES,
+        phases=phases,
         print_blob=True,
     )
     settings.register_profile(
@@ -78,7 +89,7 @@ def _register(max_examples: int) -> None:
         report_multiple_bugs=False,
         max_examples=max_examples * EXPLORE_FACTOR,
         suppress_health_check=_SUPPRESSED,
-        phases=_PHASES,
+        phases=phases,
         print_blob=True,
     )
 
@@ -131,6 +142,7 @@ def activate(*, explore: bool = False, seed: int | str | None = None,
         "database": None,
         "deadline": None,
         "report_multiple_bugs": active.report_multiple_bugs,
+        "shrink": Phase.shrink in active.phases,
         "hypothesis": hypothesis.__version__,
     }
     _active.clear()

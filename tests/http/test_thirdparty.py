@@ -77,7 +77,8 @@ EXPECTED = {
     # ([interactions] export_all = "none"), emergency access, the patient's access to their log
     "EHDS-INT-011": "fail", "EHDS-SEC-008": "fail", "EHDS-LOG-009": "fail", "EHDS-LOG-013": "fail",
     # cannot be decided with vendor-supplied bearer tokens and no log entries
-    "EHDS-SEC-004": "fail",  # one bearer token for every actor: a patient session reads other patients "EHDS-SEC-005": "not-tested", "EHDS-LOG-002": "not-tested",
+    "EHDS-SEC-004": "fail",  # one bearer token for every actor: a patient session reads other patients
+    "EHDS-SEC-005": "not-tested", "EHDS-LOG-002": "not-tested",
     "EHDS-LOG-007": "not-tested", "EHDS-LOG-011": "not-tested",
 }
 

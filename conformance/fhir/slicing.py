@@ -84,8 +84,9 @@ def _instance_values(run: _Run, val: Any, tcode: str, path: str) -> list[tuple[A
                 ref = v.get("reference") if isinstance(v, dict) else None
                 if isinstance(ref, str):
                     hit = run._resolve(ref)
-                    if hit is not None:
-                        nxt.append((hit[0], hit[0].get("resourceType", "")))
+                    if hit is not None:  # a target whose resourceType is no string has no type to match
+                        rt = hit[0].get("resourceType")
+                        nxt.append((hit[0], rt if isinstance(rt, str) else ""))
             current = nxt
             continue
         if kind == "extension":

@@ -80,3 +80,22 @@ def test_mutants_of_an_example_are_validated_without_crashing(validator, name):
             mutant = _mutate(mutant, rng)
         issues = validator.validate(mutant)  # an exception here is the failure
         assert isinstance(issues, list)
+
+
+_BUNDLES = sorted(p.relative_to(DATA).as_posix()
+                  for p in (DATA / "ips-2.0.0-examples").glob("Bundle-*.json"))
+
+
+@pytest.mark.parametrize("name", _BUNDLES)
+def test_a_resource_whose_resource_type_is_not_a_string_is_an_issue_not_a_crash(validator, name):
+    """Every entry in turn gets a list as its resourceType: slicing that resolves references to it
+    (Bundle entry slices, Composition sections) once raised TypeError (unhashable list)."""
+    bundle = load(name)
+    for index, entry in enumerate(bundle.get("entry", [])):
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
+            continue
+        broken = copy.deepcopy(bundle)
+        broken["entry"][index]["resource"]["resourceType"] = [resource["resourceType"]]
+        issues = validator.validate(broken)
+        assert any(i.severity in ("error", "fatal") for i in issues), (name, index)

@@ -107,38 +107,28 @@ _CONTAINED_TAIL = re.compile(r"\.contained\[\d+\]$")
 
 
 @lru_cache(maxsize=1024)
-def _links(div: str) -> tuple[tuple[str, str, str, str], ...]:
-    """(kind 'a'|'img', '#fragment', xpath, text) of each internal link of a narrative div."""
+def _div_facts(div: str) -> tuple[tuple[tuple[str, str, str, str], ...], tuple[str, ...]]:
+    """One parse of a narrative div for both questions asked of it: its internal links (kind 'a'|'img',
+    '#fragment', xpath, text) and the anchors a fragment may name (element ids and <a name>)."""
     try:
         root = etree.fromstring(div.encode("utf-8"), _PARSER)
     except etree.XMLSyntaxError:
-        return ()
-    out = []
+        return (), ()
+    links: list[tuple[str, str, str, str]] = []
+    anchors: list[str] = []
     for el in root.iter():
         if not isinstance(el.tag, str):
             continue
         name = el.tag.rpartition("}")[2]
+        if el.get("id"):
+            anchors.append(el.get("id"))
+        if name == "a" and el.get("name"):
+            anchors.append(el.get("name"))
         target = el.get("href") if name == "a" else el.get("src") if name == "img" else None
         if target and target.startswith("#") and target != "#":
             path = "/".join(a.tag.rpartition("}")[2] for a in reversed(list(el.iterancestors())) if isinstance(a.tag, str))
-            out.append((name, target, f"{path}/{name}" if path else name, " ".join("".join(el.itertext()).split())))
-    return tuple(out)
-
-
-@lru_cache(maxsize=1024)
-def _anchors_of_div(div: str) -> tuple[str, ...]:
-    try:
-        root = etree.fromstring(div.encode("utf-8"), _PARSER)
-    except etree.XMLSyntaxError:
-        return ()
-    out = []
-    for el in root.iter():
-        if isinstance(el.tag, str):
-            if el.get("id"):
-                out.append(el.get("id"))
-            if el.tag.rpartition("}")[2] == "a" and el.get("name"):
-                out.append(el.get("name"))
-    return tuple(out)
+            links.append((name, target, f"{path}/{name}" if path else name, " ".join("".join(el.itertext()).split())))
+    return tuple(links), tuple(anchors)
 
 
 def _anchors(node: Any, out: dict[str, int]) -> None:
@@ -148,7 +138,7 @@ def _anchors(node: Any, out: dict[str, int]) -> None:
             if k == "id" and isinstance(v, str):
                 out[v] = out.get(v, 0) + 1
             elif k == "div" and isinstance(v, str):
-                for a in _anchors_of_div(v):
+                for a in _div_facts(v)[1]:
                     out[a] = out.get(a, 0) + 1
             elif isinstance(v, (dict, list)):
                 _anchors(v, out)
@@ -161,7 +151,7 @@ def check_narrative_links(run: RunContext, div: str, loc: str, sink: list[Valida
     """An internal link of a narrative (`<a href="#x">`, `<img src="#x">`) must name something in the resource
     -- an element or contained resource id, an id or anchor name in a narrative -- or, when there is none,
     in the Bundle the resource is in, as the reference validator resolves them."""
-    links = _links(div)
+    links = _div_facts(div)[0]
     if not links:
         return
     root = next((r for r, rloc in reversed(run.resources) if not _CONTAINED_TAIL.search(rloc)), None)

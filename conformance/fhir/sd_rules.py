@@ -80,17 +80,28 @@ def _element_types(run: RunContext, el: dict[str, Any], eloc: str, sink: list[Va
                 _target_profile(run, url, code, path, f"{tloc}.targetProfile[{p}]", sink)
 
 
-def _type_profile(run: RunContext, url: str, code: str, path: str, ploc: str, sink: list[ValidationIssue]) -> None:
+def _known_profile(run: RunContext, url: str, ploc: str, rule: str,
+                   sink: list[ValidationIssue]) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """The profile a type or target profile names and its base type; None (with the issue said) when the
+    profile is not loaded (warning) or its base type cannot be found (error)."""
     sd = run.v.defs.get(url)
     if sd is None or sd.get("resourceType") != "StructureDefinition":
         sink.append(issue("warning", "not-found", ploc, f"Profile reference '{url}' has not been checked because it "
-                          "is unknown", "sd.type-profile"))
-        return
+                          "is unknown", rule))
+        return None
     t = _base_type(run, sd)
     if t is None:
         sink.append(issue("error", "invalid", ploc, f"Profile reference '{url}' has no base type that can be found",
-                          "sd.type-profile"))
+                          rule))
+        return None
+    return sd, t
+
+
+def _type_profile(run: RunContext, url: str, code: str, path: str, ploc: str, sink: list[ValidationIssue]) -> None:
+    known = _known_profile(run, url, ploc, "sd.type-profile", sink)
+    if known is None:
         return
+    sd, t = known
     if not _is_instance_of(run, t, code):
         sink.append(issue("error", "invalid", ploc, f"Profile {url} is for type {t.get('type')}, but the {path} "
                           f"element has type {code} (hint: a type profile must constrain that very type)",
@@ -110,16 +121,11 @@ def _target_profile(run: RunContext, url: str, code: str, path: str, ploc: str, 
         sink.append(issue("error", "invalid", ploc, f"Type {code} does not have target profiles (only Reference and "
                           "canonical do)", "sd.target-profile"))
         return
-    sd = run.v.defs.get(url)
-    if sd is None or sd.get("resourceType") != "StructureDefinition":
-        sink.append(issue("warning", "not-found", ploc, f"Profile reference '{url}' has not been checked because it "
-                          "is unknown", "sd.target-profile"))
+    known = _known_profile(run, url, ploc, "sd.target-profile", sink)
+    if known is None:
         return
-    t = _base_type(run, sd)
-    if t is None:
-        sink.append(issue("error", "invalid", ploc, f"Profile reference '{url}' has no base type that can be found",
-                          "sd.target-profile"))
-    elif code == "canonical" and t.get("type") not in _CANONICAL_R4:
+    sd, t = known
+    if code == "canonical" and t.get("type") not in _CANONICAL_R4:
         sink.append(issue("error", "invalid", ploc, f"The target profile {url} of {path} is a {t.get('type')}, not a "
                           "canonical resource", "sd.target-profile"))
     elif code != "canonical" and sd.get("kind") != "resource":

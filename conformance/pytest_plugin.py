@@ -338,10 +338,10 @@ def new_patient(request: pytest.FixtureRequest) -> Callable[..., Any]:
 class _Documents:
     """Valid documents for a patient, per priority category (deterministic per seed)."""
 
-    def valid(self, category: str, patient: Any, *, seed: int = 0) -> dict[str, Any]:
+    def valid(self, category: str, patient: Any, *, seed: int = 0, variation: str | None = None) -> dict[str, Any]:
         from conformance.documents import valid_document
 
-        return valid_document(category, patient, seed=seed)
+        return valid_document(category, patient, seed=seed, variation=variation)
 
 
 @pytest.fixture(scope="session")

@@ -127,13 +127,20 @@ def build_document(category: str, patient: PatientIdentity, chooser: Chooser, *,
 
 def valid_document(category: str, patient: PatientIdentity, *, seed: int = 0,
                    prescription: dict[str, Any] | None = None,
-                   ps_counts: dict[str, int] | None = None) -> dict[str, Any]:
+                   ps_counts: dict[str, int] | None = None, variation: str | None = None) -> dict[str, Any]:
     """A valid document Bundle of ``category`` for ``patient``; the same arguments give the same
-    document. Different seeds vary content (codes, counts, empty sections, dates)."""
+    document. Different seeds vary content (codes, counts, empty sections, dates).
+
+    The content is drawn from (category, seed, ``variation``); ``variation`` defaults to the patient's
+    identifier. A stateful check passes its own label for the patient instead: hypothesis replays a
+    failing sequence with fresh patients (the SUT keeps the first attempt's), and the replayed documents
+    must carry the same dates and codes, or the failure moves and hypothesis reports its data generation
+    as flaky instead of the SUT's failure."""
     if not isinstance(patient, PatientIdentity):
         raise UsageError(f"valid_document() needs a PatientIdentity, got {type(patient).__name__}; "
                          "make one with conformance.documents.new_patient_identity()")
-    chooser = RandomChooser(random.Random(f"{category}/{seed}/{patient.identifier}"))
+    key = patient.identifier if variation is None else variation
+    chooser = RandomChooser(random.Random(f"{category}/{seed}/{key}"))
     return build_document(category, patient, chooser, namespace=f"seed{seed}", prescription=prescription,
                           ps_counts=ps_counts)
 

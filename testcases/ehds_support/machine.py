@@ -258,7 +258,8 @@ class EhrMachine(RuleBasedStateMachine):
     def bundle_for(self, p: Patient, category: str, identifiers: list[str]) -> dict[str, Any]:
         self.seed += 1
         identity = dataclasses.replace(p.identity, identifier=identifiers[0])
-        bundle = self.ctx.documents.valid(category, identity, seed=self.seed)
+        # content varies by the model's label, not the fresh identifier: a replayed sequence gets the same documents
+        bundle = self.ctx.documents.valid(category, identity, seed=self.seed, variation=p.label)
         subject = subject_patient(bundle)
         if subject is not None:
             subject["identifier"] = [fhir_identifier(i) for i in identifiers]

@@ -52,7 +52,7 @@ from conformance.fhir.values import (
 
 if TYPE_CHECKING:  # pragma: no cover
     from conformance.fhir.contract import ValidatorContext
-    from conformance.fhir.structure import CompiledStructure, Constraint, Elem
+    from conformance.fhir.structure import CompiledStructure, Constraint, Elem, Layout
     from conformance.issues import ValidationIssue
 
 _RESOURCE_TYPES_ABSTRACT = frozenset({"Resource", "DomainResource"})
@@ -259,7 +259,10 @@ class Run:
         shape = lay.shapes.get(tuple(obj))
         if shape is None or shape[0] != is_resource:
             shape = shape_of(self, obj, lay, is_resource)
-        _, has_id, hosting, kps, itself, required_ok = shape
+        _, has_id, hosting, kps, itself, required_ok, walker = shape
+        # the loop below, generated for this shape once it is met often (`codegen`): None when it did the object
+        if walker is not None and walker(self, obj, elem, container, type_code, loc, sink, host, checks) is None:
+            return
         if has_id and not is_resource and self.element_ids and type_code != "ElementDefinition":
             # (an ElementDefinition's id is its path, repeated in snapshot and differential by design)
             self._element_id(obj["id"], loc, sink)
@@ -317,22 +320,27 @@ class Run:
                         continue
                 self._child(child, [(key, val, None)], lay.keymap, loc, sink)
         if not required_ok:
-            keys = obj.keys()
-            for child, child_keys in lay.required:
-                if keys.isdisjoint(child_keys):
-                    if child.is_choice and any(_choice_of(container, k) is child for k in keys):
-                        continue  # present with a type it may not have: that error is the cause
-                    self._cardinality(child, 0, loc, sink)
-                    for sl in child.slices:  # an absent sliced element: each required slice is missing too
-                        if sl.min > 0:
-                            sink.append(issue("error", "required", loc, f"slice {sl.id}: minimum required = "
-                                              f"{sl.min}, but only found 0" + from_note(sl), sl.id, sl.sd_url))
+            self._missing_required(obj, container, lay, loc, sink)
         if checks is None:
             checks = checks_of(elem, container)
         if checks:
             self._constraints(checks, obj, elem, type_code, loc, sink, is_resource)
         if hosting:
             self.hosts.pop()
+
+    def _missing_required(self, obj: dict[str, Any], container: Elem, lay: Layout, loc: str,
+                          sink: list[ValidationIssue]) -> None:
+        """The required children of `container` that `obj` lacks (and the required slices of an absent one)."""
+        keys = obj.keys()
+        for child, child_keys in lay.required:
+            if keys.isdisjoint(child_keys):
+                if child.is_choice and any(_choice_of(container, k) is child for k in keys):
+                    continue  # present with a type it may not have: that error is the cause
+                self._cardinality(child, 0, loc, sink)
+                for sl in child.slices:  # an absent sliced element: each required slice is missing too
+                    if sl.min > 0:
+                        sink.append(issue("error", "required", loc, f"slice {sl.id}: minimum required = "
+                                          f"{sl.min}, but only found 0" + from_note(sl), sl.id, sl.sd_url))
 
     def _plan(self, elem: Elem, tcode: str) -> Plan:
         plans = elem.plans

@@ -18,9 +18,11 @@ every run, like the shapes and plans it is derived from, and new documents with 
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import CodeType
 from typing import TYPE_CHECKING, Any
 
 from conformance.fhir.checks import checks_of
+from conformance.fhir.primitives import QUICK_SOURCE, QUICK_VALID
 
 if TYPE_CHECKING:  # pragma: no cover
     from conformance.fhir.structure import Layout
@@ -30,9 +32,15 @@ _ARRAY, _SINGLE, _COMPLEX = 0, 1, 2
 
 Walker = Callable[..., "bool | None"]
 
-#: a shape's walker is generated at its COMPILE_AFTER-th object: compile() costs about 1 ms, the interpreted loop
-#: about 1 us more per object than the generated one, and a third of the shapes of a bundle occur once or twice
-COMPILE_AFTER = 16
+#: a shape's walker is generated at its COMPILE_AFTER-th object: compile() costs about 0.5 ms (10 us a line), the
+#: interpreted loop about 1 us more per object than the generated one, and a third of the shapes of a bundle occur
+#: once or twice: shapes met rarely are not worth compiling
+COMPILE_AFTER = 32
+
+#: compiled walker sources: shapes of different containers often give the same text (the same modes in the same
+#: order); only the names they are run with differ. Depends on nothing but the text.
+_CODE: dict[str, CodeType] = {}
+_MAX_CODE = 4096
 
 
 class Pending:
@@ -56,6 +64,36 @@ class Pending:
             self.lay.shapes[self.order] = (*shape[:6], walker)
         walker(run, obj, *rest)
         return None
+
+
+def _quick_test(ns: dict[str, Any], i: int, tcode: str, quick: Any) -> str:
+    """The format test of key i on `v`: the type's `primitives.QUICK_SOURCE` written out (its names bound as
+    `Q{i}_name`), or a call of the predicate when it is not that type's."""
+    if quick is not QUICK_VALID.get(tcode):
+        return f"Q{i}(v)"
+    text, names = QUICK_SOURCE[tcode]
+    for name, obj in names.items():
+        ns[f"Q{i}_{name}"] = obj
+    return text.format(**{name: f"Q{i}_{name}" for name in names})
+
+
+def _inner(ns: dict[str, Any], i: int, plan: Any) -> None:
+    """The names the code of `_object_call` uses for key i: the container its object value is walked with, that
+    container's shapes, the plan's invariants."""
+    inner = plan.container
+    ns[f"I{i}"], ns[f"X{i}"] = inner, plan.checks
+    ns[f"S{i}"] = (inner._layout or inner.layout()).shapes
+
+
+def _object_call(i: int, value: str, vloc: str, indent: int) -> str:
+    """`run._object(value, ...)` for an object value of key i, with `Run._object`'s first steps done here: when the
+    value's shape has a walker already, the walker is called directly (a Pending one that declines -- returns
+    True -- is counted again by `_object`, which then interprets the value)."""
+    pad = " " * indent
+    return (f"sh = S{i}.get(tuple({value}))\n"
+            f"{pad}if sh is None or sh[0] or sh[6] is None or sh[6](run, {value}, C{i}, I{i}, T{i}, {vloc}, sink, None, "
+            f"X{i}) is not None:\n"
+            f"{pad}    run._object({value}, C{i}, I{i}, T{i}, {vloc}, sink, False, None, X{i})")
 
 
 def walker_for(lay: Layout, kps: tuple[Any, ...], is_resource: bool, has_id: bool, hosting: bool, itself: bool,
@@ -90,12 +128,13 @@ def walker_for(lay: Layout, kps: tuple[Any, ...], is_resource: bool, has_id: boo
             if child.max == 0:
                 emit(f"        run._cardinality(C{i}, 1, loc, sink)")
             if quick is not None:
-                emit(f"        if not Q{i}({v}):")
+                emit(f"        v = {v}")
+                emit(f"        if not ({_quick_test(ns, i, tcode, quick)}):")
                 emit(f"            run._planned({v}, None, C{i}, T{i}, P{i}, loc + D{i}, sink)")
             elif plan.kind == _COMPLEX:
-                ns[f"I{i}"], ns[f"X{i}"] = plan.container, plan.checks
+                _inner(ns, i, plan)
                 emit(f"        if type({v}) is dict:")
-                emit(f"            run._object({v}, C{i}, I{i}, T{i}, loc + D{i}, sink, False, None, X{i})")
+                emit(f"            {_object_call(i, v, 'loc + D' + str(i), 12)}")
                 if plan.post:
                     emit(f"            run._complex_rules({v}, C{i}, T{i}, P{i}, loc + D{i}, sink)")
                 emit("        else:")
@@ -114,15 +153,15 @@ def walker_for(lay: Layout, kps: tuple[Any, ...], is_resource: bool, has_id: boo
                 emit(f"        if {' or '.join(bounds)}:")
                 emit(f"            run._cardinality(C{i}, n, loc, sink)")
             if quick is not None:
-                emit(f"        for j, x in enumerate({v}):")
-                emit(f"            if not Q{i}(x):")
-                emit(f"                run._planned(x, None, C{i}, T{i}, P{i}, f'{{loc}}{{D{i}}}[{{j}}]', sink)")
+                emit(f"        for j, v in enumerate({v}):")
+                emit(f"            if not ({_quick_test(ns, i, tcode, quick)}):")
+                emit(f"                run._planned(v, None, C{i}, T{i}, P{i}, f'{{loc}}{{D{i}}}[{{j}}]', sink)")
             elif plan.kind == _COMPLEX:
-                ns[f"I{i}"], ns[f"X{i}"] = plan.container, plan.checks
+                _inner(ns, i, plan)
                 emit(f"        for j, x in enumerate({v}):")
                 emit(f"            vloc = f'{{loc}}{{D{i}}}[{{j}}]'")
                 emit("            if type(x) is dict:")
-                emit(f"                run._object(x, C{i}, I{i}, T{i}, vloc, sink, False, None, X{i})")
+                emit(f"                {_object_call(i, 'x', 'vloc', 16)}")
                 if plan.post:
                     emit(f"                run._complex_rules(x, C{i}, T{i}, P{i}, vloc, sink)")
                 emit("            else:")
@@ -142,5 +181,11 @@ def walker_for(lay: Layout, kps: tuple[Any, ...], is_resource: bool, has_id: boo
     emit("        run._constraints(checks, obj, elem, type_code, loc, sink, IS_RESOURCE)")
     if hosting:
         emit("    run.hosts.pop()")
-    exec(compile("\n".join(out), f"<walker {'/'.join(k[0] if k else '-' for k in kps)}>", "exec"), ns)  # noqa: S102
+    source = "\n".join(out)
+    code = _CODE.get(source)
+    if code is None:
+        if len(_CODE) >= _MAX_CODE:
+            _CODE.clear()
+        code = _CODE[source] = compile(source, "<walker>", "exec")
+    exec(code, ns)  # noqa: S102 - our own generated source, built from definitions only
     return ns["walk"]  # type: ignore[no-any-return]

@@ -9,7 +9,9 @@ Corpus (deterministic):
 - synthetic IPS document Bundles of 300 and 1,000 entries (`benchmarks/validate.synthetic_document`);
 - the fhir-test-cases selected by `tests/fhir/reference_cases.py`, run exactly as that script runs them.
 
-JSON inputs go through `Validator.validate_json` (so line:column is recorded), XML through `validate_xml`.
+JSON inputs go through `Validator.validate_json` (so line:column is recorded) and, parsed, through
+`Validator.validate` (`<input>@dict`: the outcome in document order read off the object, without positions -- what
+benchmarks/validate.py times); XML through `validate_xml`.
 Each issue is recorded as (severity, code, location, message, rule, source, line, column); a crash is recorded as
 its exception type and message.
 
@@ -115,14 +117,17 @@ def record(out: Path, n_mutants: int) -> int:
             results[rel] = _run(lambda d=data: validate_xml(v, d))
             continue
         results[rel] = _run(lambda d=data: v.validate_json(d))
+        results[f"{rel}@dict"] = _run(lambda d=data: v.validate(orjson.loads(d)))
         doc = orjson.loads(data)
         rng = random.Random(f"{rel}:mutants")
         for i in range(n_mutants):
             text = orjson.dumps(mutate(doc, rng), option=orjson.OPT_INDENT_2)
             results[f"{rel}#mutant{i}"] = _run(lambda d=text: v.validate_json(d))
+            results[f"{rel}#mutant{i}@dict"] = _run(lambda d=text: v.validate(orjson.loads(d)))
     for size in (300, 1000):
         text = orjson.dumps(synthetic_document(size), option=orjson.OPT_INDENT_2)
         results[f"synthetic-{size}"] = _run(lambda d=text: v.validate_json(d))
+        results[f"synthetic-{size}@dict"] = _run(lambda d=text: v.validate(orjson.loads(d)))
 
     sys.path.insert(0, str(ROOT / "tests" / "fhir"))
     import reference_cases as rc

@@ -27,8 +27,10 @@ from conformance.fhir.primitives import QUICK_SOURCE, QUICK_VALID
 if TYPE_CHECKING:  # pragma: no cover
     from conformance.fhir.structure import Layout
 
-# the modes of a key plan (the values of plan.ARRAY / SINGLE / SLICED and plan.COMPLEX; plan imports this module)
-_ARRAY, _SINGLE, _COMPLEX = 0, 1, 2
+# the modes of a key plan and the kinds of a plan (plan.ARRAY / SINGLE, plan.PRIMITIVE / COMPLEX: plan imports this
+# module; tests/fhir/test_codegen.py checks they agree)
+_ARRAY, _SINGLE = 0, 1
+_PRIMITIVE, _COMPLEX = 0, 2
 
 Walker = Callable[..., "bool | None"]
 
@@ -64,6 +66,11 @@ class Pending:
             self.lay.shapes[self.order] = (*shape[:6], walker)
         walker(run, obj, *rest)
         return None
+
+
+def _call(plan: Any) -> str:
+    """The method a value of this plan goes to: `Run._planned` does nothing but call `_primitive` for a primitive."""
+    return "_primitive" if plan.kind == _PRIMITIVE else "_planned"
 
 
 def _quick_test(ns: dict[str, Any], i: int, tcode: str, quick: Any) -> str:
@@ -130,7 +137,7 @@ def walker_for(lay: Layout, kps: tuple[Any, ...], is_resource: bool, has_id: boo
             if quick is not None:
                 emit(f"        v = {v}")
                 emit(f"        if not ({_quick_test(ns, i, tcode, quick)}):")
-                emit(f"            run._planned({v}, None, C{i}, T{i}, P{i}, loc + D{i}, sink)")
+                emit(f"            run._primitive({v}, None, C{i}, T{i}, P{i}, loc + D{i}, sink)")
             elif plan.kind == _COMPLEX:
                 _inner(ns, i, plan)
                 emit(f"        if type({v}) is dict:")
@@ -140,7 +147,7 @@ def walker_for(lay: Layout, kps: tuple[Any, ...], is_resource: bool, has_id: boo
                 emit("        else:")
                 emit(f"            run._planned({v}, None, C{i}, T{i}, P{i}, loc + D{i}, sink)")
             else:
-                emit(f"        run._planned({v}, None, C{i}, T{i}, P{i}, loc + D{i}, sink)")
+                emit(f"        run.{_call(plan)}({v}, None, C{i}, T{i}, P{i}, loc + D{i}, sink)")
             emit("    else:")
             emit(f"        {general}")
         elif mode == _ARRAY:
@@ -155,7 +162,7 @@ def walker_for(lay: Layout, kps: tuple[Any, ...], is_resource: bool, has_id: boo
             if quick is not None:
                 emit(f"        for j, v in enumerate({v}):")
                 emit(f"            if not ({_quick_test(ns, i, tcode, quick)}):")
-                emit(f"                run._planned(v, None, C{i}, T{i}, P{i}, f'{{loc}}{{D{i}}}[{{j}}]', sink)")
+                emit(f"                run._primitive(v, None, C{i}, T{i}, P{i}, f'{{loc}}{{D{i}}}[{{j}}]', sink)")
             elif plan.kind == _COMPLEX:
                 _inner(ns, i, plan)
                 emit(f"        for j, x in enumerate({v}):")
@@ -168,7 +175,7 @@ def walker_for(lay: Layout, kps: tuple[Any, ...], is_resource: bool, has_id: boo
                 emit(f"                run._planned(x, None, C{i}, T{i}, P{i}, vloc, sink)")
             else:
                 emit(f"        for j, x in enumerate({v}):")
-                emit(f"            run._planned(x, None, C{i}, T{i}, P{i}, f'{{loc}}{{D{i}}}[{{j}}]', sink)")
+                emit(f"            run.{_call(plan)}(x, None, C{i}, T{i}, P{i}, f'{{loc}}{{D{i}}}[{{j}}]', sink)")
             emit("    else:")
             emit(f"        {general}")
         else:  # sliced

@@ -22,7 +22,6 @@ from types import CodeType
 from typing import TYPE_CHECKING, Any
 
 from conformance.fhir.checks import checks_of
-from conformance.fhir.memo import CODED, walk_coded
 from conformance.fhir.primitives import QUICK_SOURCE, QUICK_VALID
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -109,7 +108,7 @@ def walker_for(lay: Layout, kps: tuple[Any, ...], is_resource: bool, has_id: boo
     """The generated walk of a regular object of one shape: called as
     `walker(run, obj, elem, container, type_code, loc, sink, host, checks)` in place of `Run._object`'s body;
     returns None (the object is done)."""
-    ns: dict[str, Any] = {"LAY": lay, "checks_of": checks_of, "IS_RESOURCE": is_resource, "walk_coded": walk_coded}
+    ns: dict[str, Any] = {"LAY": lay, "checks_of": checks_of, "IS_RESOURCE": is_resource}
     out = ["def walk(run, obj, elem, container, type_code, loc, sink, host, checks):"]
     emit = out.append
     names = [f"v{i}" for i in range(len(kps))]
@@ -142,12 +141,9 @@ def walker_for(lay: Layout, kps: tuple[Any, ...], is_resource: bool, has_id: boo
             elif plan.kind == _COMPLEX:
                 _inner(ns, i, plan)
                 emit(f"        if type({v}) is dict:")
-                if tcode in CODED:
-                    emit(f"            walk_coded(run, {v}, C{i}, I{i}, T{i}, P{i}, X{i}, S{i}, loc + D{i}, sink)")
-                else:
-                    emit(f"            {_object_call(i, v, 'loc + D' + str(i), 12)}")
-                    if plan.post:
-                        emit(f"            run._complex_rules({v}, C{i}, T{i}, P{i}, loc + D{i}, sink)")
+                emit(f"            {_object_call(i, v, 'loc + D' + str(i), 12)}")
+                if plan.post:
+                    emit(f"            run._complex_rules({v}, C{i}, T{i}, P{i}, loc + D{i}, sink)")
                 emit("        else:")
                 emit(f"            run._planned({v}, None, C{i}, T{i}, P{i}, loc + D{i}, sink)")
             else:
@@ -172,12 +168,9 @@ def walker_for(lay: Layout, kps: tuple[Any, ...], is_resource: bool, has_id: boo
                 emit(f"        for j, x in enumerate({v}):")
                 emit(f"            vloc = f'{{loc}}{{D{i}}}[{{j}}]'")
                 emit("            if type(x) is dict:")
-                if tcode in CODED:
-                    emit(f"                walk_coded(run, x, C{i}, I{i}, T{i}, P{i}, X{i}, S{i}, vloc, sink)")
-                else:
-                    emit(f"                {_object_call(i, 'x', 'vloc', 16)}")
-                    if plan.post:
-                        emit(f"                run._complex_rules(x, C{i}, T{i}, P{i}, vloc, sink)")
+                emit(f"                {_object_call(i, 'x', 'vloc', 16)}")
+                if plan.post:
+                    emit(f"                run._complex_rules(x, C{i}, T{i}, P{i}, vloc, sink)")
                 emit("            else:")
                 emit(f"                run._planned(x, None, C{i}, T{i}, P{i}, vloc, sink)")
             else:

@@ -88,9 +88,7 @@ class Run:
         self.structures_for: dict[tuple[Any, ...], Any] = {}
         self.active: set[tuple[int, str]] = set()
         self.hosts: list[tuple[Elem, str, Any]] = []  # (element, type, object) of objects holding extensions
-        self.element_ids: list[dict[str, str]] = []  # per resource being walked: element id -> first location
-        self.coded: dict[tuple[Any, bytes], Any] = {}  # (plan, JSON text) -> issues of a coded value (`memo`)
-        self.context_reads = 0  # counts the looks at the resources and bundles around a value (`memo`)
+        self.element_ids: list[dict[str, str]] = []  # per resource being walked: element id -> first location  # (element, type) of the objects being walked, for extension contexts
 
     # -- results -------------------------------------------------------------------------------
     def result(self, root: Any = None) -> list[ValidationIssue]:
@@ -102,7 +100,6 @@ class Run:
                  requested: bool = False, out: list[ValidationIssue] | None = None) -> None:
         """Validate a resource against base + meta.profile + extra profiles."""
         sink = self.issues if out is None else out
-        self.context_reads += 1
         rt = res.get("resourceType")
         if not isinstance(rt, str):
             sink.append(issue("error", "structure", loc, "resource has no resourceType; it cannot be validated",
@@ -197,7 +194,6 @@ class Run:
 
     def conforms(self, res: dict[str, Any], url: str, loc: str) -> bool:
         """Does `res` validate against profile `url` with no errors? (memoised; used by slicing/targets)"""
-        self.context_reads += 1
         key = (id(res), url)
         hit = self.conform_memo.get(key)
         if hit is not None:
@@ -748,7 +744,6 @@ class Run:
                                    c.key, c.source))
 
     def _fhirpath(self, c: Constraint, node: Any, elem: Elem, tcode: str, is_resource: bool, primitive: bool) -> bool:
-        self.context_reads += 1
         res, _ = self.resources[-1] if self.resources else (node, "")
         root = self.resources[0][0] if self.resources else node
         # %rootResource is the resource that contains `res` (for contained resources), else res itself
@@ -773,7 +768,6 @@ class Run:
 
     # -- references ----------------------------------------------------------------------------
     def _resolve(self, ref: str) -> tuple[dict[str, Any], str] | None:
-        self.context_reads += 1
         return resolve(self, ref)
 
     def _profile_type(self, url: str) -> str | None:

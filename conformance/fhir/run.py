@@ -13,8 +13,9 @@ compiled elements -- per element the JSON key layout (`Elem.layout`), per (eleme
 `plan.Plan` of which rules apply, per (element, container) the invariants with their evaluator
 (`checks.evaluator_for`), per (container, key order) the shape of an object (`plan.shape_of`). The
 walk itself then only follows flags: an object whose properties are all plain known children takes
-the fast loop in `_object`, where a primitive with nothing but a format check costs no call.
-`benchmarks/validate.py` measures it against `orjson.loads` and Medplum.
+the fast loop in `_object`, where a primitive with nothing but a format check costs no call; a shape met often
+gets that loop generated as straight-line Python (`codegen`). `benchmarks/validate.py` measures it against
+`orjson.loads` and Medplum.
 """
 
 from __future__ import annotations

@@ -37,8 +37,8 @@ Walker = Callable[..., "bool | None"]
 #: a shape's walker is generated at its COMPILE_AFTER-th object: compile() costs about 0.5 ms (10 us a line; less
 #: when another container's shape gave the same text), a generated walk about 1 us less per object than the
 #: interpreted loop, and a third of the shapes of a bundle occur once or twice. Measured on the 34 bundles, cold:
-#: compiling every shape at its first object made the first pass 250 ms slower, at its 8th no slower than before
-#: (noise), while the later passes get most of the gain
+#: compiling every shape at its first object made the first pass 250 ms slower, at its 8th about 0.1 s slower
+#: than before the walkers (0.47-0.51 s -> 0.59-0.65 s, benchmarks/README.md), while later passes get most of the gain
 COMPILE_AFTER = 8
 
 #: compiled walker sources: shapes of different containers often give the same text (the same modes in the same

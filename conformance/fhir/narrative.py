@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from lxml import etree
 
 from conformance.fhir.values import issue
+from conformance.fhir.xhtml import div_facts
 
 if TYPE_CHECKING:  # pragma: no cover
     from conformance.fhir.contract import RunContext
@@ -106,31 +107,6 @@ def check_narrative_control(run: RunContext, val: dict[str, Any], elem: Elem, lo
 _CONTAINED_TAIL = re.compile(r"\.contained\[\d+\]$")
 
 
-@lru_cache(maxsize=1024)
-def _div_facts(div: str) -> tuple[tuple[tuple[str, str, str, str], ...], tuple[str, ...]]:
-    """One parse of a narrative div for both questions asked of it: its internal links (kind 'a'|'img',
-    '#fragment', xpath, text) and the anchors a fragment may name (element ids and <a name>)."""
-    try:
-        root = etree.fromstring(div.encode("utf-8"), _PARSER)
-    except etree.XMLSyntaxError:
-        return (), ()
-    links: list[tuple[str, str, str, str]] = []
-    anchors: list[str] = []
-    for el in root.iter():
-        if not isinstance(el.tag, str):
-            continue
-        name = el.tag.rpartition("}")[2]
-        if el.get("id"):
-            anchors.append(el.get("id"))
-        if name == "a" and el.get("name"):
-            anchors.append(el.get("name"))
-        target = el.get("href") if name == "a" else el.get("src") if name == "img" else None
-        if target and target.startswith("#") and target != "#":
-            path = "/".join(a.tag.rpartition("}")[2] for a in reversed(list(el.iterancestors())) if isinstance(a.tag, str))
-            links.append((name, target, f"{path}/{name}" if path else name, " ".join("".join(el.itertext()).split())))
-    return tuple(links), tuple(anchors)
-
-
 def _anchors(node: Any, out: dict[str, int]) -> None:
     """Every id a fragment may name inside `node`: element and resource ids, narrative ids and anchor names."""
     if isinstance(node, dict):
@@ -138,7 +114,7 @@ def _anchors(node: Any, out: dict[str, int]) -> None:
             if k == "id" and isinstance(v, str):
                 out[v] = out.get(v, 0) + 1
             elif k == "div" and isinstance(v, str):
-                for a in _div_facts(v)[1]:
+                for a in div_facts(v)[2]:
                     out[a] = out.get(a, 0) + 1
             elif isinstance(v, (dict, list)):
                 _anchors(v, out)
@@ -151,7 +127,7 @@ def check_narrative_links(run: RunContext, div: str, loc: str, sink: list[Valida
     """An internal link of a narrative (`<a href="#x">`, `<img src="#x">`) must name something in the resource
     -- an element or contained resource id, an id or anchor name in a narrative -- or, when there is none,
     in the Bundle the resource is in, as the reference validator resolves them."""
-    links = _div_facts(div)[0]
+    links = div_facts(div)[1]
     if not links:
         return
     root = next((r for r, rloc in reversed(run.resources) if not _CONTAINED_TAIL.search(rloc)), None)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from conformance.fhir.checks import checks_of, evaluator_for
+from conformance.fhir.codegen import Pending
 from conformance.fhir.primitives import PRIMITIVE_TYPES, QUICK_VALID
 from conformance.fhir.structure import Constraint, Elem, Layout
 
@@ -155,7 +156,7 @@ def _key_plan(run: _Run, lay: Layout, key: str) -> tuple[str, Elem, str, Plan, i
     return kp
 
 
-_Shape = tuple[bool, bool, bool, "tuple[Any, ...] | None", bool, bool]
+_Shape = tuple[bool, bool, bool, "tuple[Any, ...] | None", bool, bool, Any]
 _MAX_SHAPES = 512  # per container: key orders seen; past that (odd input), shapes are worked out per object
 
 
@@ -163,16 +164,23 @@ def shape_of(run: _Run, obj: dict[str, Any], lay: Layout, is_resource: bool) -> 
     """What `Run._object` needs to know about an object that depends only on its keys in order, kept per
     container in `Layout.shapes`: (is_resource, has an id, holds extensions, the key plans in key order -- None
     when the object needs the general `Run._properties` --, the object's own rules apply, every required child
-    is present under its plain key). Real documents repeat a few key orders per element: worked out once."""
+    is present under its plain key, the walker of a regular shape that is kept (`codegen.Pending` until it is
+    generated; else None)). Real documents repeat a few key orders per element: worked out once."""
     keys = obj.keys()
     regular = keys <= lay.keymap.keys() or (is_resource and keys - _RESOURCE_TYPE_KEY <= lay.keymap.keys())
     if regular and lay.choice_keys and not keys.isdisjoint(lay.choice_keys):
         present = keys & lay.choice_keys
         regular = len(present) < 2 or len({lay.keymap[k][0] for k in present}) == len(present)
     has_id = "id" in obj
-    shape = (is_resource, has_id, "extension" in obj or "modifierExtension" in obj,
-             tuple(_key_plan(run, lay, k) for k in obj) if regular else None,
-             is_resource or len(obj) <= has_id, lay.required_plain <= keys and not lay.required_other)
-    if len(lay.shapes) < _MAX_SHAPES:
-        lay.shapes.setdefault(tuple(obj), shape)
+    order = tuple(obj)
+    kept = len(lay.shapes) < _MAX_SHAPES and order not in lay.shapes
+    hosting = "extension" in obj or "modifierExtension" in obj
+    kps = tuple(_key_plan(run, lay, k) for k in obj) if regular else None
+    itself = is_resource or len(obj) <= has_id
+    required_ok = lay.required_plain <= keys and not lay.required_other
+    walker = Pending(lay, order, (kps, is_resource, has_id, hosting, itself, required_ok)) \
+        if kps is not None and kept else None
+    shape = (is_resource, has_id, hosting, kps, itself, required_ok, walker)
+    if kept:
+        lay.shapes[order] = shape
     return shape

@@ -124,33 +124,40 @@ def _order_prefix(rel: str, root: Any, cache: dict[int, dict[str, int]],
                   prefixes: dict[str, tuple[tuple[int, ...], Any, bool]]) -> tuple[tuple[int, ...], Any, bool]:
     """(key, node reached, stopped) for a relative path, from its parent's (memoised). The last segment is the
     one `_SEGMENT.findall` would give last: `[digits]` at the end, else the text after the last '.' when no '['
-    follows it; any other ending is read the long way."""
+    follows it; any other ending is read the long way. Up the path to the longest prefix already known (or
+    the root, or a prefix read the long way), then down again, memoising every prefix met."""
     hit = prefixes.get(rel)
     if hit is not None:
         return hit
-    if not rel:
-        hit = ((), root, False)
-    else:
+    down: list[tuple[str, int]] = []  # (prefix, where its last segment starts), innermost first
+    cur = rel
+    while True:
+        if not cur:
+            hit = prefixes[cur] = ((), root, False)
+            break
         cut = -1
-        if rel[-1] == "]":
-            b = rel.rfind("[")
-            if b >= 0 and rel[b + 1:-1].isdecimal():
+        if cur[-1] == "]":
+            b = cur.rfind("[")
+            if b >= 0 and cur[b + 1:-1].isdecimal():
                 cut = b
         else:
-            d = rel.rfind(".")
-            if d >= 0 and d < len(rel) - 1 and rel.find("[", d) < 0:
+            d = cur.rfind(".")
+            if d >= 0 and d < len(cur) - 1 and cur.find("[", d) < 0:
                 cut = d
-        if cut < 0:
-            segs = _SEGMENT.findall(rel)
-            key = _order_steps(segs, (), root, cache)
-            hit = (key, None, True)  # not a prefix any memoised path extends in the fast way
-            prefixes[rel] = hit
-            return hit
-        key, node, stopped = _order_prefix(rel[:cut], root, cache, prefixes)
+        if cut < 0:  # not a prefix any memoised path extends in the fast way
+            hit = prefixes[cur] = (_order_steps(_SEGMENT.findall(cur), (), root, cache), None, True)
+            break
+        down.append((cur, cut))
+        cur = cur[:cut]
+        hit = prefixes.get(cur)
+        if hit is not None:
+            break
+    for path, cut in reversed(down):
+        key, node, stopped = hit
         if stopped:
             hit = (key, None, True)
         else:
-            seg = rel[cut:]
+            seg = path[cut:]
             if seg[0] == "[":
                 i = int(seg[1:-1])
                 node = node[i] if isinstance(node, list) and i < len(node) else None
@@ -160,7 +167,7 @@ def _order_prefix(rel: str, root: Any, cache: dict[int, dict[str, int]],
             else:
                 idx = _key_index(node, seg[1:], cache)
                 hit = ((*key, idx), node.get(seg[1:]) if idx < _LAST else None, False)
-    prefixes[rel] = hit
+        prefixes[path] = hit
     return hit
 
 

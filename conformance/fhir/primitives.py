@@ -131,41 +131,53 @@ def _json_kind(value: Any) -> str:
 json_kind: Callable[[Any], str] = _json_kind
 
 
-def _no_white_space(v: str) -> bool:
-    """True only when `v` has no white space (str.isspace) at all: every white-space character but ' ' is
-    unprintable, so a printable string without ' ' has none. False says nothing: the regex decides."""
-    return v.isprintable() and " " not in v
+#: True only when `v` has no white space (str.isspace) at all: every white-space character but ' ' is unprintable, so
+#: a printable string without ' ' has none. False says nothing: the regex decides.
+_NO_WHITE_SPACE = '(v.isprintable() and " " not in v)'
+
+
+def _quick_source(type_code: str) -> tuple[str, dict[str, Any]]:
+    """The fast predicate of a type as a Python expression in `v`, and the names it uses. `{name}` in the text
+    stands for each of those names, so that the generated walkers (`codegen`) can write the test out inline
+    under a name of their own; `QUICK_VALID` is the same text made into a function."""
+    rx = REGEX.get(type_code)
+    string = "type(v) is str and v != ''"
+    if type_code in ("string", "markdown"):
+        return f"type(v) is str and 0 < len(v) <= {MAX_STRING}", {}
+    if type_code == "xhtml":
+        return string, {}
+    if type_code in ("date", "dateTime", "instant") and rx is not None:
+        # after the regex, v[8:10] is the day (01-31): every month has 28 days, only later ones need the calendar
+        return (f"{string} and {{rx}}.fullmatch(v) is not None and (len(v) < 10 or v[8:10] <= '28' or "
+                "{real_date}(v))"), {"rx": rx, "real_date": _real_date}
+    if type_code == "code" and rx is not None:  # [^\s]+( [^\s]+)*: a non-empty string without white space matches
+        return f"{string} and ({_NO_WHITE_SPACE} or {{rx}}.fullmatch(v) is not None)", {"rx": rx}
+    if type_code == "uri" and rx is not None:  # its first branch: no white space and no urn:uuid: / urn:oid: prefix
+        return (f"{string} and (({_NO_WHITE_SPACE} and not v.startswith(('urn:uuid:', 'urn:oid:'))) or "
+                "{rx}.fullmatch(v) is not None)"), {"rx": rx}
+    if type_code in ("url", "canonical") and rx is not None:  # \S*
+        return f"{string} and ({_NO_WHITE_SPACE} or {{rx}}.fullmatch(v) is not None)", {"rx": rx}
+    if type_code in STRING_TYPES and type_code != "base64Binary":
+        if rx is None:
+            return string, {}
+        return f"{string} and {{rx}}.fullmatch(v) is not None", {"rx": rx}
+    if type_code == "boolean":
+        return "type(v) is bool", {}
+    if type_code in INTEGER_TYPES:
+        low = {"positiveInt": 1, "unsignedInt": 0}.get(type_code, -2147483648)
+        return f"type(v) is int and {low} <= v <= 2147483647", {}
+    if type_code == "decimal":
+        return "type(v) is int or type(v) is float", {}
+    return "False", {}  # base64Binary and anything unusual: the full check decides
+
+
+#: type code -> (expression in `v` with `{name}` placeholders, the objects the names stand for)
+QUICK_SOURCE: dict[str, tuple[str, dict[str, Any]]] = {t: _quick_source(t) for t in PRIMITIVE_TYPES}
 
 
 def _quick(type_code: str) -> Callable[[Any], bool]:
-    rx = REGEX.get(type_code)
-    if type_code in ("string", "markdown"):
-        return lambda v: type(v) is str and 0 < len(v) <= MAX_STRING
-    if type_code == "xhtml":
-        return lambda v: type(v) is str and v != ""
-    if type_code in ("date", "dateTime", "instant") and rx is not None:
-        # after the regex, v[8:10] is the day (01-31): every month has 28 days, only later ones need the calendar
-        return lambda v: (type(v) is str and v != "" and rx.fullmatch(v) is not None
-                          and (len(v) < 10 or v[8:10] <= "28" or _real_date(v)))
-    if type_code == "code" and rx is not None:  # [^\s]+( [^\s]+)*: a non-empty string without white space matches
-        return lambda v: type(v) is str and v != "" and (_no_white_space(v) or rx.fullmatch(v) is not None)
-    if type_code == "uri" and rx is not None:  # its first branch: no white space and no urn:uuid: / urn:oid: prefix
-        return lambda v: type(v) is str and v != "" and ((_no_white_space(v) and not v.startswith(
-            ("urn:uuid:", "urn:oid:"))) or rx.fullmatch(v) is not None)
-    if type_code in ("url", "canonical") and rx is not None:  # \S*
-        return lambda v: type(v) is str and v != "" and (_no_white_space(v) or rx.fullmatch(v) is not None)
-    if type_code in STRING_TYPES and type_code != "base64Binary":
-        if rx is None:
-            return lambda v: type(v) is str and v != ""
-        return lambda v: type(v) is str and v != "" and rx.fullmatch(v) is not None
-    if type_code == "boolean":
-        return lambda v: type(v) is bool
-    if type_code in INTEGER_TYPES:
-        low = {"positiveInt": 1, "unsignedInt": 0}.get(type_code, -2147483648)
-        return lambda v: type(v) is int and low <= v <= 2147483647
-    if type_code == "decimal":
-        return lambda v: type(v) is int or type(v) is float
-    return lambda v: False  # base64Binary and anything unusual: the full check decides
+    text, names = QUICK_SOURCE[type_code]
+    return eval(f"lambda v: {text.format(**{n: n for n in names})}", dict(names))  # type: ignore[no-any-return]
 
 
 #: type code -> predicate that is True only where `check_primitive` finds nothing wrong (the walker's fast path;

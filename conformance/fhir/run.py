@@ -13,8 +13,9 @@ compiled elements -- per element the JSON key layout (`Elem.layout`), per (eleme
 `plan.Plan` of which rules apply, per (element, container) the invariants with their evaluator
 (`checks.evaluator_for`), per (container, key order) the shape of an object (`plan.shape_of`). The
 walk itself then only follows flags: an object whose properties are all plain known children takes
-the fast loop in `_object`, where a primitive with nothing but a format check costs no call.
-`benchmarks/validate.py` measures it against `orjson.loads` and Medplum.
+the fast loop in `_object`, where a primitive with nothing but a format check costs no call; a shape met often
+gets that loop generated as straight-line Python (`codegen`). `benchmarks/validate.py` measures it against
+`orjson.loads` and Medplum.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ from conformance.fhir.values import (
 
 if TYPE_CHECKING:  # pragma: no cover
     from conformance.fhir.contract import ValidatorContext
-    from conformance.fhir.structure import CompiledStructure, Constraint, Elem
+    from conformance.fhir.structure import CompiledStructure, Constraint, Elem, Layout
     from conformance.issues import ValidationIssue
 
 _RESOURCE_TYPES_ABSTRACT = frozenset({"Resource", "DomainResource"})
@@ -259,7 +260,10 @@ class Run:
         shape = lay.shapes.get(tuple(obj))
         if shape is None or shape[0] != is_resource:
             shape = shape_of(self, obj, lay, is_resource)
-        _, has_id, hosting, kps, itself, required_ok = shape
+        _, has_id, hosting, kps, itself, required_ok, walker = shape
+        # the loop below, generated for this shape once it is met often (`codegen`): None when it did the object
+        if walker is not None and walker(self, obj, elem, container, type_code, loc, sink, host, checks) is None:
+            return
         if has_id and not is_resource and self.element_ids and type_code != "ElementDefinition":
             # (an ElementDefinition's id is its path, repeated in snapshot and differential by design)
             self._element_id(obj["id"], loc, sink)
@@ -317,22 +321,27 @@ class Run:
                         continue
                 self._child(child, [(key, val, None)], lay.keymap, loc, sink)
         if not required_ok:
-            keys = obj.keys()
-            for child, child_keys in lay.required:
-                if keys.isdisjoint(child_keys):
-                    if child.is_choice and any(_choice_of(container, k) is child for k in keys):
-                        continue  # present with a type it may not have: that error is the cause
-                    self._cardinality(child, 0, loc, sink)
-                    for sl in child.slices:  # an absent sliced element: each required slice is missing too
-                        if sl.min > 0:
-                            sink.append(issue("error", "required", loc, f"slice {sl.id}: minimum required = "
-                                              f"{sl.min}, but only found 0" + from_note(sl), sl.id, sl.sd_url))
+            self._missing_required(obj, container, lay, loc, sink)
         if checks is None:
             checks = checks_of(elem, container)
         if checks:
             self._constraints(checks, obj, elem, type_code, loc, sink, is_resource)
         if hosting:
             self.hosts.pop()
+
+    def _missing_required(self, obj: dict[str, Any], container: Elem, lay: Layout, loc: str,
+                          sink: list[ValidationIssue]) -> None:
+        """The required children of `container` that `obj` lacks (and the required slices of an absent one)."""
+        keys = obj.keys()
+        for child, child_keys in lay.required:
+            if keys.isdisjoint(child_keys):
+                if child.is_choice and any(_choice_of(container, k) is child for k in keys):
+                    continue  # present with a type it may not have: that error is the cause
+                self._cardinality(child, 0, loc, sink)
+                for sl in child.slices:  # an absent sliced element: each required slice is missing too
+                    if sl.min > 0:
+                        sink.append(issue("error", "required", loc, f"slice {sl.id}: minimum required = "
+                                          f"{sl.min}, but only found 0" + from_note(sl), sl.id, sl.sd_url))
 
     def _plan(self, elem: Elem, tcode: str) -> Plan:
         plans = elem.plans

@@ -1,7 +1,8 @@
 """Narrative XHTML checks (txt-1 / txt-2): well-formed, a <div> in the XHTML namespace, allowed content only.
 
 Follows the R4 rules: no <script>, <form>, <object>, <iframe>..., no event (on*) attributes, and
-some non-whitespace content. Results are cached by text because bundles repeat narratives.
+some non-whitespace content. One parse per div (`div_facts`) also gives the internal links and anchors the
+narrative rules need; results are cached by text because bundles repeat narratives.
 """
 
 from __future__ import annotations
@@ -15,26 +16,55 @@ _ALLOWED = frozenset(["a", "abbr", "acronym", "b", "big", "blockquote", "br", "c
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 
 
-@lru_cache(maxsize=4096)
+_ALLOWED_TAGS = frozenset(f"{{{XHTML_NS}}}{name}" for name in _ALLOWED)  # the allowed elements, as lxml names them
+_DIV = f"{{{XHTML_NS}}}div"
+
+#: one internal link of a narrative: (kind 'a'|'img', '#fragment', xpath, text)
+Link = tuple[str, str, str, str]
+
+
 def check_xhtml(div: str) -> tuple[str, ...]:
     """Problems found in a narrative div (empty tuple = fine)."""
+    return div_facts(div)[0]
+
+
+@lru_cache(maxsize=4096)
+def div_facts(div: str) -> tuple[tuple[str, ...], tuple[Link, ...], tuple[str, ...]]:
+    """One parse of a narrative div for every question asked of it: its problems (`check_xhtml`), its internal
+    links and the anchors a fragment may name (element ids and <a name>, for `narrative.check_narrative_links`).
+    Not well-formed: that one problem, no links, no anchors. Cached by text: bundles repeat narratives."""
     try:
         root = etree.fromstring(div.encode("utf-8"), _PARSER)
     except etree.XMLSyntaxError as exc:
-        return (f"the narrative is not well-formed XHTML: {exc}",)
+        return (f"the narrative is not well-formed XHTML: {exc}",), (), ()
     problems: list[str] = []
-    if root.tag != f"{{{XHTML_NS}}}div":
+    links: list[Link] = []
+    anchors: list[str] = []
+    if root.tag != _DIV:
         problems.append("the narrative must be a <div> in the XHTML namespace (xmlns=\"http://www.w3.org/1999/xhtml\")")
     for el in root.iter():
-        if not isinstance(el.tag, str):
+        tag = el.tag
+        if not isinstance(tag, str):
             continue
-        ns, _, local = el.tag.rpartition("}")
-        if ns.lstrip("{") != XHTML_NS or local not in _ALLOWED:
-            problems.append(f"element <{local}> is not allowed in a narrative")
-        for attr in el.attrib:
-            a = attr.rpartition("}")[2]
-            if a.lower().startswith("on"):
-                problems.append(f"event attribute {a} is not allowed in a narrative")
-    if not "".join(root.itertext()).strip() and root.find(f".//{{{XHTML_NS}}}img") is None:
+        name = tag.rpartition("}")[2]
+        if tag not in _ALLOWED_TAGS:
+            problems.append(f"element <{name}> is not allowed in a narrative")
+        if el.attrib:
+            for attr in el.attrib:
+                a = attr.rpartition("}")[2]
+                if a.lower().startswith("on"):
+                    problems.append(f"event attribute {a} is not allowed in a narrative")
+            if el.get("id"):
+                anchors.append(el.get("id"))
+            if name == "a" and el.get("name"):
+                anchors.append(el.get("name"))
+            target = el.get("href") if name == "a" else el.get("src") if name == "img" else None
+            if target and target.startswith("#") and target != "#":
+                path = "/".join(a.tag.rpartition("}")[2] for a in reversed(list(el.iterancestors()))
+                                if isinstance(a.tag, str))
+                links.append((name, target, f"{path}/{name}" if path else name,
+                              " ".join("".join(el.itertext()).split())))
+    # some text that is not white space (the first such piece settles it: no need to join them all)
+    if not any(text.strip() for text in root.itertext()) and root.find(f".//{{{XHTML_NS}}}img") is None:
         problems.append("the narrative has no non-whitespace content")
-    return tuple(problems)
+    return tuple(problems), tuple(links), tuple(anchors)

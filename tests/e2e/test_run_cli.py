@@ -99,6 +99,7 @@ def _agree(folder: Path, result: subprocess.CompletedProcess[str], status: str, 
     assert f'value="{status}"' in (folder / "junit.xml").read_text()
 
 
+@pytest.mark.usefixtures("verdicts_only")  # its failing run is judged by its conclusion, not its evidence
 def test_every_output_agrees_on_the_conclusion(serial_cli: tuple[Path, subprocess.CompletedProcess[str]],
                                                tmp_path: Path) -> None:
     serial_run, incomplete = serial_cli  # the plain reference run is the incomplete one

@@ -22,6 +22,8 @@ from tests.http.conftest import check_verdicts, conformance_run, verdicts
 from tests.mutants import MUTANTS
 from tests.mutants.sesali import MUTANTS as SESALI_MUTANTS
 
+pytestmark = pytest.mark.usefixtures("verdicts_only")  # verdicts are asserted, not shrunk evidence
+
 SECURITY_AND_LOGGING = sorted(name for name, m in MUTANTS.items()
                               if m.requirement and m.requirement.startswith(("EHDS-SEC-", "EHDS-LOG-")))
 

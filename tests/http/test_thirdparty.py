@@ -25,6 +25,8 @@ import pytest
 
 from tests.http.conftest import check_verdicts, conformance_run, verdicts
 
+pytestmark = pytest.mark.usefixtures("verdicts_only")  # verdicts are asserted, not shrunk evidence
+
 ENGINE = "@medplum/fhir-router@5.2.13"
 WRAPPER = Path(__file__).parent / "thirdparty" / "medplum_server.cjs"
 

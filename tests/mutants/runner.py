@@ -33,6 +33,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+#: Every run of the catalogue makes the same patients and documents (each run has its own fresh reference
+#: EHR, so nothing collides): verdicts then differ between mutants only by what the mutant broke, and the
+#: process-wide validator answers a document it already judged from memory (reference service's memo).
+CATALOGUE_NAMESPACE = "catalogue"
+
 #: `conformance run` exit codes of a run that completed: conformant, non-conformant, undecided.
 COMPLETED = (0, 1, 3)
 
@@ -45,6 +50,8 @@ def run_report(adapter: str, report_dir: Path, *args: str, run_id: str = "run",
     from conformance.cli import main
 
     argv = ["run", "--adapter", adapter, "--report-dir", str(report_dir), "--run-id", run_id, *args]
+    if "--patient-namespace" not in args:
+        argv += ["--patient-namespace", CATALOGUE_NAMESPACE]
     output = io.StringIO()
     with isolated_run(), contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
         code = main(argv)

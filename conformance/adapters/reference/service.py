@@ -43,7 +43,10 @@ import hashlib
 import hmac
 import json
 import secrets
+import threading
 import uuid
+import weakref
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -93,8 +96,28 @@ ACTIONS = ("submit", "find-patient", "list", "fetch", "read-log", "restrict", "e
 #: adapter configuration key ``log_retention_days`` changes it.
 DEFAULT_LOG_RETENTION_DAYS = 10 * 366
 
-#: Validation answers remembered per EHR instance (by content hash), oldest dropped first.
-VALIDATION_MEMO_SIZE = 512
+#: Validation answers remembered per validator (by content hash), oldest dropped first: the instances of one
+#: process share the process-wide validator, so they share its answers (a run re-sends the documents of the
+#: previous run with the same --patient-namespace; shrinking re-sends the same document again and again).
+VALIDATION_MEMO_SIZE = 4096
+_memo_lock = threading.Lock()
+_memo: "weakref.WeakKeyDictionary[Any, OrderedDict[bytes, tuple[ValidationIssue, ...]]]" = weakref.WeakKeyDictionary()
+
+
+def _remembered(validator: Any, bundle: dict[str, Any]) -> tuple[ValidationIssue, ...]:
+    """``validator``'s issues for ``bundle``: computed once per content (the validator is deterministic)."""
+    key = hashlib.sha256(json.dumps(bundle, sort_keys=True, separators=(",", ":"), default=str)
+                         .encode("utf-8")).digest()
+    with _memo_lock:
+        answers = _memo.setdefault(validator, OrderedDict())
+        known = answers.get(key)
+    if known is None:
+        known = tuple(_issues_of(validator.validate(bundle)))
+        with _memo_lock:
+            answers[key] = known
+            while len(answers) > VALIDATION_MEMO_SIZE:
+                answers.popitem(last=False)
+    return known
 
 PBKDF2_ITERATIONS = 20_000  # sandbox accounts; a production EHR would use far more or an IdP
 
@@ -226,7 +249,6 @@ class ReferenceEHR(AuditEventBuilder, ConsentRules, TranslatedDisplay, TraitLook
         self.token_ttl = token_ttl
         self._fhir_validator: Any = None
         self._fhir_validator_loaded = False
-        self._validated: dict[bytes, tuple[ValidationIssue, ...]] = {}
 
     def close(self) -> None:
         """Close the database. The file stays (the caller owns its directory)."""
@@ -437,16 +459,7 @@ class ReferenceEHR(AuditEventBuilder, ConsentRules, TranslatedDisplay, TraitLook
                 self._fhir_validator = default_validator()
         if self._fhir_validator is None:
             return []
-        # The same document is validated again and again while hypothesis shrinks a failing sequence;
-        # the validator is deterministic, so identical content gets the remembered answer.
-        key = hashlib.sha256(json.dumps(bundle, sort_keys=True, separators=(",", ":"), default=str)
-                             .encode("utf-8")).digest()
-        known = self._validated.get(key)
-        if known is None:
-            known = self._validated[key] = tuple(_issues_of(self._fhir_validator.validate(bundle)))
-            if len(self._validated) > VALIDATION_MEMO_SIZE:
-                del self._validated[next(iter(self._validated))]
-        return list(known)
+        return list(_remembered(self._fhir_validator, bundle))
 
     def _cda_validation(self, data: bytes) -> list[ValidationIssue]:
         if self.validation != "auto":

@@ -32,6 +32,7 @@ import time
 from pathlib import Path
 
 from tests.mutants.realistic import REALISTIC
+from tests.mutants.runner import CATALOGUE_NAMESPACE
 
 
 def verdicts(factory: str, report_dir: Path, *extra: str) -> dict[str, str]:
@@ -40,7 +41,8 @@ def verdicts(factory: str, report_dir: Path, *extra: str) -> dict[str, str]:
 
     out = io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-        code = main(["run", "--adapter", factory, "--report-dir", str(report_dir), "--run-id", "run", *extra])
+        code = main(["run", "--adapter", factory, "--report-dir", str(report_dir), "--run-id", "run",
+                     "--patient-namespace", CATALOGUE_NAMESPACE, *extra])
     if code not in (0, 1, 3):
         raise RuntimeError(f"the run against {factory} did not complete (exit {code}):\n{out.getvalue()[-3000:]}")
     report = json.loads((report_dir / "run" / "report.json").read_text())

@@ -18,14 +18,22 @@ import pytest
 from conformance import resources
 from conformance.commands.serve import load_service_class
 from conformance.server.launch import start_sandbox
-from tests.http.conftest import check_verdicts, conformance_run, verdicts
+from tests.http.conftest import check_verdicts, verdicts
 from tests.mutants import MUTANTS
+from tests.mutants.runner import run_report
 from tests.mutants.sesali import MUTANTS as SESALI_MUTANTS
 
 pytestmark = pytest.mark.usefixtures("verdicts_only")  # verdicts are asserted, not shrunk evidence
 
 SECURITY_AND_LOGGING = sorted(name for name, m in MUTANTS.items()
                               if m.requirement and m.requirement.startswith(("EHDS-SEC-", "EHDS-LOG-")))
+
+
+def client_run(sut_file, report_dir, *args: str) -> dict:
+    """`conformance run --adapter fhir` in this process (tests/mutants/runner.py), against the server this test
+    started: the client reaches it only over HTTPS, as a vendor's would; in process it skips a cold start
+    per mutant."""
+    return run_report("fhir", report_dir, "--adapter-config", str(sut_file), *args, exit_codes=(0, 1))
 
 
 @cache
@@ -62,7 +70,7 @@ def test_server_side_fault_is_caught_over_http(name, tmp_path):
     running = start_sandbox(tmp_path / "box", service_class=service_class, validation="structural")
     try:
         assert type(running.service) is service_class
-        _, report = conformance_run(running.sut_file, tmp_path / "report", "-k", " or ".join(names))
+        report = client_run(running.sut_file, tmp_path / "report", "-k", " or ".join(names))
     finally:
         running.stop()
     assert "http" in report["sut"]["capabilities"] and service_class.__name__ in report["sut"]["product"]
@@ -92,7 +100,7 @@ def test_consent_fault_is_caught_over_http_by_fr003_only(name, tmp_path):
     running = start_sandbox(tmp_path / "box", service_class=service_class, validation="structural")
     try:
         selection = [arg for rid in SERVED_FRENCH for arg in ("--requirement", rid)]
-        _, report = conformance_run(running.sut_file, tmp_path / "report", "--profile", "fr-sesali", *selection)
+        report = client_run(running.sut_file, tmp_path / "report", "--profile", "fr-sesali", *selection)
     finally:
         running.stop()
     assert "consent" in report["sut"]["capabilities"] and service_class.__name__ in report["sut"]["product"]

@@ -86,6 +86,24 @@ def _quick_test(ns: dict[str, Any], i: int, tcode: str, quick: Any) -> str:
     return text.format(**{name: f"Q{i}_{name}" for name in names})
 
 
+def _value_lines(ns: dict[str, Any], i: int, plan: Any, tcode: str, quick: Any, value: str, at: str,
+                 pad: int) -> list[str]:
+    """The code checking one value of key i (`value`, located at the expression `at`), indented by `pad`:
+    the same for a single value and for each item of an array. A format-only primitive takes the quick test
+    (on `v`) first."""
+    p = " " * pad
+    if quick is not None:
+        return [f"{p}if not ({_quick_test(ns, i, tcode, quick)}):",
+                f"{p}    run._primitive({value}, None, C{i}, T{i}, P{i}, {at}, sink)"]
+    if plan.kind != _COMPLEX:
+        return [f"{p}run.{_call(plan)}({value}, None, C{i}, T{i}, P{i}, {at}, sink)"]
+    _inner(ns, i, plan)
+    lines = [f"{p}if type({value}) is dict:", f"{p}    {_object_call(i, value, at, pad + 4)}"]
+    if plan.post:
+        lines.append(f"{p}    run._complex_rules({value}, C{i}, T{i}, P{i}, {at}, sink)")
+    return [*lines, f"{p}else:", f"{p}    run._planned({value}, None, C{i}, T{i}, P{i}, {at}, sink)"]
+
+
 def _inner(ns: dict[str, Any], i: int, plan: Any) -> None:
     """The names the code of `_object_call` uses for key i: the container its object value is walked with, that
     container's shapes, the plan's invariants."""
@@ -138,18 +156,8 @@ def walker_for(lay: Layout, kps: tuple[Any, ...], is_resource: bool, has_id: boo
                 emit(f"        run._cardinality(C{i}, 1, loc, sink)")
             if quick is not None:
                 emit(f"        v = {v}")
-                emit(f"        if not ({_quick_test(ns, i, tcode, quick)}):")
-                emit(f"            run._primitive({v}, None, C{i}, T{i}, P{i}, loc + D{i}, sink)")
-            elif plan.kind == _COMPLEX:
-                _inner(ns, i, plan)
-                emit(f"        if type({v}) is dict:")
-                emit(f"            {_object_call(i, v, 'loc + D' + str(i), 12)}")
-                if plan.post:
-                    emit(f"            run._complex_rules({v}, C{i}, T{i}, P{i}, loc + D{i}, sink)")
-                emit("        else:")
-                emit(f"            run._planned({v}, None, C{i}, T{i}, P{i}, loc + D{i}, sink)")
-            else:
-                emit(f"        run.{_call(plan)}({v}, None, C{i}, T{i}, P{i}, loc + D{i}, sink)")
+            for line in _value_lines(ns, i, plan, tcode, quick, "v" if quick is not None else v, f"loc + D{i}", 8):
+                emit(line)
             emit("    else:")
             emit(f"        {general}")
         elif mode == _ARRAY:
@@ -161,23 +169,14 @@ def walker_for(lay: Layout, kps: tuple[Any, ...], is_resource: bool, has_id: boo
                 emit(f"        n = len({v})")
                 emit(f"        if {' or '.join(bounds)}:")
                 emit(f"            run._cardinality(C{i}, n, loc, sink)")
-            if quick is not None:
-                emit(f"        for j, v in enumerate({v}):")
-                emit(f"            if not ({_quick_test(ns, i, tcode, quick)}):")
-                emit(f"                run._primitive(v, None, C{i}, T{i}, P{i}, f'{{loc}}{{D{i}}}[{{j}}]', sink)")
-            elif plan.kind == _COMPLEX:
-                _inner(ns, i, plan)
-                emit(f"        for j, x in enumerate({v}):")
-                emit(f"            vloc = f'{{loc}}{{D{i}}}[{{j}}]'")
-                emit("            if type(x) is dict:")
-                emit(f"                {_object_call(i, 'x', 'vloc', 16)}")
-                if plan.post:
-                    emit(f"                run._complex_rules(x, C{i}, T{i}, P{i}, vloc, sink)")
-                emit("            else:")
-                emit(f"                run._planned(x, None, C{i}, T{i}, P{i}, vloc, sink)")
-            else:
-                emit(f"        for j, x in enumerate({v}):")
-                emit(f"            run.{_call(plan)}(x, None, C{i}, T{i}, P{i}, f'{{loc}}{{D{i}}}[{{j}}]', sink)")
+            item = "v" if quick is not None else "x"
+            emit(f"        for j, {item} in enumerate({v}):")
+            at = f"f'{{loc}}{{D{i}}}[{{j}}]'"
+            if quick is None and plan.kind == _COMPLEX:
+                emit(f"            vloc = {at}")
+                at = "vloc"
+            for line in _value_lines(ns, i, plan, tcode, quick, item, at, 12):
+                emit(line)
             emit("    else:")
             emit(f"        {general}")
         else:  # sliced

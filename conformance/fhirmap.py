@@ -318,6 +318,8 @@ def _provisions(provision: Any, path: str) -> Iterable[tuple[str, Mapping[str, A
 PURPOSE_SYSTEM = "https://ehds-conformance.invalid/CodeSystem/access-purpose"
 #: Request header of a document read subject to consent: the purpose code, percent-encoded UTF-8.
 PURPOSE_HEADER = "X-Purpose-Of-Use"
+#: Request header of an Art 11(5) emergency access: the stated purpose, percent-encoded UTF-8. Present = emergency.
+EMERGENCY_HEADER = "X-Emergency-Access-Purpose"
 PARTICIPATION_TYPE = "http://terminology.hl7.org/CodeSystem/v3-ParticipationType"
 _CONSENT_SCOPE = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentscope",
                               "code": "patient-privacy"}]}

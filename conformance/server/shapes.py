@@ -14,6 +14,7 @@ from typing import Any
 from conformance.adapter import PRIORITY_CATEGORIES, Capability
 from conformance.fhirmap import (  # noqa: F401 - the contract <-> FHIR mapping, shared with the fhir adapter
     CATEGORY_BY_LOINC,
+    EMERGENCY_HEADER,
     LOINC,
     LOINC_BY_CATEGORY,
     PURPOSE_HEADER,
@@ -27,10 +28,6 @@ from conformance.fhirmap import (  # noqa: F401 - the contract <-> FHIR mapping,
     receipt_reference,
     restriction_from_consent,
 )
-
-
-#: Header carrying the Art 11(5) emergency purpose (percent-encoded UTF-8). Present = emergency access.
-EMERGENCY_HEADER = "X-Emergency-Access-Purpose"
 
 #: Implementation guides whose profiles the reference EHR's documents and log follow.
 IMPLEMENTATION_GUIDES = (

@@ -31,11 +31,10 @@ import orjson
 
 import conformance
 from conformance.adapter import Denied, NotFound, NotSupported, Rejected
-from conformance.fhirmap import PURPOSE_HEADER
 from conformance.adapters.fhir_rest.config import Settings, origin_of
 from conformance.errors import AdapterError, AdapterTimeout
+from conformance.fhirmap import EMERGENCY_HEADER, PURPOSE_HEADER
 
-EMERGENCY_HEADER = "X-Emergency-Access-Purpose"
 #: Headers whose values are credentials: recorded as [REDACTED].
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"})
 #: Response headers worth keeping in the evidence.

@@ -52,6 +52,12 @@ def register(subparsers: Any) -> None:
     g.add_argument("--assume-valid-rest-references", action="store_true",
                    help="check the type an unresolved RESTful reference names (Patient/123) against the allowed "
                         "targets")
+    g.add_argument("--check-references", choices=("ignore", "exists", "type", "valid"), default="ignore",
+                   help="a reference that does not resolve inside the file must resolve (exists), to an allowed type "
+                        "(type), conforming to a target profile (valid); default: ignore")
+    g.add_argument("--reference-dir", action="append", default=[], metavar="FOLDER",
+                   help="resources references may point to, found as FOLDER/<id>.json|xml or <Type>-<id>.json|xml "
+                        "(with --check-references); repeatable")
     g.add_argument("--bundle-rule", nargs=2, action="append", default=[], metavar=("RULE", "PROFILE"),
                    help="also validate the Bundle entries RULE selects (Type, Type:n or n, n from 0) against PROFILE; "
                         "repeatable")
@@ -147,7 +153,8 @@ def settings_from(args: argparse.Namespace) -> Any:
                     display_severity="warning" if getattr(args, "display_issues_are_warnings", False) else "error",
                     allow_comments=bool(getattr(args, "allow_comments", False)),
                     max_issues=int(getattr(args, "max_issues", 0) or 0),
-                    bundle_rules=tuple((r, p) for r, p in getattr(args, "bundle_rule", ()) or ()))
+                    bundle_rules=tuple((r, p) for r, p in getattr(args, "bundle_rule", ()) or ()),
+                    check_references=getattr(args, "check_references", "ignore") or "ignore")
 
 
 def validate_file(name: str, data: bytes, args: argparse.Namespace, validator: Any) -> list[ValidationIssue]:
@@ -194,7 +201,20 @@ def validate_file(name: str, data: bytes, args: argparse.Namespace, validator: A
 def _make_validator(args: argparse.Namespace) -> Any:
     from conformance.fhir import Validator, default_validator
 
-    validator = Validator(packages=args.package, include_shipped=True) if args.package else default_validator()
+    folders = getattr(args, "reference_dir", None) or []
+    # reference folders belong to this run: never added to the process-wide default validator
+    validator = Validator(packages=args.package, include_shipped=True) if args.package or folders \
+        else default_validator()
+    for folder in folders:
+        from conformance.fhir.fetcher import folder_fetcher
+
+        try:
+            validator.add_reference_fetcher(folder_fetcher(folder))
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    if folders and getattr(args, "check_references", "ignore") == "ignore":
+        raise UsageError("--reference-dir is only read when references are checked\n  hint: add --check-references "
+                         "exists, type or valid")
     for url in args.profile:
         if not validator.has_profile(url):
             raise UsageError(f"unknown profile {url}\n  hint: `conformance packages list` shows the loaded packages; "

@@ -137,7 +137,50 @@ def resolve(run: RunContext, ref: str) -> tuple[dict[str, Any], str] | None:
         hit = b.resolve(ref, holder)
         if hit is not None:
             return hit
+    for res, rloc in run.resources:
+        if res.get("resourceType") == "Parameters":
+            hit = _in_parameters(res.get("parameter"), f"{rloc}.parameter", ref)
+            if hit is not None:
+                return hit
     return None
+
+
+PARAMETERS_FULL_URL = "http://hl7.org/fhir/StructureDefinition/parameters-fullUrl"
+
+
+def _in_parameters(params: Any, loc: str, ref: str) -> tuple[dict[str, Any], str] | None:
+    """The resource of a Parameters parameter (or part, at any depth) that `ref` names: by the fullUrl its
+    parameters-fullUrl extension gives, else by `Type/id` (the reference validator resolves inside Parameters
+    as inside a Bundle)."""
+    if not isinstance(params, list):
+        return None
+    tail = "/".join(ref.split("/_history/")[0].rstrip("/").split("/")[-2:])
+    for i, p in enumerate(params):
+        if not isinstance(p, dict):
+            continue
+        res = p.get("resource")
+        if isinstance(res, dict):
+            urls = [x.get("valueUri") for x in p.get("extension") or () if isinstance(x, dict)
+                    and x.get("url") == PARAMETERS_FULL_URL]
+            if ref in urls or (not ref.startswith("urn:") and f"{res.get('resourceType')}/{res.get('id')}" == tail):
+                return res, f"{loc}[{i}].resource"
+        hit = _in_parameters(p.get("part"), f"{loc}[{i}].part", ref)
+        if hit is not None:
+            return hit
+    return None
+
+
+def _outside(run: RunContext, ref: str) -> tuple[dict[str, Any], str] | None:
+    """Where a reference that does not resolve inside the instance may still point when references are checked
+    (`Settings.check_references`): the resource being validated itself, by `Type/id` (a target that refers back
+    to its source), or a resource given with `Validator.add_reference_target` (location "": outside the instance)."""
+    if run.resources:
+        root, rloc = run.resources[0]
+        tail = "/".join(ref.split("/_history/")[0].rstrip("/").split("/")[-2:])
+        if f"{root.get('resourceType')}/{root.get('id')}" == tail:
+            return root, rloc or root.get("resourceType", "")
+    found = run.v.reference_target(ref)
+    return (found, "") if found is not None else None
 
 
 def check_reference(run: RunContext, val: dict[str, Any], elem: Elem, targets: tuple[str, ...], loc: str,
@@ -157,22 +200,25 @@ def check_reference(run: RunContext, val: dict[str, Any], elem: Elem, targets: t
                           "reference.resource-type"))
         return
     hit = resolve(run, ref)
+    policy = run.settings.check_references
+    outside = False
+    if hit is None and policy != "ignore" and not ref.startswith("#"):
+        hit = _outside(run, ref)
+        outside = hit is not None and not hit[1]
+        if hit is None:
+            reported = _unresolved(run, ref, loc, sink)
+            if not reported and named is not None:  # a URL that names no resource (an endpoint) is not judged
+                sink.append(issue("error", "not-found", loc, f"Unable to resolve resource with reference '{ref}' "
+                                  "(hint: references are checked; give the validator the resource it points to: "
+                                  "`conformance validate --reference-dir FOLDER`)", "reference.not-found"))
+            return
     if hit is None:
         if ref.startswith("#"):
             sink.append(issue("error", "invariant", f"{loc}", f"Constraint failed: ref-1: 'SHALL have a contained "
                               f"resource if a local reference is provided' (no contained resource with id "
                               f"{ref[1:]!r})", "ref-1"))
             return
-        in_bundle = run.bundles[-1] if run.bundles else None
-        if in_bundle is not None and (ref.startswith(("urn:uuid:", "urn:oid:")) or in_bundle.type in ("document",
-                                                                                                      "message")):
-            sev = "error" if (in_bundle.type in ("document", "message") or ref.startswith("urn:")) else "warning"
-            sink.append(issue(sev, "not-found", f"{loc}.reference", f"the reference {ref!r} does not resolve to "
-                              f"any entry in the {in_bundle.type or ''} Bundle (hint: add the referenced "
-                              "resource as an entry whose fullUrl matches)", "reference.unresolved"))
-        elif in_bundle is None and ref.startswith("urn:uuid:"):
-            sink.append(issue("warning", "not-found", f"{loc}.reference", f"the reference {ref!r} is a urn:uuid "
-                              "that cannot resolve outside a Bundle", "reference.unresolved"))
+        _unresolved(run, ref, loc, sink)
         tgt_type = named if run.settings.assume_valid_rest_references else None
         if tgt_type and targets:
             check_target_type(run, tgt_type, targets, loc, sink)
@@ -187,12 +233,18 @@ def check_reference(run: RunContext, val: dict[str, Any], elem: Elem, targets: t
         sink.append(issue("error", "structure", loc, f"Matching reference for reference {ref} has resourceType {rt} "
                           f"(hint: the reference names a {named})", "reference.type-mismatch"))
         return
-    if not targets or not isinstance(rt, str):
+    if not targets or not isinstance(rt, str) or (outside and policy == "exists"):
         return
     if not check_target_type(run, rt, targets, loc, sink):
         return
     profiles = _profiles_to_check(targets, rt)
-    if not profiles or not tloc:
+    if not profiles or (outside and policy != "valid") or (not tloc and not outside):
+        return
+    if outside:  # a target outside the instance: its own findings belong to its own validation
+        loaded = [p for p in profiles if run._profile_type(p) in (rt, "Resource", "DomainResource")]
+        if loaded and not any(run.conforms(target, p, ref) for p in loaded):
+            sink.append(issue("error", "structure", loc, f"the referenced {rt} ({ref}) does not conform to any "
+                              f"of the target profiles {', '.join(profiles)}", elem.id, elem.sd_url))
         return
     loaded = [p for p in profiles if run._profile_type(p) is not None]
     unloaded = [p for p in profiles if run._profile_type(p) is None]
@@ -214,6 +266,23 @@ def check_reference(run: RunContext, val: dict[str, Any], elem: Elem, targets: t
             return
     sink.append(issue("error", "structure", loc, f"the referenced {rt} ({ref}) does not conform to any "
                       f"of the target profiles {', '.join(profiles)}", elem.id, elem.sd_url))
+
+
+def _unresolved(run: RunContext, ref: str, loc: str, sink: list[ValidationIssue]) -> bool:
+    """Report a reference that resolves nowhere in the enclosing Bundle where FHIR says it must; True when that
+    was an error."""
+    in_bundle = run.bundles[-1] if run.bundles else None
+    if in_bundle is not None and (ref.startswith(("urn:uuid:", "urn:oid:")) or in_bundle.type in ("document",
+                                                                                                  "message")):
+        sev = "error" if (in_bundle.type in ("document", "message") or ref.startswith("urn:")) else "warning"
+        sink.append(issue(sev, "not-found", f"{loc}.reference", f"the reference {ref!r} does not resolve to "
+                          f"any entry in the {in_bundle.type or ''} Bundle (hint: add the referenced "
+                          "resource as an entry whose fullUrl matches)", "reference.unresolved"))
+        return sev == "error"
+    if in_bundle is None and ref.startswith("urn:uuid:"):
+        sink.append(issue("warning", "not-found", f"{loc}.reference", f"the reference {ref!r} is a urn:uuid "
+                          "that cannot resolve outside a Bundle", "reference.unresolved"))
+    return False
 
 
 _TO_CHECK: dict[tuple[tuple[str, ...], str], list[str]] = {}

@@ -29,6 +29,12 @@ class Settings:
     `assume_valid_rest_references`: a RESTful reference that does not resolve here (`Patient/123`) is
     taken to point to the type it names, which must then be an allowed target (off by default, as the
     reference validator: an unresolved reference's type is not judged from its URL).
+    `check_references`: what a literal reference that does not resolve inside the instance must do (the
+    reference validator's `validateReference`): `ignore` (default: nothing is asked of it), `exists` (it must
+    resolve, inside the instance or to a resource given with `Validator.add_reference_target` or found by a
+    fetcher such as `fetcher.folder_fetcher`),
+    `type` (and the resource found must be of an allowed target type), `valid` (and conform to one of the
+    element's target profiles; a cycle of references is taken as conforming, as the reference validator does).
     `bundle_rules`: (rule, profile) pairs, the reference validator's `-bundle`: the entries of a Bundle
     a rule selects are also validated against the profile. A rule is `Type` (every entry of that type),
     `Type:n` (the n-th of that type, from 0) or `n` (the n-th entry, from 0)."""
@@ -44,6 +50,7 @@ class Settings:
     no_html_in_markdown: bool = False
     assume_valid_rest_references: bool = False
     bundle_rules: tuple[tuple[str, str], ...] = ()
+    check_references: str = "ignore"
 
     def extension_allowed(self, url: str) -> bool:
         """Is an unknown extension with this URL tolerated (as the reference validator's allowUnknownExtension)?"""
@@ -54,6 +61,10 @@ class Settings:
         if self.allow_examples and is_example_url(url):
             return True
         return url.startswith(self.extension_domains) if self.extension_domains else False
+
+
+#: the values of `Settings.check_references`, weakest first
+REFERENCE_POLICIES = ("ignore", "exists", "type", "valid")
 
 
 def is_example_url(url: str) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import gc
 import os
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -83,6 +83,8 @@ class Validator:
         self._lock = threading.RLock()
         self._resource_types: frozenset[str] | None = None
         self._globals: dict[str, tuple[str, ...]] | None = None
+        self._targets: dict[str, dict[str, Any] | None] = {}  # "Type/id" -> resource, None: looked for, absent
+        self._fetchers: list[Callable[[str, str, Validator], dict[str, Any] | None]] = []  # add_reference_fetcher
 
     # -- public API ----------------------------------------------------------------------------
     @property
@@ -97,6 +99,52 @@ class Validator:
             self._target_types.clear()
             self._globals = None
             self.terminology = Terminology(self.defs)
+
+    def add_reference_target(self, resource: dict[str, Any]) -> None:
+        """Make a resource outside the instances findable by references (`Type/id`, or an absolute URL ending in
+        it), as the reference validator's resource fetcher does: what `Settings.check_references` checks a
+        reference against when it does not resolve inside the instance. A Bundle adds its entries' resources."""
+        if resource.get("resourceType") == "Bundle" and isinstance(resource.get("entry"), list):
+            for entry in resource["entry"]:
+                if isinstance(entry, dict) and isinstance(entry.get("resource"), dict):
+                    self.add_reference_target(entry["resource"])
+            return
+        rt, rid = resource.get("resourceType"), resource.get("id")
+        if not (isinstance(rt, str) and isinstance(rid, str) and rid):
+            raise ValueError("a reference target needs a resourceType and an id (hint: it is found by Type/id)")
+        with self._lock:
+            self._targets[f"{rt}/{rid}"] = resource
+
+    def add_reference_fetcher(self, fetch: Callable[[str, str, Validator], dict[str, Any] | None]) -> None:
+        """Let references find resources outside the instances through `fetch(type, id, validator)` (e.g.
+        `conformance.fhir.fetcher.folder_fetcher`), as the reference validator's resource fetcher: asked when a
+        reference first names a `Type/id` that `add_reference_target` did not give."""
+        with self._lock:
+            self._fetchers.append(fetch)
+            self._targets = {k: v for k, v in self._targets.items() if v is not None}
+
+    def reference_target(self, ref: str) -> dict[str, Any] | None:
+        """The resource outside the instance that `ref` names (relative `Type/id`, or an absolute URL or a
+        versioned reference ending in it), from `add_reference_target` or a fetcher; None if none."""
+        if not self._targets and not self._fetchers:
+            return None
+        parts = ref.split("/_history/")[0].rstrip("/").split("/")
+        if len(parts) < 2:
+            return None
+        key = f"{parts[-2]}/{parts[-1]}"
+        if key in self._targets:
+            return self._targets[key]
+        found = self._fetched(parts[-2], parts[-1])
+        with self._lock:
+            self._targets[key] = found
+        return found
+
+    def _fetched(self, rtype: str, rid: str) -> dict[str, Any] | None:
+        for fetch in self._fetchers:
+            found = fetch(rtype, rid, self)
+            if found is not None:
+                return found
+        return None
 
     def structure(self, url: str) -> CompiledStructure | None:
         """The compiled StructureDefinition for a canonical URL (or a core type name), or None."""

@@ -152,7 +152,13 @@ def settings_for(t: dict[str, Any]) -> Any:
                     assume_valid_rest_references=bool(t.get("assumeValidRestReferences")
                                                       or profile_step.get("assumeValidRestReferences")),
                     extension_domains=(domains,) if isinstance(domains, str) else tuple(domains),
-                    no_html_in_markdown=bool(t.get("noHtmlInMarkdown", False)))
+                    no_html_in_markdown=bool(t.get("noHtmlInMarkdown", False)),
+                    check_references=REFERENCE_POLICY.get(t.get("validateReference") or "", "ignore"))
+
+
+#: the reference validator's validateReference values, as `Settings.check_references`
+REFERENCE_POLICY = {"IGNORE": "ignore", "CHECK_EXISTS": "exists", "CHECK_EXISTS_AND_TYPE": "type",
+                    "CHECK_TYPE_IF_EXISTS": "ignore", "CHECK_VALID": "valid"}
 
 
 _DEFAULT = settings_for({})
@@ -171,6 +177,10 @@ def run_case(e: dict[str, Any]) -> list[CaseResult]:
     resources = [_load_resource(s) for s in supporting]
     v = Validator(resources=resources, settings=settings) if resources or profile_step or settings != _DEFAULT \
         else _shared_validator()
+    if settings.check_references != "ignore":
+        from conformance.fhir.fetcher import folder_fetcher
+
+        v.add_reference_fetcher(folder_fetcher(VALIDATOR_DIR))  # as the Java harness's fetcher: the suite's files
     results = []
     try:
         issues = _validate(v, t["file"], [])

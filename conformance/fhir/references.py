@@ -145,6 +145,11 @@ def resolve(run: RunContext, ref: str) -> tuple[dict[str, Any], str] | None:
     return None
 
 
+def _type_id(ref: str) -> str:
+    """The `Type/id` a reference ends in, without a version (`http://x/fhir/Patient/1/_history/2` -> Patient/1)."""
+    return "/".join(ref.split("/_history/")[0].rstrip("/").split("/")[-2:])
+
+
 PARAMETERS_FULL_URL = "http://hl7.org/fhir/StructureDefinition/parameters-fullUrl"
 
 
@@ -154,7 +159,7 @@ def _in_parameters(params: Any, loc: str, ref: str) -> tuple[dict[str, Any], str
     as inside a Bundle)."""
     if not isinstance(params, list):
         return None
-    tail = "/".join(ref.split("/_history/")[0].rstrip("/").split("/")[-2:])
+    tail = _type_id(ref)
     for i, p in enumerate(params):
         if not isinstance(p, dict):
             continue
@@ -176,7 +181,7 @@ def _outside(run: RunContext, ref: str) -> tuple[dict[str, Any], str] | None:
     to its source), or a resource given with `Validator.add_reference_target` (location "": outside the instance)."""
     if run.resources:
         root, rloc = run.resources[0]
-        tail = "/".join(ref.split("/_history/")[0].rstrip("/").split("/")[-2:])
+        tail = _type_id(ref)
         if f"{root.get('resourceType')}/{root.get('id')}" == tail:
             return root, rloc or root.get("resourceType", "")
     found = run.v.reference_target(ref)

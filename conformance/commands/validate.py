@@ -201,20 +201,21 @@ def validate_file(name: str, data: bytes, args: argparse.Namespace, validator: A
 def _make_validator(args: argparse.Namespace) -> Any:
     from conformance.fhir import Validator, default_validator
 
-    folders = getattr(args, "reference_dir", None) or []
-    # reference folders belong to this run: never added to the process-wide default validator
-    validator = Validator(packages=args.package, include_shipped=True) if args.package or folders \
-        else default_validator()
-    for folder in folders:
-        from conformance.fhir.fetcher import folder_fetcher
+    from conformance.fhir.fetcher import folder_fetcher
 
-        try:
-            validator.add_reference_fetcher(folder_fetcher(folder))
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
+    folders = getattr(args, "reference_dir", None) or []
     if folders and getattr(args, "check_references", "ignore") == "ignore":
         raise UsageError("--reference-dir is only read when references are checked\n  hint: add --check-references "
                          "exists, type or valid")
+    try:
+        fetchers = [folder_fetcher(folder) for folder in folders]
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    # reference folders belong to this run: never added to the process-wide default validator
+    validator = Validator(packages=args.package, include_shipped=True) if args.package or folders \
+        else default_validator()
+    for fetch in fetchers:
+        validator.add_reference_fetcher(fetch)
     for url in args.profile:
         if not validator.has_profile(url):
             raise UsageError(f"unknown profile {url}\n  hint: `conformance packages list` shows the loaded packages; "

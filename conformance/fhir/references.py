@@ -139,27 +139,27 @@ def resolve(run: RunContext, ref: str) -> tuple[dict[str, Any], str] | None:
             return hit
     for res, rloc in run.resources:
         if res.get("resourceType") == "Parameters":
-            hit = _in_parameters(res.get("parameter"), f"{rloc}.parameter", ref)
+            hit = _in_parameters(res.get("parameter"), f"{rloc}.parameter", ref, type_id_of(ref))
             if hit is not None:
                 return hit
     return None
 
 
-def _type_id(ref: str) -> str:
-    """The `Type/id` a reference ends in, without a version (`http://x/fhir/Patient/1/_history/2` -> Patient/1)."""
+def type_id_of(ref: str) -> str:
+    """The `Type/id` a reference ends in, without a version (`http://x/fhir/Patient/1/_history/2` -> Patient/1);
+    a reference without a '/' comes back unchanged."""
     return "/".join(ref.split("/_history/")[0].rstrip("/").split("/")[-2:])
 
 
 PARAMETERS_FULL_URL = "http://hl7.org/fhir/StructureDefinition/parameters-fullUrl"
 
 
-def _in_parameters(params: Any, loc: str, ref: str) -> tuple[dict[str, Any], str] | None:
+def _in_parameters(params: Any, loc: str, ref: str, tail: str) -> tuple[dict[str, Any], str] | None:
     """The resource of a Parameters parameter (or part, at any depth) that `ref` names: by the fullUrl its
     parameters-fullUrl extension gives, else by `Type/id` (the reference validator resolves inside Parameters
-    as inside a Bundle)."""
+    as inside a Bundle); `tail` is `type_id_of(ref)`."""
     if not isinstance(params, list):
         return None
-    tail = _type_id(ref)
     for i, p in enumerate(params):
         if not isinstance(p, dict):
             continue
@@ -169,7 +169,7 @@ def _in_parameters(params: Any, loc: str, ref: str) -> tuple[dict[str, Any], str
                     and x.get("url") == PARAMETERS_FULL_URL]
             if ref in urls or (not ref.startswith("urn:") and f"{res.get('resourceType')}/{res.get('id')}" == tail):
                 return res, f"{loc}[{i}].resource"
-        hit = _in_parameters(p.get("part"), f"{loc}[{i}].part", ref)
+        hit = _in_parameters(p.get("part"), f"{loc}[{i}].part", ref, tail)
         if hit is not None:
             return hit
     return None
@@ -181,8 +181,7 @@ def _outside(run: RunContext, ref: str) -> tuple[dict[str, Any], str] | None:
     to its source), or a resource given with `Validator.add_reference_target` (location "": outside the instance)."""
     if run.resources:
         root, rloc = run.resources[0]
-        tail = _type_id(ref)
-        if f"{root.get('resourceType')}/{root.get('id')}" == tail:
+        if f"{root.get('resourceType')}/{root.get('id')}" == type_id_of(ref):
             return root, rloc or root.get("resourceType", "")
     found = run.v.reference_target(ref)
     return (found, "") if found is not None else None

@@ -27,6 +27,7 @@ from conformance.fhir.packages import (
     resource_bytes_from_file,
 )
 from conformance.fhir.primitives import json_kind
+from conformance.fhir.references import type_id_of
 from conformance.fhir.run import Run
 from conformance.fhir.settings import Settings
 from conformance.fhir.structure import CompiledStructure, compile_structure
@@ -128,13 +129,13 @@ class Validator:
         versioned reference ending in it), from `add_reference_target` or a fetcher; None if none."""
         if not self._targets and not self._fetchers:
             return None
-        parts = ref.split("/_history/")[0].rstrip("/").split("/")
-        if len(parts) < 2:
+        key = type_id_of(ref)
+        rtype, slash, rid = key.partition("/")
+        if not slash:
             return None
-        key = f"{parts[-2]}/{parts[-1]}"
         if key in self._targets:
             return self._targets[key]
-        found = self._fetched(parts[-2], parts[-1])
+        found = self._fetched(rtype, rid)
         with self._lock:
             self._targets[key] = found
         return found

@@ -32,6 +32,7 @@ def test_an_existing_report_folder_is_refused(tmp_path: Path) -> None:
 def test_an_empty_folder_is_fine(tmp_path: Path) -> None:
     (tmp_path / "r").mkdir()  # what the plugin creates before writing
     write_reports(make_run(), tmp_path / "r", formats=("json",))
+    assert (tmp_path / "r" / "report.json").is_file()  # written into the folder, not refused as an old run
 
 
 def test_force_replaces_the_report_and_nothing_of_the_old_one_stays_listed(tmp_path: Path) -> None:

@@ -2,14 +2,16 @@
 where it is used against the definition's context.
 
 An unknown extension is an error unless its URL is in an allowed domain (`Settings`: configured
-domains, `any_extension`, the example domains the reference validator accepts); HL7 extensions
-outside R4 core and cross-version extensions are not checked offline and say so.
+domains, `any_extension`, the example domains the reference validator accepts). An HL7 extension outside R4
+core is a warning "not checked" when the HL7 extensions pack defines it and an error when it does not
+(`extension_pack`); cross-version extensions are not checked offline and say so.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from conformance.fhir.extension_pack import in_extension_pack, pack_version, spelled_like
 from conformance.fhir.settings import is_example_url
 from conformance.fhir.values import issue
 
@@ -21,6 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover
 CROSS_VERSION = ("http://hl7.org/fhir/5.0/StructureDefinition/extension-", "http://hl7.org/fhir/4.3/StructureDefinition/",
                  "http://hl7.org/fhir/3.0/StructureDefinition/extension-", "http://hl7.org/fhir/1.0/StructureDefinition/")
 _ABSOLUTE = ("http:", "https:", "urn:")
+_HL7_EXTENSIONS = "http://hl7.org/fhir/StructureDefinition/"
 
 
 def check_extension(run: RunContext, val: dict[str, Any], elem: Elem, loc: str, sink: list[ValidationIssue]) -> None:
@@ -44,10 +47,18 @@ def check_extension(run: RunContext, val: dict[str, Any], elem: Elem, loc: str, 
             sink.append(issue("warning", "not-found", loc, f"unknown extension {url} (allowed by the extension "
                               "policy; not checked)", "extension.unknown"))
             return
-        if url.startswith("http://hl7.org/fhir/StructureDefinition/"):
-            sink.append(issue("warning", "not-found", loc, f"the extension {url} is not in the loaded packages "
-                              "(an HL7 extension outside R4 core, e.g. from the extensions pack); not checked",
-                              "extension.unknown"))
+        if url.startswith(_HL7_EXTENSIONS):
+            if in_extension_pack(url):
+                sink.append(issue("warning", "not-found", loc, f"the extension {url} is defined by the HL7 "
+                                  f"extensions pack ({pack_version()}), which is not loaded; not checked (hint: "
+                                  f"`conformance packages add` the pack to check it)", "extension.unknown"))
+                return
+            near = spelled_like(url, run.v.defs.urls())
+            hint = f"did you mean {near}? URLs are case-sensitive" if near else \
+                "check the URL's spelling, or load the package that defines it"
+            sink.append(issue("error", "structure", loc, f"The extension {url} could not be found so is not allowed "
+                              f"here: neither R4 core nor the HL7 extensions pack ({pack_version()}) defines it "
+                              f"(hint: {hint})", "extension.unknown"))
             return
         if is_example_url(url):
             sink.append(issue("error", "invalid", f"{loc}.url", f"Example URLs are not allowed in this context ({url}) "

@@ -140,6 +140,22 @@ def test_unknown_extension_policy(validator, url, settings, error):
         assert any(i.rule == "extension.unknown" and i.severity == "warning" for i in issues)
 
 
+@pytest.mark.parametrize(("url", "severity", "hint"), [
+    # defined by the HL7 extensions pack, which is not loaded: real, only not checked
+    ("http://hl7.org/fhir/StructureDefinition/organization-brand", "warning", "not checked"),
+    ("http://hl7.org/fhir/StructureDefinition/obligations-profile|5.1.0", "warning", "not checked"),
+    # neither R4 core nor the pack defines it: unknown to the reference validator too
+    ("http://hl7.org/fhir/StructureDefinition/obligation-profile", "error", "check the URL's spelling"),
+    # a known extension but for letter case: the hint names it
+    ("http://hl7.org/fhir/StructureDefinition/NarrativeLink", "error",
+     "did you mean http://hl7.org/fhir/StructureDefinition/narrativeLink?"),
+])
+def test_hl7_extensions_outside_core_are_told_apart_by_the_extensions_pack(validator, url, severity, hint):
+    issues = [i for i in validator.validate(_patient_with_extension(url)) if i.rule == "extension.unknown"]
+    assert [(i.severity, i.location) for i in issues] == [(severity, "Patient.extension[0]")]
+    assert hint in issues[0].message and "hl7.fhir.uv.extensions.r4#" in issues[0].message
+
+
 def test_example_url_extension_is_reported_on_its_url(validator):
     issues = validator.validate(_patient_with_extension("http://example.org/fhir/StructureDefinition/x"),
                                 settings=Settings(allow_examples=False))

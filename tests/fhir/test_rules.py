@@ -724,3 +724,22 @@ def test_measure_cql_stratifier_criteria_name_a_definition_of_its_library(expres
         "stratifier": [{"code": {"text": "s"}, "criteria": {"language": "text/cql", "expression": expression}}]}]}
     found = [i.location for i in v.validate(measure) if i.rule == "measure.criteria"]
     assert found == (["Measure.group[0].stratifier[0].criteria"] if error else [])
+
+
+@pytest.mark.parametrize(("code", "display", "error"), [
+    ("BD", "Bangladesh", False),                 # the ISO English short name
+    ("BGD", "bangladesh", False),                # alpha-3, case ignored as the reference validator does
+    ("GB", "United Kingdom", False),             # another English name, as a designation
+    ("DE", "Deutschland", False),                # the country's name in an EU language
+    ("250", "Frankreich", False),                # numeric code, German name
+    ("XK", "Kosovo", False),                     # user-assigned: the code system is a fragment, never 'unknown'
+    ("BD", "Australia", True),                   # choice-async-qr of the HL7 test cases
+    ("FRA", "Francia Nueva", True),
+])
+def test_country_codes_have_their_displays_checked(validator, code, display, error):
+    """urn:iso:std:iso:3166 is shipped (profiles/packages/iso3166): a display that is neither the ISO name nor a
+    designation of the code is the reference validator's 'Wrong Display Name' error."""
+    basic = {"resourceType": "Basic", "code": {"coding": [
+        {"system": "urn:iso:std:iso:3166", "code": code, "display": display}]}}
+    found = [(i.location, i.rule) for i in validator.validate(basic) if i.is_error]
+    assert found == ([("Basic.code.coding[0].display", "terminology.display")] if error else [])

@@ -97,7 +97,7 @@ def misfiled(e: dict[str, Any]) -> str | None:
     scored. Locations of contained or bundled resources still start with the input's type."""
     paths = [x for st in ("expected_base", "expected_profile") for m in (e.get(st) or {}).get("messages") or []
              for x in m.get("expression") or []]
-    roots = {re.match(r"\w*", p).group(0) for p in paths}
+    roots = {m.group(0) for p in paths if (m := re.match(r"\w+", p))}
     rt = input_type(manifest()[e["name"]]["file"])
     if roots and rt and rt not in roots:
         return f"its outcome's issues are all located in {', '.join(sorted(roots))}, the input is a {rt}"

@@ -26,12 +26,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
 from lxml import etree
 
-from conformance.cda import (
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the checkout's conformance package, installed or not
+
+from conformance.cda import (  # noqa: E402 - after the sys.path line above
     choose_schema,
     choose_schematrons,
     compiled_schematron,
@@ -39,10 +39,10 @@ from conformance.cda import (
     saxon,
     validate_document,
 )
-from conformance.cda.catalog import SCHEMATRONS, schematron_spec
-from conformance.cda.schematron import compile_schematron
-from conformance.cda.skeleton import compile_with_skeleton, run_skeleton
-from conformance.cda.xsd import lxml_schema, xmlschema_schema
+from conformance.cda.catalog import SCHEMATRONS, schematron_spec  # noqa: E402
+from conformance.cda.schematron import compile_schematron  # noqa: E402
+from conformance.cda.skeleton import compile_with_skeleton, run_skeleton  # noqa: E402
+from conformance.cda.xsd import lxml_schema, xmlschema_schema  # noqa: E402
 
 DATA = ROOT / "tests" / "data" / "cda"
 KEYS = {"cda": "xsd_normative_CDA", "cda-sdtc": "xsd_SDTC_CDA", "ehdsi": "xsd_ehdsi_CDA_Pharma",

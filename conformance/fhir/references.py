@@ -74,10 +74,9 @@ class BundleIndex:
                         if hit:
                             return hit
                 elif fu and fu.startswith("urn:uuid:") and ref.count("/") == 1:
-                    # the referrer has a urn:uuid fullUrl: Type/id means the entry urn:uuid:id (Java's rule)
-                    hit = self.by_url.get("urn:uuid:" + ref.split("/")[1])
-                    if hit:
-                        return hit
+                    # the referrer has a urn:uuid fullUrl, so no RESTful base: Type/id means the entry urn:uuid:id
+                    # (the reference validator's rule), never an entry that only has that type and id
+                    return self.by_url.get("urn:uuid:" + ref.split("/")[1])
             return self.by_type_id.get(ref)
         # absolute: Type/id at the end may still match an entry without a matching fullUrl
         parts = ref.rstrip("/").split("/")
@@ -279,9 +278,16 @@ def _unresolved(run: RunContext, ref: str, loc: str, sink: list[ValidationIssue]
     if in_bundle is not None and (ref.startswith(("urn:uuid:", "urn:oid:")) or in_bundle.type in ("document",
                                                                                                   "message")):
         sev = "error" if (in_bundle.type in ("document", "message") or ref.startswith("urn:")) else "warning"
+        same = in_bundle.by_type_id.get(ref) if "://" not in ref and not ref.startswith("urn:") else None
+        if same is not None:
+            fu = in_bundle.entry_of.get(id(same[0]), (None, ""))[0]
+            why = (f"; {same[1].removesuffix('.resource')} has the same type and id, but its fullUrl {fu!r} is not "
+                   "what the reference resolves to by the Bundle's fullUrl rules (a Type/id from an entry whose "
+                   "fullUrl is a urn:uuid means urn:uuid:<id>) (hint: reference that entry by its fullUrl)")
+        else:
+            why = " (hint: add the referenced resource as an entry whose fullUrl matches)"
         sink.append(issue(sev, "not-found", f"{loc}.reference", f"the reference {ref!r} does not resolve to "
-                          f"any entry in the {in_bundle.type or ''} Bundle (hint: add the referenced "
-                          "resource as an entry whose fullUrl matches)", "reference.unresolved"))
+                          f"any entry in the {in_bundle.type or ''} Bundle{why}", "reference.unresolved"))
         return sev == "error"
     if in_bundle is None and ref.startswith("urn:uuid:"):
         sink.append(issue("warning", "not-found", f"{loc}.reference", f"the reference {ref!r} is a urn:uuid "

@@ -31,6 +31,35 @@ def test_relative_reference_from_a_urn_entry_resolves_to_urn_uuid_id(validator, 
     assert found == ([("Bundle.entry[0].resource.generalPractitioner[0]", "reference.type-mismatch")] if error else [])
 
 
+def _document(composition_url: str, org_url: str) -> dict:
+    return {"resourceType": "Bundle", "type": "document", "identifier": {"system": "urn:ietf:rfc:3986",
+            "value": "urn:uuid:0c3151bd-1cbf-4d64-b04d-cd9187a4c6e0"}, "timestamp": "2026-01-01T00:00:00Z", "entry": [
+        {"fullUrl": composition_url, "resource": {
+            "resourceType": "Composition", "id": "1", "status": "final", "type": {"text": "summary"},
+            "date": "2026-01-01", "title": "t", "author": [{"reference": "Organization/666"}]}},
+        {"fullUrl": org_url, "resource": {"resourceType": "Organization", "id": "666", "name": "Lab"}}]}
+
+
+@pytest.mark.parametrize(("composition_url", "org_url", "resolves"), [
+    # a urn:uuid referrer has no RESTful base: Organization/666 means urn:uuid:666 only (FHIR's Bundle rules)
+    ("urn:uuid:10a67a86-a9ec-427e-ba3f-f042cef21733", "urn:uuid:2aaf815f-3ebe-4a03-9b87-05d0700313b2", False),
+    ("urn:uuid:10a67a86-a9ec-427e-ba3f-f042cef21733", "https://ehr.example.net/fhir/Organization/666", False),
+    # a RESTful referrer: Organization/666 is resolved against its base
+    ("https://ehr.example.net/fhir/Composition/1", "https://ehr.example.net/fhir/Organization/666", True),
+])
+def test_relative_reference_follows_the_bundle_fullurl_rules(validator, composition_url, org_url, resolves):
+    """As the reference validator (relative_reference_to_TYPE_ID.all_fullUrl_UUID): an entry with the same type
+    and id does not make a relative reference from a urn:uuid entry resolve; the error says which entry it is."""
+    issues = [i for i in validator.validate(_document(composition_url, org_url)) if i.is_error]
+    if resolves:
+        assert issues == []
+        return
+    assert [(i.location, i.rule) for i in issues] == [
+        ("Bundle.entry[0].resource.author[0].reference", "reference.unresolved"),
+        ("Bundle.entry[1]", "bundle.entry-orphan")]
+    assert f"Bundle.entry[1] has the same type and id, but its fullUrl '{org_url}'" in issues[0].message
+
+
 def test_que_12_as_its_human_text_says(validator):
     cond = {"question": "a", "operator": "=", "answerString": "x"}
     q = {"resourceType": "Questionnaire", "status": "draft", "item": [

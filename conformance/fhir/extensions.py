@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from conformance.fhir.context import CORE_SD
 from conformance.fhir.extension_pack import in_extension_pack, pack_version, spelled_like
 from conformance.fhir.settings import is_example_url
 from conformance.fhir.values import issue
@@ -23,7 +24,6 @@ if TYPE_CHECKING:  # pragma: no cover
 CROSS_VERSION = ("http://hl7.org/fhir/5.0/StructureDefinition/extension-", "http://hl7.org/fhir/4.3/StructureDefinition/",
                  "http://hl7.org/fhir/3.0/StructureDefinition/extension-", "http://hl7.org/fhir/1.0/StructureDefinition/")
 _ABSOLUTE = ("http:", "https:", "urn:")
-_HL7_EXTENSIONS = "http://hl7.org/fhir/StructureDefinition/"
 
 
 def check_extension(run: RunContext, val: dict[str, Any], elem: Elem, loc: str, sink: list[ValidationIssue]) -> None:
@@ -47,7 +47,7 @@ def check_extension(run: RunContext, val: dict[str, Any], elem: Elem, loc: str, 
             sink.append(issue("warning", "not-found", loc, f"unknown extension {url} (allowed by the extension "
                               "policy; not checked)", "extension.unknown"))
             return
-        if url.startswith(_HL7_EXTENSIONS):
+        if url.startswith(CORE_SD):  # an HL7 extension
             if in_extension_pack(url):
                 sink.append(issue("warning", "not-found", loc, f"the extension {url} is defined by the HL7 "
                                   f"extensions pack ({pack_version()}), which is not loaded; not checked (hint: "

@@ -52,6 +52,11 @@ class BundleIndex:
                 self.by_type_id.setdefault(f"{rt}/{rid}", (res, rloc))
             self.entry_of[id(res)] = (fu, rloc)
 
+    def full_url_of(self, res: dict[str, Any]) -> str | None:
+        """The fullUrl of the entry holding `res` (None: no fullUrl, or not an entry resource of this Bundle)."""
+        hit = self.entry_of.get(id(res))
+        return hit[0] if hit is not None else None
+
     def resolve(self, ref: str, from_resource: dict[str, Any] | None) -> tuple[dict[str, Any], str] | None:
         hit = self.by_url.get(ref)
         if hit:
@@ -65,7 +70,7 @@ class BundleIndex:
         if "://" not in ref:
             # relative: against the base of the referring entry's fullUrl, then by type/id
             if from_resource is not None:
-                fu = self.entry_of.get(id(from_resource), (None, ""))[0]
+                fu = self.full_url_of(from_resource)
                 if fu and "://" in fu:
                     parts = fu.rstrip("/").split("/")
                     if len(parts) >= 2:
@@ -84,7 +89,7 @@ class BundleIndex:
             tid = f"{parts[-2]}/{parts[-1]}"
             hit = self.by_type_id.get(tid)
             if hit is not None:
-                fu = self.entry_of.get(id(hit[0]), (None, ""))[0]
+                fu = self.full_url_of(hit[0])
                 if fu is None or not fu.startswith("urn:"):
                     return hit
         return None
@@ -280,7 +285,7 @@ def _unresolved(run: RunContext, ref: str, loc: str, sink: list[ValidationIssue]
         sev = "error" if (in_bundle.type in ("document", "message") or ref.startswith("urn:")) else "warning"
         same = in_bundle.by_type_id.get(ref) if "://" not in ref and not ref.startswith("urn:") else None
         if same is not None:
-            fu = in_bundle.entry_of.get(id(same[0]), (None, ""))[0]
+            fu = in_bundle.full_url_of(same[0])
             why = (f"; {same[1].removesuffix('.resource')} has the same type and id, but its fullUrl {fu!r} is not "
                    "what the reference resolves to by the Bundle's fullUrl rules (a Type/id from an entry whose "
                    "fullUrl is a urn:uuid means urn:uuid:<id>) (hint: reference that entry by its fullUrl)")

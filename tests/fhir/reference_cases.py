@@ -74,6 +74,7 @@ def expectations() -> list[dict[str, Any]]:
     return orjson.loads((DATA / "expected-outcomes.json").read_bytes())
 
 
+@cache
 def input_type(rel: str) -> str:
     """The resource type at the root of a test input (JSON `resourceType`, or the XML root element's name); '' when
     the input cannot be read."""

@@ -36,6 +36,7 @@ class Definitions:
         self._raw: dict[str, list[tuple[str, bytes | dict[str, Any], str]]] = {}
         self._parsed: dict[str, dict[str, Any] | None] = {}
         self._snapshots: dict[str, dict[str, Any]] = {}
+        self._folded: dict[str, str] | None = None  # lower-cased URL -> URL, built on first `same_but_case`
         for p in packages:
             self.add_package(p)
         for r in resources:
@@ -49,6 +50,7 @@ class Definitions:
             for version, data in versions:
                 bucket.append((version, data, package.name))
         self._parsed.clear()
+        self._folded = None
 
     def add_resource(self, res: dict[str, Any], origin: str = "local") -> None:
         url = res.get("url")
@@ -57,6 +59,7 @@ class Definitions:
         # loose resources take precedence: they are what the caller explicitly asked for
         self._raw.setdefault(url, []).insert(0, (str(res.get("version", "")), res, origin))
         self._parsed.clear()
+        self._folded = None
 
     @property
     def package_infos(self) -> list[PackageInfo]:
@@ -101,15 +104,24 @@ class Definitions:
         return url.partition("|")[0] in self._raw or (CORE_SD + url) in self._raw
 
     def urls(self, resource_type: str | None = None) -> list[str]:
+        if resource_type is None:
+            return list(self._raw)
         out = []
         for url in self._raw:
-            if resource_type is None:
+            res = self.get(url)
+            if res and res.get("resourceType") == resource_type:
                 out.append(url)
-            else:
-                res = self.get(url)
-                if res and res.get("resourceType") == resource_type:
-                    out.append(url)
         return out
+
+    def same_but_case(self, url: str) -> str | None:
+        """The loaded canonical URL equal to `url` (any `|version` ignored) but for letter case, for "did you mean"
+        hints; the index is built once per set of definitions, not per question (a document repeating a misspelt
+        extension asks once per occurrence)."""
+        if self._folded is None:
+            self._folded = {}
+            for known in self._raw:
+                self._folded.setdefault(known.lower(), known)
+        return self._folded.get(url.partition("|")[0].lower())
 
     def structure_definition(self, url: str) -> dict[str, Any] | None:
         sd = self.get(url)

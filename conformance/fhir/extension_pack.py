@@ -9,7 +9,7 @@ and are left to `conformance packages add`. Provenance beside the list, in profi
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable
 from functools import cache
 
 import orjson
@@ -25,6 +25,11 @@ def _pack() -> tuple[str, frozenset[str]]:
     return f"{data['package']}#{data['version']}", frozenset(data["urls"])
 
 
+@cache
+def _pack_folded() -> dict[str, str]:
+    return {u.lower(): u for u in _pack()[1]}
+
+
 def pack_version() -> str:
     """`package#version` of the list, for messages."""
     return _pack()[0]
@@ -35,12 +40,8 @@ def in_extension_pack(url: str) -> bool:
     return url.partition("|")[0] in _pack()[1]
 
 
-def spelled_like(url: str, known: Iterable[str]) -> str | None:
-    """A known extension URL (the pack's, or one of `known`) equal to `url` but for letter case, for the fix hint
-    of an unknown extension: canonical URLs are case-sensitive, and `.../NarrativeLink` for `.../narrativeLink`
-    is a mistake seen in real documents."""
-    low = url.partition("|")[0].lower()
-    for candidate in (*_pack()[1], *known):
-        if candidate.lower() == low:
-            return candidate
-    return None
+def spelled_like(url: str, known: Callable[[str], str | None]) -> str | None:
+    """A known extension URL (the pack's, or the one `known` gives: a URL of the loaded definitions equal to its
+    argument but for case) equal to `url` but for letter case, for the fix hint of an unknown extension: canonical
+    URLs are case-sensitive, and `.../NarrativeLink` for `.../narrativeLink` is a mistake seen in real documents."""
+    return _pack_folded().get(url.partition("|")[0].lower()) or known(url)

@@ -53,7 +53,7 @@ def check_extension(run: RunContext, val: dict[str, Any], elem: Elem, loc: str, 
                                   f"extensions pack ({pack_version()}), which is not loaded; not checked (hint: "
                                   f"`conformance packages add` the pack to check it)", "extension.unknown"))
                 return
-            near = spelled_like(url, run.v.defs.urls())
+            near = spelled_like(url, run.v.defs.same_but_case)
             hint = f"did you mean {near}? URLs are case-sensitive" if near else \
                 "check the URL's spelling, or load the package that defines it"
             sink.append(issue("error", "structure", loc, f"The extension {url} could not be found so is not allowed "

@@ -84,9 +84,11 @@ def _check_binding(run: RunContext, val: Any, elem: Elem, tcode: str, loc: str, 
 
 
 def check_codes_known(run: RunContext, val: dict[str, Any], tcode: str, loc: str,
-                      sink: list[ValidationIssue], elem: Elem | None = None) -> None:
+                      sink: list[ValidationIssue], elem: Elem | None = None) -> bool:
     """Each Coding whose system we ship must use a code of that system, and a display it knows (or one the
-    value set bound to `elem` gives the code)."""
+    value set bound to `elem` gives the code). True when a code is already wrong -- unknown to its system, or
+    empty (reported as an empty value) -- so the binding check would only repeat that cause."""
+    wrong_code = False
     codings = [val] if tcode == "Coding" else [c for c in as_list(val.get("coding")) if isinstance(c, dict)]
     memo = run.v.terminology.coding_memo  # (system, code, display) -> (unknown-code problem, wrong display)
     for i, c in enumerate(codings):
@@ -96,6 +98,9 @@ def check_codes_known(run: RunContext, val: dict[str, Any], tcode: str, loc: str
             sink.append(issue("error", "invalid", f"{where}.system", "Coding.system must be an absolute reference, not "
                               f"a local reference ({system!r}; hint: use the code system's canonical URL)",
                               "terminology.system-absolute"))
+            continue
+        if code == "":
+            wrong_code = True  # reported where it is, as an empty value
             continue
         if isinstance(code, str) and isinstance(system, str):
             display = c.get("display")
@@ -109,13 +114,15 @@ def check_codes_known(run: RunContext, val: dict[str, Any], tcode: str, loc: str
                 continue
             problem, wrong = found
             where = loc if tcode == "Coding" else f"{loc}.coding[{i}]"
-            if problem:
-                sink.append(issue("error", "code-invalid", where, problem, "terminology.unknown-code"))
+            if problem:  # located at the code, as the reference validator does (the display at the display)
+                sink.append(issue("error", "code-invalid", f"{where}.code", problem, "terminology.unknown-code"))
+                wrong_code = True
                 continue
             if _bound_display(run, elem, system, code, key[2]):
                 continue
             sink.append(issue(run.settings.display_severity, "invalid", f"{where}.display", wrong,
                               "terminology.display"))
+    return wrong_code
 
 
 def _bound_display(run: RunContext, elem: Elem | None, system: str, code: str, display: str | None) -> bool:

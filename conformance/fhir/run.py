@@ -57,6 +57,16 @@ if TYPE_CHECKING:  # pragma: no cover
     from conformance.issues import ValidationIssue
 
 _RESOURCE_TYPES_ABSTRACT = frozenset({"Resource", "DomainResource"})
+_OTHER_VERSION_EXTENSION = re.compile(r"http://hl7\.org/fhir/\d+\.\d+/StructureDefinition/extension-")
+
+
+def _carries_other_version_value(ext: Any) -> bool:
+    """Does this `_x` object hold a cross-version extension, standing in for a value of another FHIR version?"""
+    extensions = ext.get("extension") if isinstance(ext, dict) else None
+    return isinstance(extensions, list) and any(isinstance(e, dict) and isinstance(e.get("url"), str)
+                                                 and _OTHER_VERSION_EXTENSION.match(e["url"]) for e in extensions)
+
+
 def _has_alternative(ext: Any, alternatives: tuple[str, ...]) -> bool:
     """Does a primitive's `_x` object carry one of the extensions allowed in place of its value?"""
     return isinstance(ext, dict) and any(isinstance(e, dict) and e.get("url") in alternatives
@@ -173,6 +183,11 @@ class Run:
                 continue
             seen_urls.add(url)
             cs = self.v.structure(url)
+            if cs is None and url in self.v.unusable:
+                problems.append(("error", "not-supported", ".meta.profile" if why in ("declared", "global") else "",
+                                 f"profile {url} is loaded but cannot be used, so the resource was not checked "
+                                 f"against it: {self.v.unusable[url]}", "profile.unusable", ""))
+                continue
             if cs is None:
                 if why in ("declared", "global"):
                     problems.append(("warning", "not-found", ".meta.profile",
@@ -543,12 +558,8 @@ class Run:
             self._object(val, root, root, tcode, loc, sink)
         if plan.fixed_pattern:
             self._fixed_pattern(val, elem, loc, sink)
-        unknown_code = False
-        if plan.codes_known:
-            n = len(sink)
-            self._codes_known(val, tcode, loc, sink, elem)
-            unknown_code = len(sink) > n and any(i.rule == "terminology.unknown-code" for i in sink[n:])
-        if plan.binding and not unknown_code:  # a code its own system does not have: the binding error follows
+        wrong_code = plan.codes_known and self._codes_known(val, tcode, loc, sink, elem)
+        if plan.binding and not wrong_code:  # a code its own system does not have, or none: the binding error follows
             self._binding(val, elem, tcode, loc, sink)
         if plan.attachment:
             attachment_size(val, loc, sink)
@@ -611,6 +622,15 @@ class Run:
             sink.append(issue("error", "required", loc, f"The element definition ``{elem.path}`` in the profile "
                               f"'{elem.sd_url}' requires that a value be present in this element (an extension "
                               "such as data-absent-reason does not stand in for it here)", elem.id, elem.sd_url))
+        elif val is None and tcode == "code" and plan.primitive_binding and elem.binding is not None \
+                and elem.binding[0] == "required" and not _carries_other_version_value(ext):
+            # a required code with only extensions (data-absent-reason...): nothing to check against the value set,
+            # and a required binding leaves no room for "no code" -- the reference validator's error. A
+            # cross-version extension (`http://hl7.org/fhir/5.0/StructureDefinition/extension-<path>`) carries the
+            # code of another FHIR version in its place: that is a value, so no error
+            sink.append(issue("error", "code-invalid", loc, "No code provided, and a code is required from the value "
+                              f"set {elem.binding[1]} (hint: give a code from that value set; an extension does not "
+                              "stand in for a code under a required binding)", elem.id, elem.sd_url))
         if ext is not None:
             if not isinstance(ext, dict):
                 sink.append(issue("error", "structure", loc, f"the _ object of a primitive must be a JSON object, "
@@ -644,8 +664,8 @@ class Run:
         check_binding(self, val, elem, tcode, loc, sink)
 
     def _codes_known(self, val: dict[str, Any], tcode: str, loc: str, sink: list[ValidationIssue],
-                     elem: Elem | None = None) -> None:
-        check_codes_known(self, val, tcode, loc, sink, elem)
+                     elem: Elem | None = None) -> bool:
+        return check_codes_known(self, val, tcode, loc, sink, elem)
 
     # -- slicing -------------------------------------------------------------------------------
     def _sliced(self, base: Elem, items: list[tuple[Any, Any, str, str]], loc: str,

@@ -30,6 +30,7 @@ from conformance.fhir.primitives import json_kind
 from conformance.fhir.references import type_id_of
 from conformance.fhir.run import Run
 from conformance.fhir.settings import Settings
+from conformance.fhir.snapshot import SnapshotError
 from conformance.fhir.structure import CompiledStructure, compile_structure
 from conformance.fhir.terminology import Terminology
 from conformance.fhir.values import issue
@@ -79,6 +80,8 @@ class Validator:
         self.terminology = Terminology(self.defs)
         self.fhirpath = FhirPath()
         self._structures: dict[str, CompiledStructure | None] = {}
+        #: profiles that are loaded but cannot be used (no snapshot can be made), with the reason, for the issue
+        self.unusable: dict[str, str] = {}
         self._mini: dict[str, Any] = {}
         self._target_types: dict[tuple[str, ...], tuple[frozenset[str], tuple[str, ...]]] = {}
         self._lock = threading.RLock()
@@ -97,6 +100,7 @@ class Validator:
         with self._lock:
             self.defs.add_resource(resource)
             self._structures.clear()
+            self.unusable.clear()
             self._target_types.clear()
             self._globals = None
             self.terminology = Terminology(self.defs)
@@ -152,8 +156,13 @@ class Validator:
         hit = self._structures.get(url, False)
         if hit is not False:
             return hit  # type: ignore[return-value]
-        sd = self.defs.snapshot(url if ("/" in url or ":" in url) else CORE_SD + url)
-        cs = compile_structure(sd) if sd is not None else None
+        try:
+            sd = self.defs.snapshot(url if ("/" in url or ":" in url) else CORE_SD + url)
+            cs = compile_structure(sd) if sd is not None else None
+        except SnapshotError as exc:  # loaded, but no snapshot can be made (its base is missing...): not usable
+            reason = str(exc).partition("\n")[0].removeprefix(f"{exc.path}: ")
+            self.unusable[url] = reason + (f" (hint: {exc.hint})" if exc.hint else "")
+            cs = None
         self._structures[url] = cs
         return cs
 

@@ -40,7 +40,7 @@ def _entry(bundle: dict, resource_type: str) -> int:
 @pytest.mark.parametrize(("resource_type", "defect", "where", "rule"), [
     ("Composition", lambda r: r.update(status="done"), "resource.status", "Composition.status"),
     ("Condition", lambda r: r["clinicalStatus"]["coding"][0].update(code="gone"),
-     "resource.clinicalStatus.coding[0]", "terminology.unknown-code"),
+     "resource.clinicalStatus.coding[0].code", "terminology.unknown-code"),
     ("AllergyIntolerance", lambda r: r.update(severity="high"), "resource", "structure.unknown-element"),
     ("MedicationStatement", lambda r: r.update(subject={"reference": "urn:uuid:00000000-0000-0000-0000-000000000001"}),
      "resource.subject.reference", "reference.unresolved"),

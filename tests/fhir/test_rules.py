@@ -772,3 +772,48 @@ def test_country_codes_have_their_displays_checked(validator, code, display, err
         {"system": "urn:iso:std:iso:3166", "code": code, "display": display}]}}
     found = [(i.location, i.rule) for i in validator.validate(basic) if i.is_error]
     assert found == ([("Basic.code.coding[0].display", "terminology.display")] if error else [])
+
+
+_ALLERGY = {"resourceType": "AllergyIntolerance", "patient": {"reference": "Patient/abc"}, "clinicalStatus": {"coding": [
+            {"system": "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical", "code": "active"}]},
+            "text": {"status": "generated", "div": "<div xmlns=\"http://www.w3.org/1999/xhtml\">Allergy</div>"}}
+
+
+@pytest.mark.parametrize(("category", "error"), [
+    ({"category": ["food"]}, False),
+    ({"_category": [{"extension": [{"url": "http://hl7.org/fhir/StructureDefinition/data-absent-reason",
+                                    "valueCode": "unknown"}]}]}, True),
+    # a cross-version extension carries another FHIR version's code in place of the value: a value, no error
+    ({"_category": [{"extension": [{"url": "http://hl7.org/fhir/5.0/StructureDefinition/extension-"
+                                           "AllergyIntolerance.category", "valueCode": "food"}]}]}, False),
+])
+def test_a_required_code_given_only_as_extensions_is_no_code(validator, category, error):
+    """The reference validator's "No code provided, and a code is required from the value set" for a `code` under
+    a required binding that has extensions but no value (its upstream test `allergy`)."""
+    found = [(i.location, i.rule) for i in validator.validate({**_ALLERGY, **category}) if i.is_error]
+    assert found == ([("AllergyIntolerance.category[0]", "AllergyIntolerance.category")] if error else [])
+
+
+def test_an_unknown_code_is_located_at_the_code(validator):
+    """Java locates "Unknown code 'x' in the CodeSystem" at the Coding's `code`, its wrong display at `display`."""
+    res = {**_ALLERGY, "clinicalStatus": {"coding": [{
+        "system": "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical", "code": "gone"}]}}
+    found = [(i.location, i.rule) for i in validator.validate(res) if i.is_error]
+    assert ("AllergyIntolerance.clinicalStatus.coding[0].code", "terminology.unknown-code") in found
+
+
+def test_a_profile_whose_base_is_not_loaded_is_an_issue_not_a_crash():
+    """A loaded profile no snapshot can be made for (its base definition is missing) is reported on the resource
+    that declares it, which is still checked against its base type: one bad profile must not abort a run."""
+    from conformance.fhir import Validator
+
+    profile = {"resourceType": "StructureDefinition", "url": "http://example.org/fhir/StructureDefinition/child",
+               "name": "Child", "status": "active", "kind": "resource", "abstract": False, "type": "Observation",
+               "baseDefinition": "http://example.org/fhir/StructureDefinition/parent-not-loaded",
+               "derivation": "constraint", "differential": {"element": [{"id": "Observation", "path": "Observation"}]}}
+    v = Validator(resources=[profile])
+    obs = {"resourceType": "Observation", "meta": {"profile": [profile["url"]]}, "status": "nonsense",
+           "code": {"text": "x"}}
+    found = [(i.location, i.rule) for i in v.validate(obs) if i.is_error]
+    assert ("Observation.meta.profile", "profile.unusable") in found
+    assert ("Observation.status", "Observation.status") in found  # the base R4 checks still ran

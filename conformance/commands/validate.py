@@ -61,6 +61,9 @@ def register(subparsers: Any) -> None:
     g.add_argument("--bundle-rule", nargs=2, action="append", default=[], metavar=("RULE", "PROFILE"),
                    help="also validate the Bundle entries RULE selects (Type, Type:n or n, n from 0) against PROFILE; "
                         "repeatable")
+    g.add_argument("--vital-signs-profiles", action="store_true",
+                   help="also check an Observation coded as a vital sign against that sign's core R4 profile (bp, "
+                        "bodyweight...), as R4 and the HL7 reference validator do")
     g.add_argument("--no-html-in-markdown", action="store_true", help="a markdown value with HTML tags is an error")
     g.add_argument("--best-practice", choices=("ignore", "hint", "warning", "error"), default="warning",
                    help="severity of best-practice invariants such as dom-6 (default: warning)")
@@ -154,7 +157,8 @@ def settings_from(args: argparse.Namespace) -> Any:
                     allow_comments=bool(getattr(args, "allow_comments", False)),
                     max_issues=int(getattr(args, "max_issues", 0) or 0),
                     bundle_rules=tuple((r, p) for r, p in getattr(args, "bundle_rule", ()) or ()),
-                    check_references=getattr(args, "check_references", "ignore") or "ignore")
+                    check_references=getattr(args, "check_references", "ignore") or "ignore",
+                    vital_signs_profiles=bool(getattr(args, "vital_signs_profiles", False)))
 
 
 def validate_file(name: str, data: bytes, args: argparse.Namespace, validator: Any) -> list[ValidationIssue]:

@@ -7,6 +7,7 @@ filters, an unloaded value set) is reported as such, never passed silently.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from conformance.fhir.terminology import NotExpandable
@@ -150,3 +151,23 @@ def member_of(run: RunContext, value: Any, vs: str) -> bool | None:
                 return True
         return False
     return None
+
+
+_OTHER_VERSION_EXTENSION = re.compile(r"http://hl7\.org/fhir/\d+\.\d+/StructureDefinition/extension-")
+
+
+def check_code_given(ext: Any, elem: Elem, loc: str, sink: list[ValidationIssue]) -> None:
+    """A `code` under a required binding present with extensions only (data-absent-reason...) has no code to check
+    against the value set, and a required binding leaves no room for "no code": the reference validator's "No
+    code provided, and a code is required from the value set". A cross-version extension
+    (`http://hl7.org/fhir/5.0/StructureDefinition/extension-<path>`) carries another FHIR version's code in its
+    place: that is a value, so no error."""
+    if elem.binding is None or elem.binding[0] != "required":
+        return
+    extensions = ext.get("extension") if isinstance(ext, dict) else None
+    if isinstance(extensions, list) and any(isinstance(e, dict) and isinstance(e.get("url"), str)
+                                            and _OTHER_VERSION_EXTENSION.match(e["url"]) for e in extensions):
+        return
+    sink.append(issue("error", "code-invalid", loc, "No code provided, and a code is required from the value set "
+                      f"{elem.binding[1]} (hint: give a code from that value set; an extension does not stand in for "
+                      "a code under a required binding)", elem.id, elem.sd_url))

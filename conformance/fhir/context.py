@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from conformance.fhir.core_fixes import corrected
 from conformance.fhir.packages import Package, PackageInfo, cache_dir
 from conformance.fhir.snapshot import GENERATOR_VERSION, generate_snapshot
 
@@ -137,6 +138,7 @@ class Definitions:
         sd = self.structure_definition(url)
         if sd is None:
             return None
+        sd = corrected(sd)
         if not (sd.get("snapshot") or {}).get("element"):
             sd = self._generated_snapshot(sd)
         self._snapshots[key] = sd

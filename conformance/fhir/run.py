@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from conformance.fhir.bindings import check_binding, check_codes_known, member_of
+from conformance.fhir.bindings import check_binding, check_code_given, check_codes_known, member_of
 from conformance.fhir.bundles import check_bundle, check_bundle_rules, check_reachable
 from conformance.fhir.checks import checks_of
 from conformance.fhir.bounds import min_max, quantity_bounds
@@ -40,6 +40,7 @@ from conformance.fhir.questionnaire import check_questionnaire_response
 from conformance.fhir.references import CORE_SD, BundleIndex, check_reference, resolve
 from conformance.fhir.settings import Settings
 from conformance.fhir.slicing import candidates, instance_types, slice_matches, type_filter
+from conformance.fhir.vital_signs import with_vital_sign_profile
 from conformance.fhir.values import (
     attachment_size,
     did_you_mean,
@@ -57,16 +58,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from conformance.issues import ValidationIssue
 
 _RESOURCE_TYPES_ABSTRACT = frozenset({"Resource", "DomainResource"})
-_OTHER_VERSION_EXTENSION = re.compile(r"http://hl7\.org/fhir/\d+\.\d+/StructureDefinition/extension-")
-
-
-def _carries_other_version_value(ext: Any) -> bool:
-    """Does this `_x` object hold a cross-version extension, standing in for a value of another FHIR version?"""
-    extensions = ext.get("extension") if isinstance(ext, dict) else None
-    return isinstance(extensions, list) and any(isinstance(e, dict) and isinstance(e.get("url"), str)
-                                                 and _OTHER_VERSION_EXTENSION.match(e["url"]) for e in extensions)
-
-
 def _has_alternative(ext: Any, alternatives: tuple[str, ...]) -> bool:
     """Does a primitive's `_x` object carry one of the extensions allowed in place of its value?"""
     return isinstance(ext, dict) and any(isinstance(e, dict) and e.get("url") in alternatives
@@ -108,8 +99,9 @@ class Run:
 
     # -- resources -----------------------------------------------------------------------------
     def resource(self, res: dict[str, Any], loc: str, extra_profiles: tuple[str, ...] = (), *,
-                 requested: bool = False, out: list[ValidationIssue] | None = None) -> None:
-        """Validate a resource against base + meta.profile + extra profiles."""
+                 requested: bool = False, out: list[ValidationIssue] | None = None, probe: bool = False) -> None:
+        """Validate a resource against base + meta.profile + extra profiles (+ the vital signs profile its code
+        calls for, unless this walk only `probe`s whether it conforms to the extra profiles)."""
         sink = self.issues if out is None else out
         rt = res.get("resourceType")
         if not isinstance(rt, str):
@@ -122,6 +114,8 @@ class Run:
                 rt, [u.rsplit('/', 1)[1] for u in self.v.defs.urls() if u.startswith(CORE_SD) and u[len(CORE_SD):][:1]
                      .isupper()]), "structure.resource-type"))
             return
+        if rt == "Observation" and not probe and self.settings.vital_signs_profiles:
+            extra_profiles = with_vital_sign_profile(res, loc, sink, extra_profiles)
         meta = res.get("meta")
         declared = meta.get("profile") if isinstance(meta, dict) else None
         key = (rt, tuple(u for u in declared if isinstance(u, str)) if isinstance(declared, list) else (),
@@ -224,7 +218,7 @@ class Run:
             self.conform_memo[key] = False
             return False
         sub: list[ValidationIssue] = []
-        self.resource(res, loc, (url,), out=sub)
+        self.resource(res, loc, (url,), out=sub, probe=True)
         ok = not any(i.is_error for i in sub)
         self.conform_memo[key] = ok
         return ok
@@ -622,15 +616,8 @@ class Run:
             sink.append(issue("error", "required", loc, f"The element definition ``{elem.path}`` in the profile "
                               f"'{elem.sd_url}' requires that a value be present in this element (an extension "
                               "such as data-absent-reason does not stand in for it here)", elem.id, elem.sd_url))
-        elif val is None and tcode == "code" and plan.primitive_binding and elem.binding is not None \
-                and elem.binding[0] == "required" and not _carries_other_version_value(ext):
-            # a required code with only extensions (data-absent-reason...): nothing to check against the value set,
-            # and a required binding leaves no room for "no code" -- the reference validator's error. A
-            # cross-version extension (`http://hl7.org/fhir/5.0/StructureDefinition/extension-<path>`) carries the
-            # code of another FHIR version in its place: that is a value, so no error
-            sink.append(issue("error", "code-invalid", loc, "No code provided, and a code is required from the value "
-                              f"set {elem.binding[1]} (hint: give a code from that value set; an extension does not "
-                              "stand in for a code under a required binding)", elem.id, elem.sd_url))
+        elif val is None and tcode == "code" and plan.primitive_binding:
+            check_code_given(ext, elem, loc, sink)
         if ext is not None:
             if not isinstance(ext, dict):
                 sink.append(issue("error", "structure", loc, f"the _ object of a primitive must be a JSON object, "

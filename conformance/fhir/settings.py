@@ -35,6 +35,11 @@ class Settings:
     fetcher such as `fetcher.folder_fetcher`),
     `type` (and the resource found must be of an allowed target type), `valid` (and conform to one of the
     element's target profiles; a cycle of references is taken as conforming, as the reference validator does).
+    `vital_signs_profiles`: an Observation coded as a vital sign (LOINC 29463-7 body weight...) is also checked
+    against that sign's core profile, as R4 asks ("SHALL conform") and the reference validator's ObservationValidator
+    does (`vital_signs.py`). Off by default: it turns a spec-level rule most national documents were never checked
+    against into errors (a body-weight Observation without its vital-signs category), and declared profiles
+    already carry what a document's own rules ask; `--vital-signs-profiles` turns it on.
     `bundle_rules`: (rule, profile) pairs, the reference validator's `-bundle`: the entries of a Bundle
     a rule selects are also validated against the profile. A rule is `Type` (every entry of that type),
     `Type:n` (the n-th of that type, from 0) or `n` (the n-th entry, from 0)."""
@@ -51,6 +56,7 @@ class Settings:
     assume_valid_rest_references: bool = False
     bundle_rules: tuple[tuple[str, str], ...] = ()
     check_references: str = "ignore"
+    vital_signs_profiles: bool = False
 
     def extension_allowed(self, url: str) -> bool:
         """Is an unknown extension with this URL tolerated (as the reference validator's allowUnknownExtension)?"""

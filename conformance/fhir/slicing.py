@@ -107,8 +107,11 @@ def _instance_values(run: _Run, val: Any, tcode: str, path: str) -> list[tuple[A
 
 
 # -- definition side -------------------------------------------------------------------------
-def _def_at(run: _Run, elem: Elem, path: str) -> tuple[list[Elem], bool]:
-    """The element definitions at `path` below slice `elem`; second: path went through resolve()."""
+def _def_at(run: _Run, elem: Elem, path: str, *, required_slices: bool = False) -> tuple[list[Elem], bool]:
+    """The element definitions at `path` below slice `elem`; second: path went through resolve().
+    `required_slices`: where the path crosses a sliced element, follow its required slices (min >= 1) instead of
+    the element itself -- where a profile puts the discriminating value (bp's SystolicBP fixes
+    `code.coding:SBPCode.code`, not `code.coding.code`)."""
     current = [elem]
     resolved = False
     for seg in _segments(path):
@@ -137,7 +140,8 @@ def _def_at(run: _Run, elem: Elem, path: str) -> tuple[list[Elem], bool]:
                 continue
             child = container.children.get(seg)
             if child is not None:
-                nxt.append(child)
+                required = [r for r in child.slices if r.min >= 1] if required_slices else []
+                nxt.extend(required or [child])
         current = nxt
     return current, resolved
 
@@ -185,6 +189,11 @@ def _matcher(run: _Run, sl: Elem, base: Elem) -> list[tuple[str, str, Any]]:
                 for t in sl.types:
                     for p in t.profiles:
                         expected.append(("fixed", p.partition("|")[0]))
+            if not expected:  # the value may be fixed in required slices the path crosses: each must be met
+                each = [_fixed_or_pattern(d) for d in _def_at(run, sl, path, required_slices=True)[0]]
+                if any(each):
+                    out.append(("value-each", path, [e for e in each if e]))
+                    continue
             out.append((dtype, path, expected))
         elif dtype == "type":
             codes: set[str] = set()
@@ -230,6 +239,14 @@ def _matcher(run: _Run, sl: Elem, base: Elem) -> list[tuple[str, str, Any]]:
     return out
 
 
+def _fixed_or_pattern(d: Elem) -> tuple[str, Any] | None:
+    if d.fixed is not None:
+        return ("fixed", d.fixed[1])
+    if d.pattern is not None:
+        return ("pattern", d.pattern[1])
+    return None
+
+
 def slice_matches(run: _Run, sl: Elem, base: Elem, val: Any, tcode: str, loc: str, *,
                   ignore_profiles: bool = False) -> bool:
     """Does `val` belong to slice `sl`? (`ignore_profiles`: judge by the other discriminators only)"""
@@ -249,6 +266,9 @@ def slice_matches(run: _Run, sl: Elem, base: Elem, val: Any, tcode: str, loc: st
                     ok = True
                     break
             if not ok:
+                return False
+        elif dtype == "value-each":  # every required slice on the path has a value of its own
+            if not all(any(_check_expected(run, kind, e, v) for v, _t in values) for kind, e in expected):
                 return False
         elif dtype == "type":
             if not expected:

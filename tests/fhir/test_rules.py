@@ -817,3 +817,62 @@ def test_a_profile_whose_base_is_not_loaded_is_an_issue_not_a_crash():
     found = [(i.location, i.rule) for i in v.validate(obs) if i.is_error]
     assert ("Observation.meta.profile", "profile.unusable") in found
     assert ("Observation.status", "Observation.status") in found  # the base R4 checks still ran
+
+
+def _bp(components: list[tuple[str, str]], **extra) -> dict:
+    """A blood pressure Observation, its components (LOINC code, UCUM unit) in the order given."""
+    return {"resourceType": "Observation", "status": "final", "subject": {"reference": "Patient/1"},
+            "effectiveDateTime": "2026-01-01", "text": {"status": "generated", "div":
+            "<div xmlns=\"http://www.w3.org/1999/xhtml\">BP</div>"},
+            "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                                      "code": "vital-signs"}]}],
+            "code": {"coding": [{"system": "http://loinc.org", "code": "85354-9"}]},
+            "component": [{"code": {"coding": [{"system": "http://loinc.org", "code": code}]},
+                           "valueQuantity": {"value": 100, "unit": unit, "system": "http://unitsofmeasure.org", "code": unit}}
+                          for code, unit in components], **extra}
+
+
+@pytest.fixture(scope="module")
+def vitals():
+    """A validator that applies the R4 vital signs profiles by code (`--vital-signs-profiles`)."""
+    from conformance.fhir import Validator
+    from conformance.fhir.settings import Settings
+
+    return Validator(settings=Settings(vital_signs_profiles=True))
+
+
+def test_an_observation_coded_as_a_vital_sign_is_checked_against_its_core_profile(validator, vitals):
+    """R4: Observations with a vital sign code SHALL conform to the vital signs profiles, declared or not (an
+    option: off by default)."""
+    good = _bp([("8480-6", "mm[Hg]"), ("8462-4", "mm[Hg]")])
+    no_category = {k: v for k, v in good.items() if k != "category"}
+    assert not [i for i in validator.validate(no_category) if i.is_error or i.rule == "observation.vital-signs"]
+    validator = vitals
+    issues = validator.validate(good)
+    assert not [i for i in issues if i.is_error]
+    assert [(i.severity, i.rule) for i in issues if i.rule == "observation.vital-signs"] == [
+        ("information", "observation.vital-signs")]
+    found = {(i.location, i.rule) for i in validator.validate(no_category) if i.is_error}
+    assert ("Observation", "Observation.category:VSCat") in found  # from http://hl7.org/fhir/StructureDefinition/bp
+
+
+def test_slices_discriminated_by_values_fixed_in_required_sub_slices(vitals):
+    """bp slices component by `code.coding.code`, a value fixed in the required `code.coding:SBPCode` slice: a
+    component matches the slice whose code it carries, whatever the order, and another component matches none."""
+    swapped = _bp([("8462-4", "mm[Hg]"), ("8480-6", "mm[Hg]"), ("8478-0", "mm[Hg]")])  # + mean BP, in no slice
+    assert not [(i.location, i.rule) for i in vitals.validate(swapped) if i.is_error]
+    wrong_unit = _bp([("8462-4", "mm[Hg]"), ("8480-6", "kPa")])
+    found = [(i.location, i.rule) for i in vitals.validate(wrong_unit) if i.is_error]
+    assert found == [("Observation.component[1].valueQuantity.code", "Observation.component:SystolicBP.value[x].code")]
+
+
+def test_vital_sign_component_units_outside_the_common_list_are_a_warning(vitals):
+    """R4's ucum-vitals-common binding on component values is loaded as extensible, as the reference validator
+    loads it (R4B and R5 made it so): an FiO2 flow in L/min is not an error."""
+    spo2 = {**_bp([]), "code": {"coding": [{"system": "http://loinc.org", "code": "2708-6"}]},
+            "valueQuantity": {"value": 97, "unit": "%", "system": "http://unitsofmeasure.org", "code": "%"},
+            "component": [{"code": {"coding": [{"system": "http://loinc.org", "code": "3151-8"}]},
+                           "valueQuantity": {"value": 6, "system": "http://unitsofmeasure.org", "code": "L/min"}}]}
+    issues = vitals.validate(spo2)
+    assert not [(i.location, i.rule, i.message) for i in issues if i.is_error]
+    assert any(i.severity == "warning" and i.location == "Observation.component[0].valueQuantity" for i in issues)

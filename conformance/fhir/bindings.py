@@ -11,6 +11,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from conformance.fhir.terminology import NotExpandable
+from conformance.fhir.ucum_syntax import SYSTEM as UCUM_SYSTEM
 from conformance.fhir.values import as_list, hashable, issue
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -171,3 +172,18 @@ def check_code_given(ext: Any, elem: Elem, loc: str, sink: list[ValidationIssue]
     sink.append(issue("error", "code-invalid", loc, "No code provided, and a code is required from the value set "
                       f"{elem.binding[1]} (hint: give a code from that value set; an extension does not stand in for "
                       "a code under a required binding)", elem.id, elem.sd_url))
+
+
+def check_quantity_unit(run: RunContext, val: dict[str, Any], loc: str, sink: list[ValidationIssue]) -> bool:
+    """A Quantity's `code` in the UCUM system must be a UCUM expression (`mm[Hg]`, not `mmHg`), reported at the
+    code as an unknown code, as the reference validator does. True when it is not (the binding check would
+    only repeat it)."""
+    code, system = val.get("code"), val.get("system")
+    if not isinstance(code, str) or not code or not isinstance(system, str):
+        return False
+    if code != code.strip():
+        return True  # reported as a malformed code value already
+    problem = run.v.terminology.check_code(system, code) if system == UCUM_SYSTEM else None
+    if problem:
+        sink.append(issue("error", "code-invalid", f"{loc}.code", problem, "terminology.unknown-code"))
+    return problem is not None

@@ -28,6 +28,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from conformance.fhir.contract import RunContext as _Run
 
 _RESOURCE_TYPES_ABSTRACT = frozenset({"Resource", "DomainResource"})
+#: Quantity and its R4 specialisations (and the profiles of it used as type names)
+QUANTITY_TYPES = frozenset({"Quantity", "Age", "Count", "Distance", "Duration", "MoneyQuantity", "SimpleQuantity"})
 _CODED = frozenset({"code", "Coding", "CodeableConcept", "Quantity", "string", "uri"})
 PRIMITIVE, RESOURCE, COMPLEX = 0, 1, 2
 _RESOURCE_TYPE_KEY = frozenset({"resourceType"})
@@ -50,6 +52,7 @@ class Plan:
     codes_known: bool = False
     attachment: bool = False
     quantity_bounds: bool = False
+    quantity_unit: bool = False  # a Quantity (or Age, Duration...): its UCUM code must be a UCUM expression
     reference_targets: tuple[str, ...] | None = None  # set for Reference values
     extension: bool = False  # an Extension without a type profile: resolve its definition by url
     missing_profiles: tuple[str, ...] = ()  # the element's type profiles, none of them loaded
@@ -113,6 +116,7 @@ def _build(run: _Run, elem: Elem, tcode: str) -> Plan:
         codes_known=tcode == "CodeableConcept" or (tcode == "Coding" and elem.base_path != "CodeableConcept.coding"),
         attachment=tcode == "Attachment",
         quantity_bounds=tcode == "Quantity" and bool(elem.min_value or elem.max_value),
+        quantity_unit=tcode in QUANTITY_TYPES,
         reference_targets=tuple(p for t in elem.types if t.code == "Reference" for p in t.targets)
         if tcode == "Reference" else None,
         extension=tcode == "Extension" and not any(t.code == "Extension" and t.profiles for t in elem.types),

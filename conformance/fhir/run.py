@@ -23,7 +23,13 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from conformance.fhir.bindings import check_binding, check_code_given, check_codes_known, member_of
+from conformance.fhir.bindings import (
+    check_binding,
+    check_code_given,
+    check_codes_known,
+    check_quantity_unit,
+    member_of,
+)
 from conformance.fhir.bundles import check_bundle, check_bundle_rules, check_reachable
 from conformance.fhir.checks import checks_of
 from conformance.fhir.bounds import min_max, quantity_bounds
@@ -553,6 +559,8 @@ class Run:
         if plan.fixed_pattern:
             self._fixed_pattern(val, elem, loc, sink)
         wrong_code = plan.codes_known and self._codes_known(val, tcode, loc, sink, elem)
+        if plan.quantity_unit:
+            wrong_code = check_quantity_unit(self, val, loc, sink)
         if plan.binding and not wrong_code:  # a code its own system does not have, or none: the binding error follows
             self._binding(val, elem, tcode, loc, sink)
         if plan.attachment:

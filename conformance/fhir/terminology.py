@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from conformance.fhir.context import Definitions
+from conformance.fhir.ucum_syntax import SYSTEM as UCUM
+from conformance.fhir.ucum_syntax import unit_problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +198,10 @@ class Terminology:
         """If `system` is a complete local CodeSystem and `code` is not in it, the reason; else None."""
         if not system:
             return None
+        if system == UCUM:  # a grammar, not a list: checked as the reference validator's UCUM library does
+            problem = unit_problem(code)
+            return f"Unknown code '{code}' in the CodeSystem '{system}' (hint: {problem}; UCUM codes are " \
+                "case-sensitive expressions such as mm[Hg], /min, Cel, 10*9/L)" if problem else None
         cs = self.code_system(system)
         if cs is None or not cs.complete:
             return None

@@ -92,7 +92,7 @@ def check_codes_known(run: RunContext, val: dict[str, Any], tcode: str, loc: str
     empty (reported as an empty value) -- so the binding check would only repeat that cause."""
     wrong_code = False
     codings = [val] if tcode == "Coding" else [c for c in as_list(val.get("coding")) if isinstance(c, dict)]
-    memo = run.v.terminology.coding_memo  # (system, code, display) -> (unknown-code problem, wrong display)
+    memo = run.v.terminology.coding_memo  # (system, code, display) -> (system problem, unknown code, wrong display)
     for i, c in enumerate(codings):
         code, system = c.get("code"), c.get("system")
         if isinstance(system, str) and system and ":" not in system:
@@ -109,13 +109,19 @@ def check_codes_known(run: RunContext, val: dict[str, Any], tcode: str, loc: str
             key = (system, code, display if isinstance(display, str) else None)
             found = memo.get(key)
             if found is None:
-                problem = run.v.terminology.check_code(system, code)
-                wrong = None if problem or key[2] is None else run.v.terminology.check_display(system, code, key[2])
-                found = memo[key] = (problem, wrong)
-            if found == (None, None):
+                bad_system = run.v.terminology.check_system(system)
+                problem = None if bad_system else run.v.terminology.check_code(system, code)
+                wrong = None if bad_system or problem or key[2] is None else \
+                    run.v.terminology.check_display(system, code, key[2])
+                found = memo[key] = (bad_system, problem, wrong)
+            if found == (None, None, None):
                 continue
-            problem, wrong = found
+            bad_system, problem, wrong = found
             where = loc if tcode == "Coding" else f"{loc}.coding[{i}]"
+            if bad_system:
+                sink.append(issue("error", "business-rule", f"{where}.system", bad_system, "terminology.supplement"))
+                wrong_code = True
+                continue
             if problem:  # located at the code, as the reference validator does (the display at the display)
                 sink.append(issue("error", "code-invalid", f"{where}.code", problem, "terminology.unknown-code"))
                 wrong_code = True

@@ -1,7 +1,7 @@
 """Consistency rules of knowledge and definitional resources that can be checked offline, as the reference
 validator checks them: a MeasureReport against its report type and its Measure (when the Measure is at
 hand), a Measure's CQL stratifier criteria against its libraries, a composite SearchParameter's components, the enableWhen targets of a Questionnaire, the authoring
-rules of a StructureDefinition (`sd_rules`).
+rules of a StructureDefinition (`sd_rules`), of a CodeSystem and a ValueSet (`terminology_rules`).
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from conformance.fhir.questionnaire import check_questionnaire
 from conformance.fhir.sd_rules import check_structure_definition
+from conformance.fhir.terminology_rules import check_code_system, check_value_set
 from conformance.fhir.values import as_list, issue
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -17,7 +18,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from conformance.issues import ValidationIssue
 
 #: the resource types `check_definitional` has rules for (the walker calls it for these only)
-DEFINITIONAL_TYPES = frozenset({"MeasureReport", "Measure", "SearchParameter", "Questionnaire", "StructureDefinition"})
+DEFINITIONAL_TYPES = frozenset({"MeasureReport", "Measure", "SearchParameter", "Questionnaire", "StructureDefinition",
+                                "CodeSystem", "ValueSet"})
 
 
 def check_definitional(run: RunContext, res: dict[str, Any], rt: str, loc: str, sink: list[ValidationIssue]) -> None:
@@ -25,6 +27,10 @@ def check_definitional(run: RunContext, res: dict[str, Any], rt: str, loc: str, 
         check_questionnaire(res, loc, sink)
     elif rt == "StructureDefinition":
         check_structure_definition(run, res, loc, sink)
+    elif rt == "CodeSystem":
+        check_code_system(res, loc, sink)
+    elif rt == "ValueSet":
+        check_value_set(res, loc, sink)
     elif rt == "MeasureReport":
         _measure_report(run, res, loc, sink)
     elif rt == "Measure":

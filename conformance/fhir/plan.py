@@ -53,6 +53,7 @@ class Plan:
     attachment: bool = False
     quantity_bounds: bool = False
     quantity_unit: bool = False  # a Quantity (or Age, Duration...): its UCUM code must be a UCUM expression
+    identifier: bool = False  # an Identifier: its value must suit its system (datatype_rules)
     reference_targets: tuple[str, ...] | None = None  # set for Reference values
     extension: bool = False  # an Extension without a type profile: resolve its definition by url
     missing_profiles: tuple[str, ...] = ()  # the element's type profiles, none of them loaded
@@ -117,6 +118,7 @@ def _build(run: _Run, elem: Elem, tcode: str) -> Plan:
         attachment=tcode == "Attachment",
         quantity_bounds=tcode == "Quantity" and bool(elem.min_value or elem.max_value),
         quantity_unit=tcode in QUANTITY_TYPES,
+        identifier=tcode == "Identifier",
         reference_targets=tuple(p for t in elem.types if t.code == "Reference" for p in t.targets)
         if tcode == "Reference" else None,
         extension=tcode == "Extension" and not any(t.code == "Extension" and t.profiles for t in elem.types),

@@ -33,6 +33,7 @@ from conformance.fhir.bindings import (
 from conformance.fhir.bundles import check_bundle, check_bundle_rules, check_reachable
 from conformance.fhir.checks import checks_of
 from conformance.fhir.bounds import min_max, quantity_bounds
+from conformance.fhir.datatype_rules import check_identifier
 from conformance.fhir.definitional import DEFINITIONAL_TYPES, check_definitional
 from conformance.fhir.example_urls import check_example_urls
 from conformance.fhir.extensions import check_extension
@@ -563,7 +564,9 @@ class Run:
             wrong_code = check_quantity_unit(self, val, loc, sink)
         if plan.binding and not wrong_code:  # a code its own system does not have, or none: the binding error follows
             self._binding(val, elem, tcode, loc, sink)
-        if plan.attachment:
+        if plan.identifier:
+            check_identifier(val, loc, sink)
+        elif plan.attachment:
             attachment_size(val, loc, sink)
         elif plan.quantity_bounds:
             quantity_bounds(val, elem, loc, sink)

@@ -37,6 +37,7 @@ class _CodeSystemIndex:
     codes: dict[str, dict[str, Any]]
     parents: dict[str, set[str]]
     case_sensitive: bool = True
+    supplement: bool = False  # it supplements another code system (`supplements`): not a system to code with
 
 
 class Terminology:
@@ -46,8 +47,9 @@ class Terminology:
         self._cs: dict[str, _CodeSystemIndex | None] = {}
         self._active: set[str] = set()
         self._implicit: dict[str, str] | None = None
-        #: per (system, code, display): (unknown-code problem, wrong-display message), filled by bindings.py
-        self.coding_memo: dict[tuple[str, str, str | None], tuple[str | None, str | None]] = {}
+        #: per (system, code, display): (system problem, unknown-code problem, wrong-display message), filled by
+        #: bindings.py
+        self.coding_memo: dict[tuple[str, str, str | None], tuple[str | None, str | None, str | None]] = {}
 
     # -- code systems --------------------------------------------------------------------------
     def code_system(self, url: str) -> _CodeSystemIndex | None:
@@ -74,7 +76,8 @@ class Terminology:
 
             visit(cs.get("concept") or [], None)
             index = _CodeSystemIndex(url, cs.get("content", "complete") == "complete" and bool(codes), codes, parents,
-                                     bool(cs.get("caseSensitive", True)))
+                                     bool(cs.get("caseSensitive", True)),
+                                     bool(cs.get("supplements")) or cs.get("content") == "supplement")
         self._cs[url] = index
         return index
 
@@ -194,6 +197,14 @@ class Terminology:
         return result or set()
 
     # -- membership ----------------------------------------------------------------------------
+    def check_system(self, system: str) -> str | None:
+        """Why `system` cannot be a Coding's system although it is a code system here (a supplement), or None."""
+        cs = self.code_system(system)
+        if cs is not None and cs.supplement:
+            return f"CodeSystem {system} is a supplement, so can't be used as a value in Coding.system (hint: code " \
+                "with the code system it supplements)"
+        return None
+
     def check_code(self, system: str | None, code: str) -> str | None:
         """If `system` is a complete local CodeSystem and `code` is not in it, the reason; else None."""
         if not system:

@@ -876,3 +876,56 @@ def test_vital_sign_component_units_outside_the_common_list_are_a_warning(vitals
     issues = vitals.validate(spo2)
     assert not [(i.location, i.rule, i.message) for i in issues if i.is_error]
     assert any(i.severity == "warning" and i.location == "Observation.component[0].valueQuantity" for i in issues)
+
+
+_CS = {"resourceType": "CodeSystem", "url": "http://example.org/fhir/CodeSystem/cs", "status": "active",
+       "content": "complete", "concept": [{"code": "a"}],
+       "text": {"status": "generated", "div": "<div xmlns=\"http://www.w3.org/1999/xhtml\">cs</div>"}}
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    ({}, []),
+    ({"content": "not-present"}, [("CodeSystem.concept[0]", "codesystem.content")]),
+    ({"supplements": "http://loinc.org"}, [("CodeSystem.content", "codesystem.supplement-content")]),
+    ({"supplements": "http://loinc.org", "content": "supplement"}, []),
+])
+def test_a_code_system_keeps_what_its_content_says(validator, change, expected):
+    found = [(i.location, i.rule) for i in validator.validate({**_CS, **change}) if i.is_error]
+    assert found == expected
+
+
+@pytest.mark.parametrize(("include", "expected"), [
+    ({"system": "http://loinc.org"}, []),
+    ({"system": "#c1"}, [("ValueSet.compose.include[0]", "valueset.system-absolute")]),
+    ({"system": "http://loinc.org", "filter": [{"property": "notSelectable", "op": "=", "value": "true"}]}, []),
+    ({"system": "http://loinc.org", "filter": [{"property": "notSelectable", "op": "=", "value": "1"}]},
+     [("ValueSet.compose.include[0].filter[0]", "valueset.filter-value")]),
+])
+def test_a_value_set_compose_names_absolute_systems_and_sound_filters(validator, include, expected):
+    vs = {"resourceType": "ValueSet", "url": "http://example.org/fhir/ValueSet/vs", "status": "active",
+          "text": _CS["text"], "compose": {"include": [include]}}
+    assert [(i.location, i.rule) for i in validator.validate(vs) if i.is_error] == expected
+
+
+def test_a_supplement_is_not_a_system_to_code_with():
+    from conformance.fhir import Validator
+
+    supplement = {**_CS, "url": "http://example.org/fhir/CodeSystem/supp", "content": "supplement",
+                  "supplements": _CS["url"], "concept": [{"code": "a", "designation": [{"value": "A"}]}]}
+    v = Validator(resources=[_CS, supplement])
+    obs = {"resourceType": "Observation", "status": "final", "text": _CS["text"],
+           "code": {"coding": [{"system": supplement["url"], "code": "a"}]}}
+    assert [(i.location, i.rule) for i in v.validate(obs) if i.is_error] == [
+        ("Observation.code.coding[0].system", "terminology.supplement")]
+    obs["code"]["coding"][0]["system"] = _CS["url"]
+    assert not [i for i in v.validate(obs) if i.is_error]
+
+
+@pytest.mark.parametrize(("value", "error"), [("urn:oid:2.16.840.1.113883.6.57", False),
+                                              ("http://example.org/x", False), ("2.16.840.1.113883.6.57", True),
+                                              ("0c3151bd-1cbf-4d64-b04d-cd9187a4c6e0", True)])
+def test_an_ietf_identifier_value_is_a_uri(validator, value, error):
+    patient = {"resourceType": "Patient", "text": _CS["text"],
+               "identifier": [{"system": "urn:ietf:rfc:3986", "value": value}]}
+    found = [(i.location, i.rule) for i in validator.validate(patient) if i.is_error]
+    assert found == ([("Patient.identifier[0]", "identifier.ietf-uri")] if error else [])

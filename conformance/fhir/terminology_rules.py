@@ -1,0 +1,52 @@
+"""Authoring rules of CodeSystem and ValueSet resources that can be checked offline, as the reference validator
+checks them (its CodeSystem and ValueSet validators): what a code system's `content` promises about its
+concepts, and the systems and filters a value set's compose names.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from conformance.fhir.values import as_list, issue
+
+if TYPE_CHECKING:  # pragma: no cover
+    from conformance.issues import ValidationIssue
+
+#: a URI with a scheme (`http:`, `urn:`): what `compose.include.system` must be
+_ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+def check_code_system(cs: dict[str, Any], loc: str, sink: list[ValidationIssue]) -> None:
+    content, concepts = cs.get("content"), as_list(cs.get("concept"))
+    if content == "not-present" and concepts:
+        sink.append(issue("error", "business-rule", f"{loc}.concept[0]", "The code system says it has no content "
+                          "present, but concepts are found (hint: set content to the part present -- example, "
+                          "fragment, complete -- or remove the concepts)", "codesystem.content"))
+    if isinstance(cs.get("supplements"), str) and content != "supplement":
+        sink.append(issue("error", "business-rule", f"{loc}.content", "CodeSystem Supplements SHALL have a content "
+                          f"value of 'supplement', not {content!r} (it supplements {cs['supplements']})",
+                          "codesystem.supplement-content"))
+
+
+def check_value_set(vs: dict[str, Any], loc: str, sink: list[ValidationIssue]) -> None:
+    compose = vs.get("compose")
+    if not isinstance(compose, dict):
+        return
+    for part in ("include", "exclude"):
+        for i, inc in enumerate(as_list(compose.get(part))):
+            if not isinstance(inc, dict):
+                continue
+            iloc = f"{loc}.compose.{part}[{i}]"
+            system = inc.get("system")
+            if isinstance(system, str) and system and not _ABSOLUTE.match(system):
+                sink.append(issue("error", "invalid", iloc, f"URI values in ValueSet.compose.{part}.system must be "
+                                  f"absolute, not {system!r} (hint: to reference a contained code system, use the "
+                                  "full CodeSystem URL and reference it with the http://hl7.org/fhir/"
+                                  "StructureDefinition/valueset-system extension)", "valueset.system-absolute"))
+            for j, f in enumerate(as_list(inc.get("filter"))):
+                if isinstance(f, dict) and f.get("property") == "notSelectable" \
+                        and f.get("value") not in (None, "true", "false"):
+                    sink.append(issue("error", "invalid", f"{iloc}.filter[{j}]", "The value for a filter based on "
+                                      f"property 'notSelectable' must be either 'true' or 'false', not "
+                                      f"{f.get('value')!r}", "valueset.filter-value"))

@@ -1,13 +1,15 @@
 """Consistency rules of knowledge and definitional resources that can be checked offline, as the reference
 validator checks them: a MeasureReport against its report type and its Measure (when the Measure is at
 hand), a Measure's CQL stratifier criteria against its libraries, a composite SearchParameter's components, the enableWhen targets of a Questionnaire, the authoring
-rules of a StructureDefinition (`sd_rules`), of a CodeSystem and a ValueSet (`terminology_rules`).
+rules of a StructureDefinition (`sd_rules`), of a CodeSystem and a ValueSet (`terminology_rules`), an OperationDefinition against its parameter
+profiles (`opdef_rules`).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from conformance.fhir.opdef_rules import check_operation_definition
 from conformance.fhir.questionnaire import check_questionnaire
 from conformance.fhir.sd_rules import check_structure_definition
 from conformance.fhir.terminology_rules import check_code_system, check_value_set
@@ -19,7 +21,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 #: the resource types `check_definitional` has rules for (the walker calls it for these only)
 DEFINITIONAL_TYPES = frozenset({"MeasureReport", "Measure", "SearchParameter", "Questionnaire", "StructureDefinition",
-                                "CodeSystem", "ValueSet"})
+                                "CodeSystem", "ValueSet", "OperationDefinition"})
 
 
 def check_definitional(run: RunContext, res: dict[str, Any], rt: str, loc: str, sink: list[ValidationIssue]) -> None:
@@ -27,6 +29,8 @@ def check_definitional(run: RunContext, res: dict[str, Any], rt: str, loc: str, 
         check_questionnaire(res, loc, sink)
     elif rt == "StructureDefinition":
         check_structure_definition(run, res, loc, sink)
+    elif rt == "OperationDefinition":
+        check_operation_definition(run, res, loc, sink)
     elif rt == "CodeSystem":
         check_code_system(res, loc, sink)
     elif rt == "ValueSet":

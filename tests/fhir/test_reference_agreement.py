@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from tests.fhir.reference_cases import report, run_all, summary
 
-THRESHOLD = 0.97
+THRESHOLD = 0.975
 
 
 def test_agreement_with_reference_validator(capsys):
     results = run_all()
     s = summary(results)
     with capsys.disabled():
-        print(f"\nfhir-test-cases, threshold {THRESHOLD:.0%}: " + report(results))
+        print(f"\nfhir-test-cases, threshold {THRESHOLD:.1%}: " + report(results))
     assert s["cases"] >= 300, "the selection of test cases shrank: check tests/data/fhir/fhir-test-cases"
     assert any(r.fmt == "xml" for r in results) and any(r.fmt == "json" for r in results)
     assert s["agreement"] >= THRESHOLD, "\n".join(

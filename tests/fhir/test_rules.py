@@ -929,3 +929,41 @@ def test_an_ietf_identifier_value_is_a_uri(validator, value, error):
                "identifier": [{"system": "urn:ietf:rfc:3986", "value": value}]}
     found = [(i.location, i.rule) for i in validator.validate(patient) if i.is_error]
     assert found == ([("Patient.identifier[0]", "identifier.ietf-uri")] if error else [])
+
+
+def test_an_operation_definition_agrees_with_its_parameter_profiles():
+    """Each parameter the inputProfile describes (a Parameters slice with a fixed name) must have the cardinality
+    and types of the parameter of that name in the operation's list; one side only is a warning."""
+    from conformance.fhir import Validator
+
+    url = "http://example.org/fhir/StructureDefinition/op-in"
+    profile = {"resourceType": "StructureDefinition", "url": url, "name": "OpIn", "status": "active",
+               "kind": "resource", "abstract": False, "type": "Parameters", "derivation": "constraint",
+               "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Parameters",
+               "differential": {"element": [
+                   {"id": "Parameters.parameter", "path": "Parameters.parameter",
+                    "slicing": {"discriminator": [{"type": "value", "path": "name"}], "rules": "open"}},
+                   {"id": "Parameters.parameter:code", "path": "Parameters.parameter", "sliceName": "code",
+                    "min": 1, "max": "1"},
+                   {"id": "Parameters.parameter:code.name", "path": "Parameters.parameter.name",
+                    "fixedString": "code"},
+                   {"id": "Parameters.parameter:code.value[x]", "path": "Parameters.parameter.value[x]",
+                    "type": [{"code": "code"}]},
+                   {"id": "Parameters.parameter:code.resource", "path": "Parameters.parameter.resource", "max": "0"}]}}
+    v = Validator(resources=[profile])
+
+    def opdef(code_param: dict) -> dict:
+        return {"resourceType": "OperationDefinition", "url": "http://example.org/fhir/OperationDefinition/op",
+                "name": "Op", "status": "active", "kind": "operation", "code": "op", "system": True, "type": False,
+                "instance": False, "inputProfile": url, "text": _CS["text"],
+                "parameter": [{"name": "code", "use": "in", "min": 1, "max": "1", "type": "code", **code_param},
+                              {"name": "extra", "use": "in", "min": 0, "max": "1", "type": "string"}]}
+
+    issues = v.validate(opdef({}))
+    assert not [i for i in issues if i.is_error]
+    assert ("OperationDefinition.inputProfile.parameter[1]", "operationdefinition.profile") in {
+        (i.location, i.rule) for i in issues if i.severity == "warning"}
+    found = sorted((i.location, i.rule) for i in v.validate(opdef({"min": 0, "type": "string"})) if i.is_error)
+    assert found == [("OperationDefinition.inputProfile.parameter[0]", "operationdefinition.profile-min"),
+                     ("OperationDefinition.inputProfile.parameter[0]", "operationdefinition.profile-type-code"),
+                     ("OperationDefinition.inputProfile.parameter[0]", "operationdefinition.profile-type-string")]

@@ -30,6 +30,9 @@ def finish(issues: Iterable[ValidationIssue], root: Any, *, positions: Positions
     if positions is not None:
         placed = []
         for i in out:
+            if i.line:  # placed where it was found (a repeated JSON key: at the copy, not the first)
+                placed.append(i)
+                continue
             line, col = place(i.location, positions)
             placed.append(dataclasses.replace(i, line=line, column=col) if line else i)
         out = placed

@@ -21,12 +21,56 @@ _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]|[^\s{}\[\]:,"]+')
 
 def json_positions(text: str | bytes) -> Positions:
     """Path -> (line, column), both 1-based, for every property (at its key) and array item (at its start)."""
+    text = _text(text)
+    return _to_lines(text, _scan(text)[0])
+
+
+def json_duplicate_keys(text: str | bytes) -> list[tuple[str, int, int]]:
+    """(path, line, column) of every property that repeats a key of its object (the second and later copies)."""
+    text = _text(text)
+    dups = _scan(text)[1]
+    where = _to_lines(text, {f"{path}#{n}": off for n, (path, off) in enumerate(dups)})
+    return [(path, *where[f"{path}#{n}"]) for n, (path, _off) in enumerate(dups)]
+
+
+def has_duplicate_keys(text: str | bytes, parsed: Any) -> bool:
+    """Might the JSON text hold more properties than the object parsed from it (a JSON reader keeps one copy of a
+    repeated key)? The keys of the text are counted as the quotes followed by a colon, less the escaped ones (a
+    quote inside a string is always escaped), with C-speed byte counts, against the keys of the parsed object. Any
+    difference -- a duplicate, or a layout this count does not foresee -- sends the text to `json_duplicate_keys`,
+    which reads it token by token and has the last word."""
+    data = text.encode() if isinstance(text, str) else text
+    in_text = data.count(b'":') + data.count(b'" :') - data.count(b'\\":') - data.count(b'\\" :')
+    return in_text != _key_count(parsed)
+
+
+def _key_count(o: Any) -> int:
+    n = 0
+    if type(o) is dict:
+        n = len(o)
+        for v in o.values():
+            t = type(v)
+            if t is dict or t is list:
+                n += _key_count(v)
+    elif type(o) is list:
+        for v in o:
+            t = type(v)
+            if t is dict or t is list:
+                n += _key_count(v)
+    return n
+
+
+def _text(text: str | bytes) -> str:
     if isinstance(text, bytes):
         text = text.decode("utf-8", errors="replace")
-    if text.startswith("\ufeff"):
-        text = " " + text[1:]
+    return " " + text[1:] if text.startswith("\ufeff") else text
+
+
+def _scan(text: str) -> tuple[dict[str, int], list[tuple[str, int]]]:
+    """One pass over the tokens: the offset where each path starts, and the repeated keys (path, offset)."""
     offsets: dict[str, int] = {}
-    # stack frames: [is_object, path, key or index, expecting_key]
+    dups: list[tuple[str, int]] = []
+    # stack frames: [is_object, path, key or index, expecting_key, keys seen (objects)]
     stack: list[list[Any]] = []
     for m in _TOKEN.finditer(text):
         tok = m.group()
@@ -54,7 +98,12 @@ def json_positions(text: str | bytes) -> Positions:
                         key = tok.strip('"')
                     top[2] = key
                     top[3] = False
-                    offsets.setdefault(f"{top[1]}.{key}", m.start())
+                    kpath = f"{top[1]}.{key}"
+                    if key in top[4]:
+                        dups.append((kpath, m.start()))
+                    else:
+                        offsets.setdefault(kpath, m.start())
+                    top[4].add(key)
                     continue
                 path = f"{top[1]}.{top[2]}"
             else:
@@ -64,10 +113,10 @@ def json_positions(text: str | bytes) -> Positions:
             path = ""
             offsets.setdefault(path, m.start())
         if c == "{":
-            stack.append([True, path, None, True])
+            stack.append([True, path, None, True, set()])
         elif c == "[":
-            stack.append([False, path, 0, False])
-    return _to_lines(text, offsets)
+            stack.append([False, path, 0, False, None])
+    return offsets, dups
 
 
 def _to_lines(text: str, offsets: dict[str, int]) -> Positions:

@@ -246,13 +246,20 @@ class Validator:
 
         if isinstance(data, str):
             data = data.encode()
+        from conformance.fhir.outcome import with_positions
+        from conformance.fhir.positions import has_duplicate_keys, json_duplicate_keys, json_positions
+
         resource = orjson.loads(data.removeprefix(b"\xef\xbb\xbf"))
         issues = self.validate(resource, profiles, settings=settings)
+        if has_duplicate_keys(data, resource):  # the parsed object kept one copy: the text says more
+            root = resource.get("resourceType") if isinstance(resource, dict) else None
+            root = root if isinstance(root, str) else ""
+            issues = [*issues, *(ValidationIssue(
+                "error", "structure", root + path, f"The JSON property {path.rpartition('.')[2]!r} is duplicated: "
+                "JSON readers keep different copies (this validation read the last one) (hint: give each property "
+                "once)", "json.duplicate-property", line=line, column=col) for path, line, col in json_duplicate_keys(data))]
         if not issues:
             return issues
-        from conformance.fhir.outcome import with_positions
-        from conformance.fhir.positions import json_positions
-
         return with_positions(issues, json_positions(data))
 
 

@@ -161,3 +161,15 @@ def test_example_url_extension_is_reported_on_its_url(validator):
                                 settings=Settings(allow_examples=False))
     assert {(i.location, i.rule) for i in issues if i.is_error} == {
         ("Patient.extension[0]", "extension.unknown"), ("Patient.extension[0].url", "extension.example-url")}
+
+
+def test_a_repeated_json_property_is_an_error_at_the_copy(validator):
+    """orjson (like most readers) keeps the last copy of a repeated key without a word; the reference validator
+    reports it. The error points at the copy; a string holding an escaped quote and a colon is not a key."""
+    text = (b'{"resourceType": "Patient",\n "gender": "male",\n "name": [{"text": "a\\": b", "given": ["x"],\n'
+            b'  "given": ["y"]}],\n "gender": "female"}')
+    found = sorted((i.location, i.rule, i.line, i.column) for i in validator.validate_json(text) if i.is_error)
+    assert found == [("Patient.gender", "json.duplicate-property", 5, 2),
+                     ("Patient.name[0].given", "json.duplicate-property", 4, 3)]
+    assert not [i for i in validator.validate_json(text.replace(b'"gender": "female"', b'"active": true'))
+                if i.rule == "json.duplicate-property" and i.location == "Patient.gender"]

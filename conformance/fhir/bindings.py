@@ -119,7 +119,9 @@ def check_codes_known(run: RunContext, val: dict[str, Any], tcode: str, loc: str
             bad_system, problem, wrong = found
             where = loc if tcode == "Coding" else f"{loc}.coding[{i}]"
             if bad_system:
-                sink.append(issue("error", "business-rule", f"{where}.system", bad_system, "terminology.supplement"))
+                message, at = bad_system
+                sink.append(issue("error", "code-invalid", f"{where}.{at}" if at else where, message,
+                                  "terminology.system" if at else "terminology.system-valueset"))
                 wrong_code = True
                 continue
             if problem:  # located at the code, as the reference validator does (the display at the display)

@@ -49,7 +49,8 @@ class Terminology:
         self._implicit: dict[str, str] | None = None
         #: per (system, code, display): (system problem, unknown-code problem, wrong-display message), filled by
         #: bindings.py
-        self.coding_memo: dict[tuple[str, str, str | None], tuple[str | None, str | None, str | None]] = {}
+        self.coding_memo: dict[tuple[str, str, str | None],
+                               tuple[tuple[str, str] | None, str | None, str | None]] = {}
 
     # -- code systems --------------------------------------------------------------------------
     def code_system(self, url: str) -> _CodeSystemIndex | None:
@@ -197,12 +198,19 @@ class Terminology:
         return result or set()
 
     # -- membership ----------------------------------------------------------------------------
-    def check_system(self, system: str) -> str | None:
-        """Why `system` cannot be a Coding's system although it is a code system here (a supplement), or None."""
+    def check_system(self, system: str) -> tuple[str, str] | None:
+        """Why `system` cannot be a Coding's system, and where that is said (`system`: at the Coding's system,
+        '': at the Coding, as the reference validator places each), or None: a code system supplement, or the
+        URL of a value set that is no code system."""
         cs = self.code_system(system)
         if cs is not None and cs.supplement:
             return f"CodeSystem {system} is a supplement, so can't be used as a value in Coding.system (hint: code " \
-                "with the code system it supplements)"
+                "with the code system it supplements)", "system"
+        if cs is None:
+            vs = self.defs.get(system)
+            if vs is not None and vs.get("resourceType") == "ValueSet":
+                return f"Invalid System URI: {system} - cannot use a value set URI as a system (hint: the system is " \
+                    "the code system the code comes from; the value set is what an element is bound to)", ""
         return None
 
     def check_code(self, system: str | None, code: str) -> str | None:

@@ -916,7 +916,7 @@ def test_a_supplement_is_not_a_system_to_code_with():
     obs = {"resourceType": "Observation", "status": "final", "text": _CS["text"],
            "code": {"coding": [{"system": supplement["url"], "code": "a"}]}}
     assert [(i.location, i.rule) for i in v.validate(obs) if i.is_error] == [
-        ("Observation.code.coding[0].system", "terminology.supplement")]
+        ("Observation.code.coding[0].system", "terminology.system")]
     obs["code"]["coding"][0]["system"] = _CS["url"]
     assert not [i for i in v.validate(obs) if i.is_error]
 
@@ -967,3 +967,12 @@ def test_an_operation_definition_agrees_with_its_parameter_profiles():
     assert found == [("OperationDefinition.inputProfile.parameter[0]", "operationdefinition.profile-min"),
                      ("OperationDefinition.inputProfile.parameter[0]", "operationdefinition.profile-type-code"),
                      ("OperationDefinition.inputProfile.parameter[0]", "operationdefinition.profile-type-string")]
+
+
+def test_a_value_set_url_as_coding_system_is_the_one_error(validator):
+    """`system` names the code system; a value set URL there (seen in real connectathon documents) is the cause,
+    reported at the Coding, and the binding miss it leads to is not reported again."""
+    res = {**_ALLERGY, "clinicalStatus": {"coding": [{
+        "system": "http://hl7.org/fhir/ValueSet/allergyintolerance-clinical", "code": "active"}]}}
+    assert [(i.location, i.rule) for i in validator.validate(res) if i.is_error] == [
+        ("AllergyIntolerance.clinicalStatus.coding[0]", "terminology.system-valueset")]

@@ -3,11 +3,13 @@ over the prefixes and atoms of the UCUM essence (`profiles/packages/ucum/ucum-un
 
     main-term   := "/" term | term
     term        := component (("." | "/") component)*
-    component   := annotatable annotation? | annotation | factor annotation? | "(" term ")"
+    component   := annotatable annotation? | annotation | factor annotation? | "(" term ")" annotation?
     annotatable := simple-unit exponent?          simple-unit := atom | prefix metric-atom
     exponent    := ("+" | "-")? digits            annotation  := "{" printable ASCII (32-126) but braces "}"
 
-Case-sensitive codes only (`c/s`, what FHIR uses). An atom in square brackets is read whole (`[in_i'Hg]`,
+(An annotation after a factor or a parenthesised term is beyond the strict grammar, but UCUM's own table of
+common units uses both -- `g/(8.h){shift}` -- and so do the readers that follow it.) Case-sensitive codes only
+(`c/s`, what FHIR uses). An atom in square brackets is read whole (`[in_i'Hg]`,
 `B[10.nV]`). The reference validator checks these codes offline with its own UCUM library and reports a bad one as
 an unknown code; `unit_problem` gives that verdict and, as a hint, the first place the expression goes wrong.
 """
@@ -68,6 +70,8 @@ class _Parser:
             if self.i >= len(s) or s[self.i] != ")":
                 raise _Invalid(self.i, "a ')' is missing")
             self.i += 1
+            if self.i < len(s) and s[self.i] == "{":  # `g/(8.h){shift}`: in UCUM's own common-units table
+                self.annotation()
             return
         if c == "{":
             self.annotation()

@@ -10,7 +10,21 @@ from conformance.fhir.ucum_syntax import unit_problem
 VALID = ["mm[Hg]", "kg", "cm", "Cel", "[degF]", "/min", "{beats}/min", "%", "kg/m2", "mg/dL", "mmol/L", "10*3/uL",
          "10*9/L", "10^3", "10*-3", "[IU]/L", "U/L", "mL/min/{1.73_m2}", "fL", "ug/L", "meq/L", "[pH]", "mo", "a",
          "1", "{score}", "s-1", "m+2", "mm[Hg]{hg}", "[in_i'Hg]", "B[10.nV]", "kcal/(24.h)", "10.L/(min.m2)",
-         "{RBC}/[HPF]", "ng/mL{FEU}", "%{Hb}", "daL", "Kibit", "{cigarette packs}/wk", "cm[H2O]", "mg/kg/d"]
+         "{RBC}/[HPF]", "ng/mL{FEU}", "%{Hb}", "daL", "Kibit", "{cigarette packs}/wk", "cm[H2O]", "mg/kg/d",
+         "g/(8.h){shift}"]
+
+
+def test_every_ucum_code_of_the_shipped_value_sets_is_valid(validator):
+    """The 1,357 UCUM codes the shipped value sets list (ucum-common, from UCUM's own table of common units, and
+    the vital-signs units) are all valid: the parser is checked against the table it must accept."""
+    codes = set()
+    for url in validator.defs.urls("ValueSet"):
+        vs = validator.defs.get(url)
+        for inc in (vs.get("compose") or {}).get("include") or ():
+            if inc.get("system") == "http://unitsofmeasure.org":
+                codes.update(c["code"] for c in inc.get("concept") or ())
+    assert len(codes) > 1000
+    assert {c: unit_problem(c) for c in codes if unit_problem(c)} == {}
 INVALID = {"fmm[Hg]": "unknown at character 1", "mmHg": "unknown", "bpm": "unknown", "kg/m^2": "at character 4",
            "degC": "unknown", "mL/min/1.73m2": "unknown", "": "empty", "kg ": "white space", "m/": "missing",
            "(m": "')' is missing", "[abc]": "unknown", "{a{b}": "annotation", "{kapsler, hårde}": "ASCII only",

@@ -152,3 +152,35 @@ def _count(cache: dict[int, dict[str, int]], node: dict[str, Any], fragment: str
         anchors = cache[id(node)] = {}
         _anchors(node, anchors)
     return anchors.get(fragment, 0)
+
+
+_TEXT_LINK = "http://hl7.org/fhir/StructureDefinition/textLink"
+
+
+def check_text_links(run: RunContext, narrative: dict[str, Any], loc: str, sink: list[ValidationIssue]) -> None:
+    """A `textLink` extension on a Narrative ties a piece of the narrative (`htmlid`: an id in its div) to the
+    data it shows (`data`: `#id` of an element or resource, found as narrative links are). Both ends must exist,
+    as the reference validator checks them."""
+    extensions = narrative.get("extension")
+    if not isinstance(extensions, list):
+        return
+    div = narrative.get("div")
+    ids = set(div_facts(div)[2]) if isinstance(div, str) else set()
+    root = next((r for r, rloc in reversed(run.resources) if not _CONTAINED_TAIL.search(rloc)), None)
+    cache: dict[int, dict[str, int]] = run.__dict__.setdefault("_narrative_anchors", {})
+    for ext in extensions:
+        if not isinstance(ext, dict) or ext.get("url") != _TEXT_LINK:
+            continue
+        parts = {e.get("url"): e for e in ext.get("extension") or () if isinstance(e, dict)}
+        htmlid = (parts.get("htmlid") or {}).get("valueString")
+        if isinstance(htmlid, str) and isinstance(div, str) and htmlid not in ids:
+            sink.append(issue("error", "invalid", loc, f"The html id '{htmlid}' was not found in the xhtml (hint: "
+                              "textLink.htmlid names an id of an element of this narrative's div)", "narrative.textlink"))
+        data = (parts.get("data") or {}).get("valueUri")
+        if isinstance(data, str) and data.startswith("#") and root is not None:
+            found = _count(cache, root, data[1:]) or (_count(cache, run.bundles[-1].bundle, data[1:])
+                                                      if run.bundles else 0)
+            if not found:
+                sink.append(issue("error", "invalid", loc, f"The target of the textLink data reference '{data}' was "
+                                  "not found in the resource (hint: the fragment must be the id of an element or "
+                                  "resource)", "narrative.textlink-data"))

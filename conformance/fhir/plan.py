@@ -58,6 +58,7 @@ class Plan:
     extension: bool = False  # an Extension without a type profile: resolve its definition by url
     missing_profiles: tuple[str, ...] = ()  # the element's type profiles, none of them loaded
     narrative: bool = False  # a Narrative whose element carries narrative language/source control
+    text_links: bool = False  # a Narrative: its textLink extensions must point at ids that exist
     # both
     fixed_pattern: bool = False
     post: bool = False  # a complex value has rules after its properties (`Run._complex_rules`); set by plan_for
@@ -125,6 +126,7 @@ def _build(run: _Run, elem: Elem, tcode: str) -> Plan:
         fixed_pattern=fixed_pattern,
         missing_profiles=missing,
         narrative=tcode == "Narrative" and bool(elem.narrative_control),
+        text_links=tcode == "Narrative",
     )
 
 

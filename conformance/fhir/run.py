@@ -38,7 +38,7 @@ from conformance.fhir.definitional import DEFINITIONAL_TYPES, check_definitional
 from conformance.fhir.example_urls import check_example_urls
 from conformance.fhir.extensions import check_extension
 from conformance.fhir.invariants import EvalError
-from conformance.fhir.narrative import check_narrative_control, check_narrative_links
+from conformance.fhir.narrative import check_narrative_control, check_narrative_links, check_text_links
 from conformance.fhir.native import dom_3_unmatched
 from conformance.fhir.outcome import finish
 from conformance.fhir.plan import ARRAY, COMPLEX, PRIMITIVE, RESOURCE, SINGLE, Plan, plan_for, shape_of
@@ -570,8 +570,11 @@ class Run:
             attachment_size(val, loc, sink)
         elif plan.quantity_bounds:
             quantity_bounds(val, elem, loc, sink)
-        elif plan.narrative:
-            check_narrative_control(self, val, elem, loc, sink)
+        elif plan.text_links:
+            if plan.narrative:
+                check_narrative_control(self, val, elem, loc, sink)
+            if "extension" in val:
+                check_text_links(self, val, loc, sink)
         if plan.missing_profiles:
             sink.append(issue("error", "not-found", loc, f"Unknown profile {' / '.join(plan.missing_profiles)}: the "
                               "value cannot be checked against it (hint: `conformance packages add` the package that "

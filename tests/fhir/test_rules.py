@@ -976,3 +976,18 @@ def test_a_value_set_url_as_coding_system_is_the_one_error(validator):
         "system": "http://hl7.org/fhir/ValueSet/allergyintolerance-clinical", "code": "active"}]}}
     assert [(i.location, i.rule) for i in validator.validate(res) if i.is_error] == [
         ("AllergyIntolerance.clinicalStatus.coding[0]", "terminology.system-valueset")]
+
+
+@pytest.mark.parametrize(("htmlid", "data", "rules"), [
+    ("name", "#n1", []),
+    ("nowhere", "#n1", ["narrative.textlink"]),
+    ("name", "#nothing", ["narrative.textlink-data"]),
+])
+def test_a_text_link_points_at_an_id_of_the_narrative_and_of_the_data(validator, htmlid, data, rules):
+    """textLink ties a narrative element (htmlid) to the data it shows (#id): both must exist."""
+    patient = {"resourceType": "Patient", "name": [{"id": "n1", "family": "Judge"}], "text": {
+        "status": "generated", "div": "<div xmlns=\"http://www.w3.org/1999/xhtml\"><span id=\"name\">Judge</span></div>",
+        "extension": [{"url": "http://hl7.org/fhir/StructureDefinition/textLink", "extension": [
+            {"url": "htmlid", "valueString": htmlid}, {"url": "data", "valueUri": data}]}]}}
+    found = [(i.location, i.rule) for i in validator.validate(patient) if i.is_error]
+    assert found == [("Patient.text", r) for r in rules]

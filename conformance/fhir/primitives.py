@@ -43,6 +43,13 @@ PRIMITIVE_TYPES = STRING_TYPES | INTEGER_TYPES | {"boolean", "decimal"}
 
 MAX_STRING = 1024 * 1024
 
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+def has_scheme(uri: str) -> bool:
+    """Does `uri` start with a scheme (`http:`, `urn:`, RFC 3986), i.e. is it absolute rather than relative?"""
+    return _SCHEME.match(uri) is not None
+
 
 def _real_date(value: str) -> bool:
     if len(value) < 10:

@@ -5,17 +5,13 @@ concepts, and the systems and filters a value set's compose names.
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 
+from conformance.fhir.primitives import has_scheme
 from conformance.fhir.values import as_list, issue
 
 if TYPE_CHECKING:  # pragma: no cover
     from conformance.issues import ValidationIssue
-
-#: a URI with a scheme (`http:`, `urn:`): what `compose.include.system` must be
-_ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
-
 
 def check_code_system(cs: dict[str, Any], loc: str, sink: list[ValidationIssue]) -> None:
     content, concepts = cs.get("content"), as_list(cs.get("concept"))
@@ -39,7 +35,7 @@ def check_value_set(vs: dict[str, Any], loc: str, sink: list[ValidationIssue]) -
                 continue
             iloc = f"{loc}.compose.{part}[{i}]"
             system = inc.get("system")
-            if isinstance(system, str) and system and not _ABSOLUTE.match(system):
+            if isinstance(system, str) and system and not has_scheme(system):
                 sink.append(issue("error", "invalid", iloc, f"URI values in ValueSet.compose.{part}.system must be "
                                   f"absolute, not {system!r} (hint: to reference a contained code system, use the "
                                   "full CodeSystem URL and reference it with the http://hl7.org/fhir/"

@@ -11,7 +11,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from conformance.fhir.terminology import NotExpandable
-from conformance.fhir.ucum_syntax import SYSTEM as UCUM_SYSTEM
+from conformance.fhir.ucum import SYSTEM as UCUM_SYSTEM
 from conformance.fhir.values import as_list, hashable, issue
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from conformance.fhir.context import Definitions
-from conformance.fhir.ucum_syntax import SYSTEM as UCUM
+from conformance.fhir.ucum import SYSTEM as UCUM
 from conformance.fhir.ucum_syntax import unit_problem
 
 

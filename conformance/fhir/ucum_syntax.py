@@ -22,8 +22,6 @@ from functools import cache
 import orjson
 
 from conformance.resources import fhir_packages_dir
-
-SYSTEM = "http://unitsofmeasure.org"
 _ANNOTATIONS = re.compile(r"\{[^{}]*\}")
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from conformance.fhir.narrative import TEXT_LINK
 from conformance.fhir.primitives import PRIMITIVE_TYPES
 from conformance.fhir.settings import is_example_url
 from conformance.fhir.values import issue
@@ -23,7 +24,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from conformance.issues import ValidationIssue
 
 _URL_TYPES = frozenset({"uri", "url", "canonical"})
-_TEXT_LINK = "http://hl7.org/fhir/StructureDefinition/textLink"
 
 
 def check_example_urls(run: RunContext, res: dict[str, Any], rt: str, loc: str, sink: list[ValidationIssue]) -> None:
@@ -47,7 +47,7 @@ def _walk(run: RunContext, obj: dict[str, Any], container: Elem, loc: str, sink:
         for i, v in enumerate(items):
             where = f"{loc}.{key}[{i}]" if many else f"{loc}.{key}"
             if tcode in _URL_TYPES:
-                if isinstance(v, str) and child.base_path != "Extension.url" and ext_url != _TEXT_LINK \
+                if isinstance(v, str) and child.base_path != "Extension.url" and ext_url != TEXT_LINK \
                         and is_example_url(v) and run.v.defs.get(v) is None:
                     sink.append(issue("error", "invalid", where, f"Example URLs are not allowed in this context ({v}) "
                                       "(hint: the settings refuse example URLs)", "url.example"))

@@ -128,22 +128,30 @@ def check_narrative_links(run: RunContext, div: str, loc: str, sink: list[Valida
     -- an element or contained resource id, an id or anchor name in a narrative -- or, when there is none,
     in the Bundle the resource is in, as the reference validator resolves them."""
     links = div_facts(div)[1]
-    if not links:
+    if not links or _root(run) is None:
         return
-    root = next((r for r, rloc in reversed(run.resources) if not _CONTAINED_TAIL.search(rloc)), None)
-    if root is None:
-        return
-    cache: dict[int, dict[str, int]] = run.__dict__.setdefault("_narrative_anchors", {})
     for kind, target, xpath, text in links:
-        found = _count(cache, root, target[1:])
-        if found == 0 and run.bundles:
-            found = _count(cache, run.bundles[-1].bundle, target[1:])
-        if found == 0:
+        if not _fragment_found(run, target[1:]):
             what = f"Hyperlink '{target}' at '{xpath}' for '{text}'" if kind == "a" else \
                 f"Image source '{target}' at '{xpath}'"
             sink.append(issue("error", "invalid", loc, f"{what} does not resolve (hint: the fragment must be the id "
                               "of an element or contained resource, or an id / anchor name in the narrative)",
                               "narrative.link"))
+
+
+def _root(run: RunContext) -> dict[str, Any] | None:
+    """The resource a fragment of the narrative being walked is resolved in: the innermost one not contained."""
+    return next((r for r, rloc in reversed(run.resources) if not _CONTAINED_TAIL.search(rloc)), None)
+
+
+def _fragment_found(run: RunContext, fragment: str) -> bool:
+    """Does `#fragment` name something in the resource being walked or, failing that, in its Bundle (as the
+    reference validator resolves narrative links and textLink data)?"""
+    root = _root(run)
+    if root is None:
+        return False
+    cache: dict[int, dict[str, int]] = run.__dict__.setdefault("_narrative_anchors", {})
+    return bool(_count(cache, root, fragment) or (run.bundles and _count(cache, run.bundles[-1].bundle, fragment)))
 
 
 def _count(cache: dict[int, dict[str, int]], node: dict[str, Any], fragment: str) -> int:
@@ -154,7 +162,7 @@ def _count(cache: dict[int, dict[str, int]], node: dict[str, Any], fragment: str
     return anchors.get(fragment, 0)
 
 
-_TEXT_LINK = "http://hl7.org/fhir/StructureDefinition/textLink"
+TEXT_LINK = "http://hl7.org/fhir/StructureDefinition/textLink"
 
 
 def check_text_links(run: RunContext, narrative: dict[str, Any], loc: str, sink: list[ValidationIssue]) -> None:
@@ -166,10 +174,9 @@ def check_text_links(run: RunContext, narrative: dict[str, Any], loc: str, sink:
         return
     div = narrative.get("div")
     ids = set(div_facts(div)[2]) if isinstance(div, str) else set()
-    root = next((r for r, rloc in reversed(run.resources) if not _CONTAINED_TAIL.search(rloc)), None)
-    cache: dict[int, dict[str, int]] = run.__dict__.setdefault("_narrative_anchors", {})
+    has_root = _root(run) is not None
     for ext in extensions:
-        if not isinstance(ext, dict) or ext.get("url") != _TEXT_LINK:
+        if not isinstance(ext, dict) or ext.get("url") != TEXT_LINK:
             continue
         parts = {e.get("url"): e for e in ext.get("extension") or () if isinstance(e, dict)}
         htmlid = (parts.get("htmlid") or {}).get("valueString")
@@ -177,10 +184,7 @@ def check_text_links(run: RunContext, narrative: dict[str, Any], loc: str, sink:
             sink.append(issue("error", "invalid", loc, f"The html id '{htmlid}' was not found in the xhtml (hint: "
                               "textLink.htmlid names an id of an element of this narrative's div)", "narrative.textlink"))
         data = (parts.get("data") or {}).get("valueUri")
-        if isinstance(data, str) and data.startswith("#") and root is not None:
-            found = _count(cache, root, data[1:]) or (_count(cache, run.bundles[-1].bundle, data[1:])
-                                                      if run.bundles else 0)
-            if not found:
-                sink.append(issue("error", "invalid", loc, f"The target of the textLink data reference '{data}' was "
-                                  "not found in the resource (hint: the fragment must be the id of an element or "
-                                  "resource)", "narrative.textlink-data"))
+        if isinstance(data, str) and data.startswith("#") and has_root and not _fragment_found(run, data[1:]):
+            sink.append(issue("error", "invalid", loc, f"The target of the textLink data reference '{data}' was not "
+                              "found in the resource (hint: the fragment must be the id of an element or resource)",
+                              "narrative.textlink-data"))

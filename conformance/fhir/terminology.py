@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from conformance.fhir.code_identifiers import CHECKS as IDENTIFIER_CHECKS
+from conformance.fhir.code_identifiers import code_problem
 from conformance.fhir.context import Definitions
 from conformance.fhir.ucum import SYSTEM as UCUM
 from conformance.fhir.ucum_syntax import unit_problem
@@ -214,13 +216,17 @@ class Terminology:
         return None
 
     def check_code(self, system: str | None, code: str) -> str | None:
-        """If `system` is a complete local CodeSystem and `code` is not in it, the reason; else None."""
+        """Why `code` is no code of `system`, as far as can be told offline: not in a complete local CodeSystem, not
+        a UCUM expression, not a well-formed SNOMED CT or LOINC code (`code_identifiers`); else None."""
         if not system:
             return None
         if system == UCUM:  # a grammar, not a list: checked as the reference validator's UCUM library does
             problem = unit_problem(code)
             return f"Unknown code '{code}' in the CodeSystem '{system}' (hint: {problem}; UCUM codes are " \
                 "case-sensitive expressions such as mm[Hg], /min, Cel, 10*9/L)" if problem else None
+        if system in IDENTIFIER_CHECKS:  # not shipped, but its codes carry a check digit
+            problem = code_problem(system, code)
+            return f"Unknown code '{code}' in the CodeSystem '{system}' (hint: {problem})" if problem else None
         cs = self.code_system(system)
         if cs is None or not cs.complete:
             return None

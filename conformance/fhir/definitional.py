@@ -34,7 +34,7 @@ def check_definitional(run: RunContext, res: dict[str, Any], rt: str, loc: str, 
     elif rt == "CodeSystem":
         check_code_system(res, loc, sink)
     elif rt == "ValueSet":
-        check_value_set(res, loc, sink)
+        check_value_set(run, res, loc, sink)
     elif rt == "MeasureReport":
         _measure_report(run, res, loc, sink)
     elif rt == "Measure":

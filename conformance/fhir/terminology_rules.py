@@ -1,6 +1,6 @@
 """Authoring rules of CodeSystem and ValueSet resources that can be checked offline, as the reference validator
 checks them (its CodeSystem and ValueSet validators): what a code system's `content` promises about its
-concepts, and the systems and filters a value set's compose names.
+concepts, and the systems and filters a value set's compose names (the filters: `valueset_filters`).
 """
 
 from __future__ import annotations
@@ -9,8 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 from conformance.fhir.primitives import has_scheme
 from conformance.fhir.values import as_list, issue
+from conformance.fhir.valueset_filters import check_filters
 
 if TYPE_CHECKING:  # pragma: no cover
+    from conformance.fhir.contract import RunContext
     from conformance.issues import ValidationIssue
 
 def check_code_system(cs: dict[str, Any], loc: str, sink: list[ValidationIssue]) -> None:
@@ -25,7 +27,7 @@ def check_code_system(cs: dict[str, Any], loc: str, sink: list[ValidationIssue])
                           "codesystem.supplement-content"))
 
 
-def check_value_set(vs: dict[str, Any], loc: str, sink: list[ValidationIssue]) -> None:
+def check_value_set(run: RunContext, vs: dict[str, Any], loc: str, sink: list[ValidationIssue]) -> None:
     compose = vs.get("compose")
     if not isinstance(compose, dict):
         return
@@ -40,9 +42,4 @@ def check_value_set(vs: dict[str, Any], loc: str, sink: list[ValidationIssue]) -
                                   f"absolute, not {system!r} (hint: to reference a contained code system, use the "
                                   "full CodeSystem URL and reference it with the http://hl7.org/fhir/"
                                   "StructureDefinition/valueset-system extension)", "valueset.system-absolute"))
-            for j, f in enumerate(as_list(inc.get("filter"))):
-                if isinstance(f, dict) and f.get("property") == "notSelectable" \
-                        and f.get("value") not in (None, "true", "false"):
-                    sink.append(issue("error", "invalid", f"{iloc}.filter[{j}]", "The value for a filter based on "
-                                      f"property 'notSelectable' must be either 'true' or 'false', not "
-                                      f"{f.get('value')!r}", "valueset.filter-value"))
+            check_filters(run, inc, iloc, sink)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from conformance.fhir.structure import MAX_VALUE_SET_PURPOSE
 from conformance.fhir.terminology import NotExpandable
 from conformance.fhir.ucum import SYSTEM as UCUM_SYSTEM
 from conformance.fhir.values import as_list, hashable, issue
@@ -25,7 +26,7 @@ _SEVERITY = {"required": "error", "extensible": "warning", "preferred": "informa
 #: the purposes of an additional binding that say something of a single instance, as the binding strength
 #: they check like (`maximum`: no code outside the value set; `current`: what new data should use)
 _PURPOSE_STRENGTH = {"required": "required", "maximum": "required", "extensible": "extensible",
-                     "current": "extensible", "preferred": "preferred"}
+                     "current": "extensible", "preferred": "preferred", MAX_VALUE_SET_PURPOSE: "required"}
 
 
 def check_binding(run: RunContext, val: Any, elem: Elem, tcode: str, loc: str, sink: list[ValidationIssue]) -> None:
@@ -35,11 +36,12 @@ def check_binding(run: RunContext, val: Any, elem: Elem, tcode: str, loc: str, s
     _check_binding(run, val, elem, tcode, loc, sink, strength, vs_url, False)
     for purpose, vs in elem.additional_bindings:
         if purpose in _PURPOSE_STRENGTH:
-            _check_binding(run, val, elem, tcode, loc, sink, _PURPOSE_STRENGTH[purpose], vs, True)
+            _check_binding(run, val, elem, tcode, loc, sink, _PURPOSE_STRENGTH[purpose], vs, True,
+                           purpose == MAX_VALUE_SET_PURPOSE)
 
 
 def _check_binding(run: RunContext, val: Any, elem: Elem, tcode: str, loc: str, sink: list[ValidationIssue],
-                   strength: str, vs_url: str | None, additional: bool) -> None:
+                   strength: str, vs_url: str | None, additional: bool, purpose_max: bool = False) -> None:
     if strength not in _SEVERITY or not vs_url:
         return
     codes: list[tuple[str | None, str]] = []
@@ -65,7 +67,13 @@ def _check_binding(run: RunContext, val: Any, elem: Elem, tcode: str, loc: str, 
                               f"value set {vs_name}", elem.id, elem.sd_url))
         return
     exp = run.v.terminology.expand(vs_url)
+    grammar = run.v.terminology.grammar_system(vs_url) if isinstance(exp, NotExpandable) else None
+    if grammar is not None:
+        _check_grammar(run, codes, grammar, elem, loc, sink, strength, vs_name)
+        return
     if isinstance(exp, NotExpandable):
+        if purpose_max:
+            return  # an unexpandable maximum value set adds nothing to what the binding itself says
         if run.v.defs.get(vs_url) is None and strength == "required":
             sink.append(issue("warning", "not-found", loc, f"ValueSet {vs_name} is not in the loaded packages, so "
                               "the required binding was not checked", elem.id, elem.sd_url))
@@ -83,6 +91,29 @@ def _check_binding(run: RunContext, val: Any, elem: Elem, tcode: str, loc: str, 
     sink.append(issue(_SEVERITY[strength], "code-invalid", loc, f"the code {shown} is not in the {which}"
                       + (" (hint: the code must come from this value set)" if strength == "required" else ""),
                       elem.id, elem.sd_url))
+
+
+def _check_grammar(run: RunContext, codes: list[tuple[str | None, str]], system: str, elem: Elem, loc: str,
+                   sink: list[ValidationIssue], strength: str, vs_name: str) -> None:
+    """Membership in a value set that is all of a grammar system (`Terminology.grammar_system`): some code of that
+    system (a bare `code` is taken as one) that the grammar accepts. A Coding of that system with a bad code was
+    reported at its code already (`check_codes_known`), so only bare codes are reported here."""
+    problems = []
+    codes = [(s, c) for s, c in codes if c]  # an empty code is reported as an empty value
+    if not codes:
+        return
+    for s, code in codes:
+        if s is None or s == system:
+            problem = run.v.terminology.check_code(system, code)
+            if problem is None:
+                return
+            if s is None:
+                problems.append(f"the code {code} is not in the {strength} value set {vs_name}: {problem}")
+    if problems or not any(s == system for s, _ in codes):
+        shown = ", ".join(f"{s}#{c}" if s else c for s, c in codes)
+        sink.append(issue(_SEVERITY[strength], "code-invalid", loc, problems[0] if problems else
+                          f"the code {shown} is not in the {strength} value set {vs_name} (all of {system})",
+                          elem.id, elem.sd_url))
 
 
 def check_codes_known(run: RunContext, val: dict[str, Any], tcode: str, loc: str,

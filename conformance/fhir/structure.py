@@ -350,11 +350,18 @@ _ADDITIONAL_BINDING = ("http://hl7.org/fhir/5.0/StructureDefinition/extension-El
                        "http://hl7.org/fhir/tools/StructureDefinition/additional-binding")
 
 
+#: the R4 maxValueSet extension: no code may come from outside that value set (checked as a required binding)
+MAX_VALUE_SET = "http://hl7.org/fhir/StructureDefinition/elementdefinition-maxValueSet"
+MAX_VALUE_SET_PURPOSE = "max-value-set"
+
+
 def _additional_bindings(sd_url: str, binding: dict[str, Any]) -> tuple[tuple[str, str], ...]:
     """(purpose, value set) of each additional binding that applies everywhere (one with a usage context
-    is left out: where it applies is not the validator's to judge here)."""
+    is left out: where it applies is not the validator's to judge here), and of the maxValueSet."""
     out = []
     for e in binding.get("extension") or ():
+        if isinstance(e, dict) and e.get("url") == MAX_VALUE_SET and isinstance(e.get("valueCanonical"), str):
+            out.append((MAX_VALUE_SET_PURPOSE, _local_value_set(sd_url, e["valueCanonical"])))
         if not isinstance(e, dict) or e.get("url") not in _ADDITIONAL_BINDING:
             continue
         parts = {p.get("url"): p for p in e.get("extension") or () if isinstance(p, dict)}

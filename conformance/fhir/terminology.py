@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from conformance.fhir.bcp47 import SYSTEM as BCP47
+from conformance.fhir.bcp47 import tag_problem
 from conformance.fhir.code_identifiers import CHECKS as IDENTIFIER_CHECKS
 from conformance.fhir.code_identifiers import code_problem
 from conformance.fhir.context import Definitions
@@ -49,6 +51,7 @@ class Terminology:
         self._cs: dict[str, _CodeSystemIndex | None] = {}
         self._active: set[str] = set()
         self._implicit: dict[str, str] | None = None
+        self._grammar: dict[str, str | None] = {}  # value set URL -> the grammar system it is all of (or None)
         #: per (system, code, display): (system problem, unknown-code problem, wrong-display message), filled by
         #: bindings.py
         self.coding_memo: dict[tuple[str, str, str | None],
@@ -146,6 +149,26 @@ class Terminology:
             included -= part
         return Expansion(key, frozenset(included), frozenset(c for _, c in included))
 
+    def grammar_system(self, url: str) -> str | None:
+        """The system a value set takes whole when that system is a grammar every code can be checked against
+        offline (UCUM, BCP 47 language tags): `all-languages` is all of urn:ietf:bcp:47. Membership in such a
+        value set is `check_code` finding nothing wrong. None for any other value set."""
+        if url not in self._grammar:
+            self._grammar[url] = self._grammar_system(url)
+        return self._grammar[url]
+
+    def _grammar_system(self, url: str) -> str | None:
+        vs = self.defs.get(url)
+        compose = vs.get("compose") if vs is not None and vs.get("resourceType") == "ValueSet" else None
+        if not isinstance(compose, dict) or compose.get("exclude"):
+            return None
+        include = compose.get("include")
+        if not isinstance(include, list) or len(include) != 1 or not isinstance(include[0], dict) \
+                or set(include[0]) - {"system", "version"}:
+            return None
+        system = include[0].get("system")
+        return system if system in (UCUM, BCP47) else None
+
     def _implicit_value_sets(self) -> dict[str, str]:
         if self._implicit is None:
             self._implicit = {}
@@ -224,6 +247,10 @@ class Terminology:
             problem = unit_problem(code)
             return f"Unknown code '{code}' in the CodeSystem '{system}' (hint: {problem}; UCUM codes are " \
                 "case-sensitive expressions such as mm[Hg], /min, Cel, 10*9/L)" if problem else None
+        if system == BCP47:  # a grammar over the IANA subtag registry
+            problem = tag_problem(code)
+            return f"Unknown code '{code}' in the CodeSystem '{system}' (hint: {problem}; language tags are such " \
+                "as en, fr-BE, de-CH, zh-Hant-TW)" if problem else None
         if system in IDENTIFIER_CHECKS:  # not shipped, but its codes carry a check digit
             problem = code_problem(system, code)
             return f"Unknown code '{code}' in the CodeSystem '{system}' (hint: {problem})" if problem else None

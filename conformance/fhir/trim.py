@@ -17,6 +17,8 @@ from typing import Any
 
 import orjson
 
+from conformance.fhir.structure import MAX_VALUE_SET
+
 _SD_DROP = {"text", "mapping", "contact", "description", "purpose", "copyright", "keyword", "useContext",
             "jurisdiction", "publisher", "date", "identifier", "meta"}
 _ELEMENT_DROP = {"definition", "comment", "requirements", "alias", "mapping", "example", "meaningWhenMissing",
@@ -34,8 +36,10 @@ def _trim_element(el: dict[str, Any]) -> dict[str, Any]:
             out["extension"] = keep
         else:
             del out["extension"]
-    if "binding" in out:
-        out["binding"] = {k: v for k, v in out["binding"].items() if k in ("strength", "valueSet")}
+    if "binding" in out:  # the value set, its strength, and the value set no code may fall outside (maxValueSet)
+        binding = {k: v for k, v in out["binding"].items() if k in ("strength", "valueSet")}
+        limits = [e for e in out["binding"].get("extension") or () if e.get("url") == MAX_VALUE_SET]
+        out["binding"] = {"extension": limits, **binding} if limits else binding
     if "constraint" in out:
         out["constraint"] = [{k: v for k, v in c.items() if k != "xpath"} for c in out["constraint"]]
     return out

@@ -21,7 +21,7 @@ def _break(bundle: dict) -> dict:
     del composition["title"]  # cardinality: Composition.title is 1..1
     composition["status"] = "almost-final"  # not in the required value set composition-status
     composition["subject"] = {"reference": "urn:uuid:00000000-0000-0000-0000-000000000000"}  # resolves nowhere
-    composition["section"][0]["code"]["coding"][0]["code"] = "99999-9"  # no longer the Problems slice
+    composition["section"][0]["code"]["coding"][0]["code"] = "99999-5"  # well-formed LOINC, not the Problems slice
     patient["favouriteColour"] = "blue"  # not an element of Patient
     statement["effectivePeriod"] = {"start": "2021-01-02", "end": "2020-01-01"}  # per-1 (native invariant)
     condition["abatementDateTime"] = "2021-01-01"  # con-4 (FHIRPath invariant): abated but still active

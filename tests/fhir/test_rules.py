@@ -774,6 +774,18 @@ def test_country_codes_have_their_displays_checked(validator, code, display, err
     assert found == ([("Basic.code.coding[0].display", "terminology.display")] if error else [])
 
 
+@pytest.mark.parametrize(("currency", "error"), [("EUR", False), ("CHF", False), ("XXX", False), ("EURO", True),
+                                                 ("eur", True), ("€", True), ("DEM", True)])
+def test_money_currencies_are_iso_4217_codes(validator, currency, error):
+    """urn:iso:std:iso:4217 is shipped (profiles/packages/iso4217, list one): Money.currency's required binding to
+    `currencies` is checked, not left 'not checked offline'."""
+    invoice = {"resourceType": "Invoice", "status": "draft", "text": _ALLERGY["text"],
+               "totalNet": {"value": 12.5, "currency": currency}}
+    found = [(i.location, i.rule) for i in validator.validate(invoice) if i.is_error]
+    assert [loc for loc, _ in found] == (["Invoice.totalNet.currency"] if error else [])
+    assert not [i for i in validator.validate(invoice) if i.rule == "terminology.not-checked-offline"]
+
+
 _ALLERGY = {"resourceType": "AllergyIntolerance", "patient": {"reference": "Patient/abc"}, "clinicalStatus": {"coding": [
             {"system": "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical", "code": "active"}]},
             "text": {"status": "generated", "div": "<div xmlns=\"http://www.w3.org/1999/xhtml\">Allergy</div>"}}

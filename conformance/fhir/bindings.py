@@ -93,6 +93,12 @@ def _check_binding(run: RunContext, val: Any, elem: Elem, tcode: str, loc: str, 
                       elem.id, elem.sd_url))
 
 
+#: elements whose definition allows short names beside the media types of their value set ("xml | json | ttl |
+#: mime type"), as the reference validator accepts them
+_FORMAT_SHORTHANDS = {"CapabilityStatement.format": frozenset({"xml", "json", "ttl"}),
+                      "TerminologyCapabilities.format": frozenset({"xml", "json", "ttl"})}
+
+
 def _check_grammar(run: RunContext, codes: list[tuple[str | None, str]], system: str, elem: Elem, loc: str,
                    sink: list[ValidationIssue], strength: str, vs_name: str) -> None:
     """Membership in a value set that is all of a grammar system (`Terminology.grammar_system`): some code of that
@@ -100,7 +106,7 @@ def _check_grammar(run: RunContext, codes: list[tuple[str | None, str]], system:
     reported at its code already (`check_codes_known`), so only bare codes are reported here."""
     problems = []
     codes = [(s, c) for s, c in codes if c]  # an empty code is reported as an empty value
-    if not codes:
+    if not codes or (elem.path in _FORMAT_SHORTHANDS and {c for _, c in codes} <= _FORMAT_SHORTHANDS[elem.path]):
         return
     for s, code in codes:
         if s is None or s == system:

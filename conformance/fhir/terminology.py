@@ -17,6 +17,8 @@ from conformance.fhir.bcp47 import tag_problem
 from conformance.fhir.code_identifiers import CHECKS as IDENTIFIER_CHECKS
 from conformance.fhir.code_identifiers import code_problem
 from conformance.fhir.context import Definitions
+from conformance.fhir.mime_types import SYSTEM as MIME_TYPES
+from conformance.fhir.mime_types import media_type_problem
 from conformance.fhir.ucum import SYSTEM as UCUM
 from conformance.fhir.ucum_syntax import unit_problem
 
@@ -151,8 +153,9 @@ class Terminology:
 
     def grammar_system(self, url: str) -> str | None:
         """The system a value set takes whole when that system is a grammar every code can be checked against
-        offline (UCUM, BCP 47 language tags): `all-languages` is all of urn:ietf:bcp:47. Membership in such a
-        value set is `check_code` finding nothing wrong. None for any other value set."""
+        offline (UCUM, BCP 47 language tags, BCP 13 media types): `all-languages` is all of urn:ietf:bcp:47,
+        `mimetypes` all of urn:ietf:bcp:13. Membership in such a value set is `check_code` finding nothing wrong.
+        None for any other value set."""
         if url not in self._grammar:
             self._grammar[url] = self._grammar_system(url)
         return self._grammar[url]
@@ -167,7 +170,7 @@ class Terminology:
                 or set(include[0]) - {"system", "version"}:
             return None
         system = include[0].get("system")
-        return system if system in (UCUM, BCP47) else None
+        return system if system in (UCUM, BCP47, MIME_TYPES) else None
 
     def _implicit_value_sets(self) -> dict[str, str]:
         if self._implicit is None:
@@ -251,6 +254,9 @@ class Terminology:
             problem = tag_problem(code)
             return f"Unknown code '{code}' in the CodeSystem '{system}' (hint: {problem}; language tags are such " \
                 "as en, fr-BE, de-CH, zh-Hant-TW)" if problem else None
+        if system == MIME_TYPES:  # a grammar: the registry is open-ended
+            problem = media_type_problem(code)
+            return f"Unknown code '{code}' in the CodeSystem '{system}' (hint: {problem})" if problem else None
         if system in IDENTIFIER_CHECKS:  # not shipped, but its codes carry a check digit
             problem = code_problem(system, code)
             return f"Unknown code '{code}' in the CodeSystem '{system}' (hint: {problem})" if problem else None

@@ -1,5 +1,5 @@
 """Bundle-level rules the element walk cannot see: fullUrl presence and form, fullUrl/id agreement,
-unique link relations, the entries a bundle rule of the settings sends to a profile. (References between entries are `references.py`; bdl-* invariants run as
+link relations by Bundle type and a document's stylesheet, the entries a bundle rule of the settings sends to a profile. (References between entries are `references.py`; bdl-* invariants run as
 invariants.)
 """
 
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from conformance.fhir.primitives import has_scheme
 from conformance.fhir.values import issue
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -23,15 +24,7 @@ def check_bundle(bundle: dict[str, Any], loc: str, sink: list[ValidationIssue],
             if isinstance(e, dict) and "resource" in e and "fullUrl" not in e:
                 sink.append(issue("error", "required", f"{loc}.entry[{i}]", "every entry of a "
                                    f"{bundle.get('type')} Bundle needs a fullUrl", "bundle.fullurl"))
-    links = bundle.get("link") if isinstance(bundle.get("link"), list) else []
-    seen_rel: set[str] = set()
-    for i, link in enumerate(links):
-        rel = link.get("relation") if isinstance(link, dict) else None
-        if isinstance(rel, str):
-            if rel in seen_rel:
-                sink.append(issue("error", "invalid", f"{loc}.link[{i}]", f"The link relationship type {rel!r} "
-                                   "can only occur once", "bundle.link-unique"))
-            seen_rel.add(rel)
+    check_links(bundle, entries, loc, sink)
     for i, e in enumerate(entries):
         if not isinstance(e, dict):
             continue
@@ -61,9 +54,64 @@ def check_bundle(bundle: dict[str, Any], loc: str, sink: list[ValidationIssue],
                               "bundle.search-id"))
 
 
+_PAGING = ("first", "previous", "next", "last")
+_NOT_SEARCH = frozenset({"document", "message", "collection", "subscription-notification", "transaction",
+                         "transaction-response", "batch", "batch-response"})
+FHIR_CSS = "https://hl7.org/fhir/fhir.css"
+
+
+def check_links(bundle: dict[str, Any], entries: list[Any], loc: str, sink: list[ValidationIssue]) -> None:
+    """`Bundle.link` as the reference validator checks it, by Bundle type: a search set (or history) has each
+    paging link and `self` at most once; any other Bundle has no paging links and one `self` at most; a
+    document's `stylesheet` is an entry of the Bundle (`Binary/css`) or, with warnings, an external URL."""
+    links = bundle.get("link") if isinstance(bundle.get("link"), list) else []
+    btype = bundle.get("type")
+    seen: set[str] = set()
+    for i, link in enumerate(links):
+        rel = link.get("relation") if isinstance(link, dict) else None
+        if not isinstance(rel, str):
+            continue
+        lloc = f"{loc}.link[{i}]"
+        if btype in ("searchset", "history"):
+            if rel in _PAGING + ("self",) and rel in seen:
+                sink.append(issue("error", "invalid", lloc, f"The link relationship type '{rel}' can only occur once",
+                                  "bundle.link-unique"))
+        elif btype in _NOT_SEARCH:
+            if rel in _PAGING:
+                sink.append(issue("error", "invalid", f"{lloc}.relation", f"The link relationship type '{rel}' used "
+                                  "in search sets is prohibited in this context (hint: paging links belong to search "
+                                  "sets and histories)", "bundle.link-paging"))
+            if rel == "self" and rel in seen:
+                sink.append(issue("error", "invalid", f"{lloc}.relation", "The link relationship type 'self' can "
+                                  "only occur once", "bundle.link-unique"))
+            if rel == "stylesheet" and btype == "document":
+                _stylesheet(link.get("url"), entries, f"{lloc}.url", sink)
+        seen.add(rel)
+
+
+def _stylesheet(url: Any, entries: list[Any], loc: str, sink: list[ValidationIssue]) -> None:
+    if not isinstance(url, str) or url == FHIR_CSS:
+        return
+    if has_scheme(url):
+        sink.append(issue("warning", "business-rule", loc, f"External Stylesheets other than {FHIR_CSS} SHOULD not be "
+                          "used (hint: carry the stylesheet as a Binary entry and link it as Binary/id)",
+                          "bundle.stylesheet-external"))
+        if url.startswith("http://"):
+            sink.append(issue("warning", "business-rule", loc, "The stylesheet reference is not secure (hint: use "
+                              "https)", "bundle.stylesheet-insecure"))
+        return
+    names = {f"{r.get('resourceType')}/{r.get('id')}" for e in entries if isinstance(e, dict)
+             for r in [e.get("resource")] if isinstance(r, dict)}
+    if url not in names:
+        sink.append(issue("error", "not-found", loc, f"The stylesheet reference could not be resolved in this bundle "
+                          f"(no entry is {url}; hint: a relative stylesheet link names an entry as Type/id)",
+                          "bundle.stylesheet"))
+
+
 def check_reachable(bundle: dict[str, Any], index: Any, loc: str, sink: list[ValidationIssue]) -> None:
     """Every entry of a document (message) Bundle is reachable from its first entry, the Composition
-    (MessageHeader), by following references forward or backward -- as the reference validator checks.
+    (MessageHeader), or a document's stylesheet link, by following references forward or backward -- as the
+    reference validator checks.
     `index` is the Bundle's `references.BundleIndex`, whose `links` the reference rule filled during the walk."""
     kind = bundle.get("type")
     entries = bundle.get("entry") if isinstance(bundle.get("entry"), list) else []
@@ -80,7 +128,12 @@ def check_reachable(bundle: dict[str, Any], index: Any, loc: str, sink: list[Val
             links[i].add(j)
             links[j].add(i)
     seen = {0}
-    todo = [0]
+    if kind == "document":  # a stylesheet link to an entry (Binary/css) reaches it, as it does for the reader
+        sheets = {link.get("url") for link in bundle.get("link") or () if isinstance(link, dict)
+                  and link.get("relation") == "stylesheet"}
+        seen |= {i for i, r in enumerate(resources) if isinstance(r, dict)
+                 and f"{r.get('resourceType')}/{r.get('id')}" in sheets}
+    todo = list(seen)
     while todo:
         for j in links[todo.pop()]:
             if j not in seen:
@@ -94,7 +147,6 @@ def check_reachable(bundle: dict[str, Any], index: Any, loc: str, sink: list[Val
                               f"Entry '{name}' isn't reachable by traversing links (forward or backward) from the "
                               f"{root} (hint: reference it from the {root} or from an entry that is)",
                               "bundle.entry-orphan"))
-
 
 
 def check_bundle_rules(run: RunContext, bundle: dict[str, Any], loc: str, sink: list[ValidationIssue]) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from conformance.fhir.primitives import has_scheme
 from conformance.fhir.values import issue
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -193,13 +194,22 @@ def _outside(run: RunContext, ref: str) -> tuple[dict[str, Any], str] | None:
 
 def check_reference(run: RunContext, val: dict[str, Any], elem: Elem, targets: tuple[str, ...], loc: str,
                     sink: list[ValidationIssue]) -> None:
-    """A Reference value: it resolves where it must, to an allowed type, conforming to a target profile."""
+    """A Reference value: it resolves where it must, to an allowed type, conforming to a target profile; its
+    `type`, when given, is one of the allowed types and the type of what it points to."""
     ref = val.get("reference")
-    if not isinstance(ref, str):
+    declared = val.get("type")
+    if isinstance(declared, str) and declared and targets:
+        _check_declared_type(run, declared, targets, loc, sink)
+    if not isinstance(ref, str) or not ref:  # an empty reference is reported as an empty value
         return
     if _WHITE_SPACE.search(ref) is not None:
         sink.append(issue("error", "structure", loc, f"The reference '{ref}' is not a valid reference (it contains "
                           "white space)", "reference.invalid"))
+        return
+    if _bad_relative_form(run, ref):
+        sink.append(issue("error", "invalid", loc, f"Relative URLs must be of the format [ResourceName]/[id]. "
+                          f"Encountered {ref} (hint: write Type/id, Type/id/_history/version, or the entry's full "
+                          "URL)", "reference.format"))
         return
     named = type_of_reference(ref)
     if named and "/" in ref and named not in run.v.resource_types():
@@ -208,6 +218,12 @@ def check_reference(run: RunContext, val: dict[str, Any], elem: Elem, targets: t
                           "reference.resource-type"))
         return
     hit = resolve(run, ref)
+    actual = hit[0].get("resourceType") if hit is not None else named if named in run.v.resource_types() else None
+    if isinstance(declared, str) and declared and isinstance(actual, str) and declared != actual \
+            and not has_scheme(declared):
+        sink.append(issue("error", "structure", loc, f"Invalid Resource target type. Found {declared}, but expected "
+                          f"one of ({actual}) (hint: Reference.type is the type of the resource referred to)",
+                          "reference.declared-type"))
     policy = run.settings.check_references
     outside = False
     if hit is None and policy != "ignore" and not ref.startswith("#"):
@@ -274,6 +290,29 @@ def check_reference(run: RunContext, val: dict[str, Any], elem: Elem, targets: t
             return
     sink.append(issue("error", "structure", loc, f"the referenced {rt} ({ref}) does not conform to any "
                       f"of the target profiles {', '.join(profiles)}", elem.id, elem.sd_url))
+
+
+def _check_declared_type(run: RunContext, declared: str, targets: tuple[str, ...], loc: str,
+                         sink: list[ValidationIssue]) -> None:
+    """`Reference.type` must be one of the types the element's target profiles allow (unless one allows any
+    resource, or one is not loaded: then what it allows is unknown)."""
+    allowed, unloaded = run.v.target_types(targets)
+    if unloaded or {"Resource", "DomainResource"} & allowed or not allowed:
+        return
+    if declared in allowed or declared in targets or CORE_SD + declared in targets:
+        return
+    sink.append(issue("error", "structure", loc, f"The type '{declared}' is not a valid Target for this element "
+                      f"(must be one of {', '.join(sorted(allowed))})", "reference.declared-type"))
+
+
+def _bad_relative_form(run: RunContext, ref: str) -> bool:
+    """Inside a Bundle, from an entry with a fullUrl, a relative reference is `Type/id` or `Type/id/_history/v`:
+    anything else cannot be resolved against the entry's base (the reference validator's rule)."""
+    if not run.bundles or ref.startswith("#") or has_scheme(ref) or "?" in ref or ref.count("/") in (1, 3):
+        return False
+    b = run.bundles[-1]
+    holder = next((r for r, _l in reversed(run.resources) if id(r) in b.entry_of), None)
+    return holder is not None and b.full_url_of(holder) is not None
 
 
 def _unresolved(run: RunContext, ref: str, loc: str, sink: list[ValidationIssue]) -> bool:

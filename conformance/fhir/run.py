@@ -33,7 +33,7 @@ from conformance.fhir.bindings import (
 from conformance.fhir.bundles import check_bundle, check_bundle_rules, check_reachable
 from conformance.fhir.checks import checks_of
 from conformance.fhir.bounds import min_max, quantity_bounds
-from conformance.fhir.datatype_rules import check_identifier
+from conformance.fhir.datatype_rules import check_identifier, without_value
 from conformance.fhir.definitional import DEFINITIONAL_TYPES, check_definitional
 from conformance.fhir.example_urls import check_example_urls
 from conformance.fhir.extensions import check_extension
@@ -636,7 +636,7 @@ class Run:
             if not isinstance(ext, dict):
                 sink.append(issue("error", "structure", loc, f"the _ object of a primitive must be a JSON object, "
                                    f"found {json_kind(ext)}", "structure.json-type"))
-            elif val is not None and ext.keys() <= {"id"}:
+            elif (val is not None or "value" in ext) and (ext := without_value(ext, loc, sink)).keys() <= {"id"}:
                 if not isinstance(ext.get("id", ""), str):
                     sink.append(issue("error", "structure", loc, "the id of an element must be a JSON string",
                                       "structure.json-type"))

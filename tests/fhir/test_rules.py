@@ -943,6 +943,34 @@ def test_an_ietf_identifier_value_is_a_uri(validator, value, error):
     assert found == ([("Patient.identifier[0]", "identifier.ietf-uri")] if error else [])
 
 
+@pytest.mark.parametrize(("identifier", "expected"), [
+    ({"system": "urn:oid:1.2.3.4", "value": "x"}, []),
+    ({"system": "MRN", "value": "x"}, [("error", "identifier.system-absolute")]),
+    ({"system": "#local", "value": "x"}, []),
+    ({"system": "https://tools.ietf.org/html/rfc4122", "value": "0c3151bd-1cbf-4d64-b04d-cd9187a4c6e0"},
+     [("warning", "identifier.rfc4122")]),
+    ({"system": "https://tools.ietf.org/html/rfc4122", "value": "12345"}, [("error", "identifier.rfc4122")]),
+])
+def test_an_identifier_system_is_an_absolute_namespace(validator, identifier, expected):
+    patient = {"resourceType": "Patient", "text": _CS["text"], "identifier": [identifier]}
+    found = [(i.severity, i.rule) for i in validator.validate(patient)
+             if i.location == "Patient.identifier[0]" and i.severity in ("error", "warning")]
+    assert found == expected
+
+
+@pytest.mark.parametrize(("primitive", "expected"), [
+    ({"birthDate": "1970-01-01", "_birthDate": {"id": "b"}}, []),
+    ({"birthDate": "1970-01-01", "_birthDate": {"value": "1970-01-01"}}, ["structure.json-primitive-value"]),
+    ({"_birthDate": {"value": "1970"}}, ["structure.json-primitive-value"]),  # once: not also 'no value or children'
+])
+def test_a_primitive_json_underscore_object_has_no_value(validator, primitive, expected):
+    """In JSON a primitive's value is the property itself; its `_x` object holds only id and extension (upstream
+    Observation-ex-pain: "The property 'value' is invalid")."""
+    found = [i.rule for i in validator.validate({"resourceType": "Patient", "text": _CS["text"], **primitive})
+             if i.is_error and i.location == "Patient.birthDate"]
+    assert found == expected
+
+
 def test_an_operation_definition_agrees_with_its_parameter_profiles():
     """Each parameter the inputProfile describes (a Parameters slice with a fixed name) must have the cardinality
     and types of the parameter of that name in the operation's list; one side only is a warning."""

@@ -126,8 +126,12 @@ def _anchors(node: Any, out: dict[str, int]) -> None:
 def check_narrative_links(run: RunContext, div: str, loc: str, sink: list[ValidationIssue]) -> None:
     """An internal link of a narrative (`<a href="#x">`, `<img src="#x">`) must name something in the resource
     -- an element or contained resource id, an id or anchor name in a narrative -- or, when there is none,
-    in the Bundle the resource is in, as the reference validator resolves them."""
-    links = div_facts(div)[1]
+    in the Bundle the resource is in, as the reference validator resolves them. The div's other faults beyond
+    txt-1 (`xhtml.div_facts`: a block inside a paragraph, an empty hyperlink or one to a urn:/javascript: URL)
+    are reported here too."""
+    _problems, links, _anchors, faults = div_facts(div)
+    for rule, message in faults:
+        sink.append(issue("error", "invalid", loc, message, rule))
     if not links or _root(run) is None:
         return
     for kind, target, xpath, text in links:

@@ -12,12 +12,23 @@ from functools import lru_cache
 from lxml import etree
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
-_ALLOWED = frozenset(["a", "abbr", "acronym", "b", "big", "blockquote", "br", "caption", "cite", "code", "col", "colgroup", "dd", "dfn", "div", "dl", "dt", "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "li", "ol", "p", "pre", "q", "samp", "small", "span", "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "tt", "ul", "var"])
+#: the elements the reference validator allows in a narrative (its XHTML validator's list). Its attribute list is
+#: not applied: samples it passed use others (`<tr idref=...>` in a validated NZ patient summary)
+_ALLOWED = frozenset(["a", "abbr", "acronym", "address", "area", "b", "bdo", "big", "blockquote", "br", "caption",
+                      "cite", "code", "col", "colgroup", "dd", "dfn", "div", "dl", "dt", "em", "h1", "h2", "h3", "h4",
+                      "h5", "h6", "hr", "i", "img", "kbd", "li", "map", "ol", "p", "pre", "q", "samp", "small", "span",
+                      "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "tt", "ul", "var"])
+#: block elements, which may not sit inside a <p>
+_BLOCKS = frozenset(["div", "blockquote", "table", "ol", "ul", "p"])
+#: hyperlink schemes: active content, and names that are no location a reader can follow
+_ACTIVE_SCHEMES = frozenset(["javascript", "vbscript"])
+_LITERAL_SCHEMES = frozenset(["urn", "cid"])
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 
 
 _ALLOWED_TAGS = frozenset(f"{{{XHTML_NS}}}{name}" for name in _ALLOWED)  # the allowed elements, as lxml names them
 _DIV = f"{{{XHTML_NS}}}div"
+_P = f"{{{XHTML_NS}}}p"
 
 #: one internal link of a narrative: (kind 'a'|'img', '#fragment', xpath, text)
 Link = tuple[str, str, str, str]
@@ -29,17 +40,20 @@ def check_xhtml(div: str) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=4096)
-def div_facts(div: str) -> tuple[tuple[str, ...], tuple[Link, ...], tuple[str, ...]]:
-    """One parse of a narrative div for every question asked of it: its problems (`check_xhtml`), its internal
-    links and the anchors a fragment may name (element ids and <a name>, for `narrative.check_narrative_links`).
-    Not well-formed: that one problem, no links, no anchors. Cached by text: bundles repeat narratives."""
+def div_facts(div: str) -> tuple[tuple[str, ...], tuple[Link, ...], tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """One parse of a narrative div for every question asked of it: its problems (`check_xhtml`, txt-1: elements
+    and attributes), its internal links and the anchors a fragment may name (element ids and <a name>, for
+    `narrative.check_narrative_links`), and its other faults as (rule, message): a block inside a paragraph, a
+    hyperlink that is empty or of a scheme no reader can follow. Not well-formed: that one problem and nothing
+    else. Cached by text: bundles repeat narratives."""
     try:
         root = etree.fromstring(div.encode("utf-8"), _PARSER)
     except etree.XMLSyntaxError as exc:
-        return (f"the narrative is not well-formed XHTML: {exc}",), (), ()
+        return (f"the narrative is not well-formed XHTML: {exc}",), (), (), ()
     problems: list[str] = []
     links: list[Link] = []
     anchors: list[str] = []
+    faults: list[tuple[str, str]] = []
     if root.tag != _DIV:
         problems.append("the narrative must be a <div> in the XHTML namespace (xmlns=\"http://www.w3.org/1999/xhtml\")")
     for el in root.iter():
@@ -49,6 +63,9 @@ def div_facts(div: str) -> tuple[tuple[str, ...], tuple[Link, ...], tuple[str, .
         name = tag.rpartition("}")[2]
         if tag not in _ALLOWED_TAGS:
             problems.append(f"element <{name}> is not allowed in a narrative")
+        if name in _BLOCKS and any(a.tag == _P for a in el.iterancestors()):
+            faults.append(("narrative.block-in-paragraph", f"Illegal element name inside in a paragraph in the XHTML "
+                           f"('{name}') (hint: a <{name}> is a block; close the <p> before it or use a <div>)"))
         if el.attrib:
             for attr in el.attrib:
                 a = attr.rpartition("}")[2]
@@ -59,12 +76,31 @@ def div_facts(div: str) -> tuple[tuple[str, ...], tuple[Link, ...], tuple[str, .
             if name == "a" and el.get("name"):
                 anchors.append(el.get("name"))
             target = el.get("href") if name == "a" else el.get("src") if name == "img" else None
-            if target and target.startswith("#") and target != "#":
+            if target is not None and (target.startswith("#") and target != "#" or name == "a" and _bad_href(target)):
                 path = "/".join(a.tag.rpartition("}")[2] for a in reversed(list(el.iterancestors()))
                                 if isinstance(a.tag, str))
-                links.append((name, target, f"{path}/{name}" if path else name,
-                              " ".join("".join(el.itertext()).split())))
+                xpath, text = f"{path}/{name}" if path else name, " ".join("".join(el.itertext()).split())
+                if target.startswith("#"):
+                    links.append((name, target, xpath, text))
+                elif not target:
+                    faults.append(("narrative.link-empty", f"The hyperlink at '{xpath}' for '{text}' is empty "
+                                   "(hint: give the href a URL or a #fragment, or remove the <a>)"))
+                else:
+                    scheme = target.partition(":")[0]
+                    faults.append(("narrative.link-scheme", f"Hyperlink scheme '{scheme}' in '{target}' at '{xpath}' "
+                                   f"for '{text}' is not a valid hyperlinkable scheme (hint: " + (
+                                       "active content is not allowed in a narrative" if scheme in _ACTIVE_SCHEMES
+                                       else "a URN names something; link to where a reader can see it, or to a "
+                                       "#fragment of this resource") + ")"))
     # some text that is not white space (the first such piece settles it: no need to join them all)
     if not any(text.strip() for text in root.itertext()) and root.find(f".//{{{XHTML_NS}}}img") is None:
         problems.append("the narrative has no non-whitespace content")
-    return tuple(problems), tuple(links), tuple(anchors)
+    return tuple(problems), tuple(links), tuple(anchors), tuple(faults)
+
+
+def _bad_href(href: str) -> bool:
+    """Is an <a href> empty, or a URL whose scheme runs active content or names no place to go?"""
+    if not href:
+        return True
+    scheme, colon, rest = href.partition(":")
+    return bool(colon and rest) and scheme in _ACTIVE_SCHEMES | _LITERAL_SCHEMES

@@ -71,6 +71,10 @@ def check_extension(run: RunContext, val: dict[str, Any], elem: Elem, loc: str, 
         sink.append(issue("error", "structure", loc, f"{url} is a {cs.type} profile, not an extension definition",
                           "extension.unknown"))
         return
+    if "|" in url:  # Extension.url is a fixed uri; a version on it is no part of the identity
+        sink.append(issue("error", "structure", loc, "The extension URL must not contain a version (hint: write "
+                          f"{url.partition('|')[0]}; the extension was checked against the loaded definition)",
+                          "extension.versioned-url", cs.url))
     as_modifier = elem.path.endswith(".modifierExtension")
     if cs.root.is_modifier != as_modifier:
         what, kind = ("a modifierExtension", "a regular extension") if as_modifier else \

@@ -1031,3 +1031,14 @@ def test_a_text_link_points_at_an_id_of_the_narrative_and_of_the_data(validator,
             {"url": "htmlid", "valueString": htmlid}, {"url": "data", "valueUri": data}]}]}}
     found = [(i.location, i.rule) for i in validator.validate(patient) if i.is_error]
     assert found == [("Patient.text", r) for r in rules]
+
+
+def test_an_extension_url_has_no_version(validator):
+    """Extension.url is the extension's canonical without a version (upstream versioned-extension): the versioned
+    url is an error at the extension, beside the fixed-url difference at its url."""
+    patient = {"resourceType": "Patient", "text": _CS["text"], "extension": [
+        {"url": "http://hl7.org/fhir/StructureDefinition/patient-birthPlace|4.0.1", "valueAddress": {"city": "x"}}]}
+    found = {(i.location, i.rule) for i in validator.validate(patient) if i.is_error}
+    assert ("Patient.extension[0]", "extension.versioned-url") in found
+    patient["extension"][0]["url"] = "http://hl7.org/fhir/StructureDefinition/patient-birthPlace"
+    assert not [i for i in validator.validate(patient) if i.is_error]

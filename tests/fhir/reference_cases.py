@@ -261,10 +261,25 @@ def breakdown(results: list[CaseResult]) -> dict[str, dict[str, Any]]:
     return {k: summary(v) for k, v in sorted(groups.items())}
 
 
+def locations(results: list[CaseResult]) -> dict[str, int]:
+    """A stricter gauge than agreement: the distinct error locations of each case, ours against Java's (after
+    `normalise`): how many of Java's we report, how many of ours Java reports, and the cases where both sets
+    are the same."""
+    expected = found = ours = same = 0
+    for r in results:
+        e, o = {normalise(x) for x in r.expected_locations}, {normalise(x) for x in r.locations}
+        expected, found, ours, same = expected + len(e), found + len(e & o), ours + len(o), same + (e == o)
+    return {"expected": expected, "found": found, "ours": ours, "same": same, "cases": len(results)}
+
+
 def report(results: list[CaseResult]) -> str:
     s = summary(results)
+    loc = locations(results)
     lines = [f"agreement with the HL7 Java validator: {s['agree']}/{s['cases']} = {s['agreement']:.1%} "
-             f"(verdict only: {s['verdict_agreement']:.1%})"]
+             f"(verdict only: {s['verdict_agreement']:.1%})",
+             f"error locations: {loc['found']}/{loc['expected']} of Java's found "
+             f"({loc['found'] / max(loc['expected'], 1):.1%}), {loc['found']}/{loc['ours']} of ours also Java's "
+             f"({loc['found'] / max(loc['ours'], 1):.1%}), same set in {loc['same']}/{loc['cases']} cases"]
     for k, g in breakdown(results).items():
         lines.append(f"  {k:<24} {g['agree']:>4}/{g['cases']:<4} {g['agreement']:6.1%}")
     return "\n".join(lines)

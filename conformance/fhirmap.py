@@ -83,7 +83,8 @@ def reference_identifier(reference: Any, contained: Iterable[Any] = ()) -> str |
         return token
     target = reference.get("reference")
     if isinstance(target, str) and target.startswith("#"):
-        found = next((r for r in contained if isinstance(r, Mapping) and r.get("id") == target[1:]), None)
+        found = next((r for r in (contained if isinstance(contained, (list, tuple)) else ())
+                      if isinstance(r, Mapping) and r.get("id") == target[1:]), None)
         return organisation_identifier(found)
     return None
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from conformance.fhir.primitives import has_scheme
-from conformance.fhir.values import issue
+from conformance.fhir.values import as_list, issue
 
 if TYPE_CHECKING:  # pragma: no cover
     from conformance.fhir.contract import RunContext
@@ -129,7 +129,7 @@ def check_reachable(bundle: dict[str, Any], index: Any, loc: str, sink: list[Val
             links[j].add(i)
     seen = {0}
     if kind == "document":  # a stylesheet link to an entry (Binary/css) reaches it, as it does for the reader
-        sheets = {link.get("url") for link in bundle.get("link") or () if isinstance(link, dict)
+        sheets = {link.get("url") for link in as_list(bundle.get("link")) if isinstance(link, dict)
                   and link.get("relation") == "stylesheet"}
         seen |= {i for i, r in enumerate(resources) if isinstance(r, dict)
                  and f"{r.get('resourceType')}/{r.get('id')}" in sheets}

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
-from conformance.fhir.values import issue
+from conformance.fhir.values import as_list, issue
 from conformance.fhir.xhtml import div_facts
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -182,7 +182,7 @@ def check_text_links(run: RunContext, narrative: dict[str, Any], loc: str, sink:
     for ext in extensions:
         if not isinstance(ext, dict) or ext.get("url") != TEXT_LINK:
             continue
-        parts = {e.get("url"): e for e in ext.get("extension") or () if isinstance(e, dict)}
+        parts = {e.get("url"): e for e in as_list(ext.get("extension")) if isinstance(e, dict)}
         htmlid = (parts.get("htmlid") or {}).get("valueString")
         if isinstance(htmlid, str) and isinstance(div, str) and htmlid not in ids:
             sink.append(issue("error", "invalid", loc, f"The html id '{htmlid}' was not found in the xhtml (hint: "

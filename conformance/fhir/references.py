@@ -12,7 +12,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from conformance.fhir.primitives import has_scheme
-from conformance.fhir.values import issue
+from conformance.fhir.values import as_list, issue
 
 if TYPE_CHECKING:  # pragma: no cover
     from conformance.fhir.contract import RunContext
@@ -127,7 +127,7 @@ def resolve(run: RunContext, ref: str) -> tuple[dict[str, Any], str] | None:
             return None
         if ref == "#":
             return res, ""
-        for c in res.get("contained") or ():
+        for c in as_list(res.get("contained")):
             if isinstance(c, dict) and c.get("id") == ref[1:]:
                 return c, ""
         return None
@@ -170,7 +170,7 @@ def _in_parameters(params: Any, loc: str, ref: str, tail: str) -> tuple[dict[str
             continue
         res = p.get("resource")
         if isinstance(res, dict):
-            urls = [x.get("valueUri") for x in p.get("extension") or () if isinstance(x, dict)
+            urls = [x.get("valueUri") for x in as_list(p.get("extension")) if isinstance(x, dict)
                     and x.get("url") == PARAMETERS_FULL_URL]
             if ref in urls or (not ref.startswith("urn:") and f"{res.get('resourceType')}/{res.get('id')}" == tail):
                 return res, f"{loc}[{i}].resource"

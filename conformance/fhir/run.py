@@ -67,8 +67,8 @@ if TYPE_CHECKING:  # pragma: no cover
 _RESOURCE_TYPES_ABSTRACT = frozenset({"Resource", "DomainResource"})
 def _has_alternative(ext: Any, alternatives: tuple[str, ...]) -> bool:
     """Does a primitive's `_x` object carry one of the extensions allowed in place of its value?"""
-    return isinstance(ext, dict) and any(isinstance(e, dict) and e.get("url") in alternatives
-                                         for e in ext.get("extension") or ())
+    return isinstance(ext, dict) and isinstance(ext.get("extension"), list) and any(
+        isinstance(e, dict) and e.get("url") in alternatives for e in ext["extension"])
 
 
 def _choice_of(container: Elem, key: str) -> Elem | None:

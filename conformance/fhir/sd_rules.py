@@ -39,6 +39,10 @@ def check_structure_definition(run: RunContext, sd: dict[str, Any], loc: str, si
         for e, el in enumerate(as_list(elements)):
             if isinstance(el, dict):
                 _element_types(run, el, f"{loc}.{part}.element[{e}]", sink)
+                if "slicing" in el and isinstance(el.get("path"), str) and "." not in el["path"]:
+                    sink.append(issue("error", "invalid", f"{loc}.{part}.element[{e}]", "Slicing is not allowed at the "
+                                      f"root of a profile ({el['path']}; hint: slice an element below the root, such "
+                                      "as Extension.extension)", "sd.root-slicing"))
     _snapshot(run, sd, loc, sink)
     _inherited_obligations(run, sd, loc, sink)
 

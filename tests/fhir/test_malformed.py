@@ -34,3 +34,25 @@ def test_a_slice_discriminated_by_value_set_with_an_object_as_system(validator):
     audit["agent"][2]["type"]["coding"][0]["system"] = {}
     errors = _errors(validator.validate(audit))
     assert ("AuditEvent.agent[2].type.coding[0].system", "type.uri") in errors
+
+
+_TEXT = {"status": "generated", "div": "<div xmlns=\"http://www.w3.org/1999/xhtml\">x</div>"}
+
+
+def test_arrays_given_as_numbers_where_the_bundle_narrative_and_reference_rules_read_are_reported(validator):
+    """Found by fuzzing: `contained`, a document's `link`, a textLink's `extension`, a Parameters parameter's
+    `extension` and a primitive's `_x.extension` given as a number raised TypeError out of `validate()`."""
+    cases = [
+        {"resourceType": "Patient", "text": _TEXT, "contained": -1, "generalPractitioner": [{"reference": "#x"}]},
+        {"resourceType": "Patient", "text": {**_TEXT, "extension": [
+            {"url": "http://hl7.org/fhir/StructureDefinition/textLink", "extension": 5}]}},
+        {"resourceType": "Bundle", "type": "document", "link": 5, "entry": [
+            {"fullUrl": "urn:uuid:0c3151bd-1cbf-4d64-b04d-cd9187a4c6e0", "resource": {"resourceType": "Patient"}},
+            {"fullUrl": "urn:uuid:1c3151bd-1cbf-4d64-b04d-cd9187a4c6e0", "resource": {"resourceType": "Patient"}}]},
+        {"resourceType": "Parameters", "parameter": [{"name": "a", "extension": 5, "resource": {
+            "resourceType": "Patient", "generalPractitioner": [{"reference": "Practitioner/1"}]}}]},
+        {"resourceType": "Patient", "text": _TEXT, "_birthDate": {"extension": 5}},
+    ]
+    for resource in cases:
+        errors = [i for i in validator.validate(resource) if i.is_error]
+        assert any(i.rule == "structure.json-array" for i in errors), resource

@@ -1042,3 +1042,18 @@ def test_an_extension_url_has_no_version(validator):
     assert ("Patient.extension[0]", "extension.versioned-url") in found
     patient["extension"][0]["url"] = "http://hl7.org/fhir/StructureDefinition/patient-birthPlace"
     assert not [i for i in validator.validate(patient) if i.is_error]
+
+
+def test_a_profile_has_no_slicing_at_its_root(validator):
+    """Slicing the root element of a profile is illegal (upstream ext-ccuk); slicing below it is fine."""
+    sd = {"resourceType": "StructureDefinition", "url": "http://example.org/fhir/StructureDefinition/x",
+          "name": "X", "status": "active", "kind": "complex-type", "abstract": False, "type": "Extension",
+          "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Extension", "derivation": "constraint",
+          "text": _CS["text"], "differential": {"element": [
+              {"id": "Extension", "path": "Extension", "slicing": {"discriminator": [{"type": "value", "path": "url"}],
+                                                                  "rules": "open"}}]}}
+    found = {(i.location, i.rule) for i in validator.validate(sd) if i.is_error}
+    assert ("StructureDefinition.differential.element[0]", "sd.root-slicing") in found
+    sd["differential"]["element"][0] = {"id": "Extension.extension", "path": "Extension.extension", "slicing": {
+        "discriminator": [{"type": "value", "path": "url"}], "rules": "open"}}
+    assert not [i for i in validator.validate(sd) if i.rule == "sd.root-slicing"]

@@ -118,7 +118,8 @@ class _Context:
     # -- items -------------------------------------------------------------------------------
     def items(self, q_items: list[Any], qr_items: list[Any], loc: str) -> None:
         """One level: QR items (at `loc`.item[i]) against the Questionnaire items of the same level."""
-        by_id = {qi.get("linkId"): (n, qi) for n, qi in enumerate(q_items) if isinstance(qi, dict)}
+        by_id = {qi["linkId"]: (n, qi) for n, qi in enumerate(q_items)
+                 if isinstance(qi, dict) and isinstance(qi.get("linkId"), str)}
         seen: dict[str, int] = {}
         last = -1
         for i, it in enumerate(qr_items):
@@ -126,6 +127,8 @@ class _Context:
                 continue
             iloc = f"{loc}.item[{i}]"
             lid = it.get("linkId")
+            if not isinstance(lid, str):
+                continue  # a linkId that is no string is reported as a wrong JSON type
             hit = by_id.get(lid)
             if hit is None:
                 self.error(loc, f"LinkId '{lid}' not found in questionnaire", "questionnaire.linkid")
@@ -140,7 +143,8 @@ class _Context:
             seen.setdefault(lid, i)
             self.item(qi, it, iloc)
         for qi in q_items:
-            if isinstance(qi, dict) and qi.get("required") and qi.get("linkId") not in seen \
+            if isinstance(qi, dict) and qi.get("required") and isinstance(qi.get("linkId"), str) \
+                    and qi["linkId"] not in seen \
                     and qi.get("type") != "display" and not self.in_progress and self.enabled(qi):
                 kind = "sub-items" if qi.get("type") == "group" else "response answer"
                 self.error(loc, f"No {kind} found for required item '{qi.get('linkId')}'", "questionnaire.required")

@@ -56,3 +56,16 @@ def test_arrays_given_as_numbers_where_the_bundle_narrative_and_reference_rules_
     for resource in cases:
         errors = [i for i in validator.validate(resource) if i.is_error]
         assert any(i.rule == "structure.json-array" for i in errors), resource
+
+
+def test_a_link_id_that_is_no_string_is_reported_not_crashed_on(validator):
+    """Found by fuzzing: a Questionnaire or QuestionnaireResponse linkId given as an object raised TypeError
+    (unhashable) out of the QuestionnaireResponse rules."""
+    q = {"resourceType": "Questionnaire", "id": "q", "status": "active",
+         "item": [{"linkId": {"a": 1}, "type": "string", "required": True}, {"linkId": "b", "type": "string"}]}
+    qr = {"resourceType": "QuestionnaireResponse", "status": "completed", "questionnaire": "#q", "contained": [q],
+          "item": [{"linkId": {"x": 1}, "answer": [{"valueString": "a"}]}, {"linkId": "b",
+                                                                          "answer": [{"valueString": "a"}]}]}
+    found = {(i.location, i.rule) for i in validator.validate(qr) if i.is_error}
+    assert {("QuestionnaireResponse.contained[0].item[0].linkId", "type.string"),
+            ("QuestionnaireResponse.item[0].linkId", "type.string")} <= found

@@ -128,9 +128,9 @@ def check_reachable(bundle: dict[str, Any], index: Any, loc: str, sink: list[Val
             links[i].add(j)
             links[j].add(i)
     seen = {0}
-    if kind == "document":  # a stylesheet link to an entry (Binary/css) reaches it, as it does for the reader
-        sheets = {link.get("url") for link in as_list(bundle.get("link")) if isinstance(link, dict)
-                  and link.get("relation") == "stylesheet"}
+    sheets = {link.get("url") for link in as_list(bundle.get("link")) if isinstance(link, dict)
+              and link.get("relation") == "stylesheet"} if kind == "document" else None
+    if sheets:  # a stylesheet link to an entry (Binary/css) reaches it, as it does for the reader
         seen |= {i for i, r in enumerate(resources) if isinstance(r, dict)
                  and f"{r.get('resourceType')}/{r.get('id')}" in sheets}
     todo = list(seen)

@@ -23,7 +23,8 @@ def check_identifier(ident: dict[str, Any], loc: str, sink: list[ValidationIssue
     `urn:oid:` / `urn:uuid:` scheme is the usual mistake). The RFC 4122 page is no system for UUIDs: the
     reference validator warns on a UUID there and refuses anything else."""
     value, system = ident.get("value"), ident.get("system")
-    if isinstance(system, str) and system and not has_scheme(system) and not system.startswith("#"):
+    if isinstance(system, str) and system and (":" not in system or not has_scheme(system)) \
+            and not system.startswith("#"):
         sink.append(issue("error", "invalid", loc, "Identifier.system must be an absolute reference, not a "
                           f"local reference ({system!r}; hint: the system is the URI of the namespace the value "
                           "comes from, such as urn:oid:... or https://...)", "identifier.system-absolute"))

@@ -206,7 +206,7 @@ def check_reference(run: RunContext, val: dict[str, Any], elem: Elem, targets: t
         sink.append(issue("error", "structure", loc, f"The reference '{ref}' is not a valid reference (it contains "
                           "white space)", "reference.invalid"))
         return
-    if _bad_relative_form(run, ref):
+    if run.bundles and ref.count("/") not in (1, 3) and _bad_relative_form(run, ref):
         sink.append(issue("error", "invalid", loc, f"Relative URLs must be of the format [ResourceName]/[id]. "
                           f"Encountered {ref} (hint: write Type/id, Type/id/_history/version, or the entry's full "
                           "URL)", "reference.format"))
@@ -218,9 +218,9 @@ def check_reference(run: RunContext, val: dict[str, Any], elem: Elem, targets: t
                           "reference.resource-type"))
         return
     hit = resolve(run, ref)
-    actual = hit[0].get("resourceType") if hit is not None else named if named in run.v.resource_types() else None
-    if isinstance(declared, str) and declared and isinstance(actual, str) and declared != actual \
-            and not has_scheme(declared):
+    actual = None if not isinstance(declared, str) or not declared else hit[0].get("resourceType") \
+        if hit is not None else named if named in run.v.resource_types() else None
+    if isinstance(actual, str) and declared != actual and not has_scheme(declared):
         sink.append(issue("error", "structure", loc, f"Invalid Resource target type. Found {declared}, but expected "
                           f"one of ({actual}) (hint: Reference.type is the type of the resource referred to)",
                           "reference.declared-type"))
@@ -308,7 +308,8 @@ def _check_declared_type(run: RunContext, declared: str, targets: tuple[str, ...
 def _bad_relative_form(run: RunContext, ref: str) -> bool:
     """Inside a Bundle, from an entry with a fullUrl, a relative reference is `Type/id` or `Type/id/_history/v`:
     anything else cannot be resolved against the entry's base (the reference validator's rule)."""
-    if not run.bundles or ref.startswith("#") or has_scheme(ref) or "?" in ref or ref.count("/") in (1, 3):
+    if not run.bundles or ref.count("/") in (1, 3) or ref.startswith("#") or "?" in ref \
+            or ":" in ref and has_scheme(ref):
         return False
     b = run.bundles[-1]
     holder = next((r for r, _l in reversed(run.resources) if id(r) in b.entry_of), None)

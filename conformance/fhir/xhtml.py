@@ -28,7 +28,7 @@ _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=Fal
 
 _ALLOWED_TAGS = frozenset(f"{{{XHTML_NS}}}{name}" for name in _ALLOWED)  # the allowed elements, as lxml names them
 _DIV = f"{{{XHTML_NS}}}div"
-_P = f"{{{XHTML_NS}}}p"
+_IN_P = f".//{{{XHTML_NS}}}p//*"  # every element inside a paragraph
 
 #: one internal link of a narrative: (kind 'a'|'img', '#fragment', xpath, text)
 Link = tuple[str, str, str, str]
@@ -63,9 +63,6 @@ def div_facts(div: str) -> tuple[tuple[str, ...], tuple[Link, ...], tuple[str, .
         name = tag.rpartition("}")[2]
         if tag not in _ALLOWED_TAGS:
             problems.append(f"element <{name}> is not allowed in a narrative")
-        if name in _BLOCKS and any(a.tag == _P for a in el.iterancestors()):
-            faults.append(("narrative.block-in-paragraph", f"Illegal element name inside in a paragraph in the XHTML "
-                           f"('{name}') (hint: a <{name}> is a block; close the <p> before it or use a <div>)"))
         if el.attrib:
             for attr in el.attrib:
                 a = attr.rpartition("}")[2]
@@ -92,6 +89,11 @@ def div_facts(div: str) -> tuple[tuple[str, ...], tuple[Link, ...], tuple[str, .
                                        "active content is not allowed in a narrative" if scheme in _ACTIVE_SCHEMES
                                        else "a URN names something; link to where a reader can see it, or to a "
                                        "#fragment of this resource") + ")"))
+    for inner in root.iterfind(_IN_P) if "<p" in div else ():  # no block inside a paragraph
+        name = inner.tag.rpartition("}")[2] if isinstance(inner.tag, str) else ""
+        if name in _BLOCKS:
+            faults.append(("narrative.block-in-paragraph", f"Illegal element name inside in a paragraph in the XHTML "
+                           f"('{name}') (hint: a <{name}> is a block; close the <p> before it or use a <div>)"))
     # some text that is not white space (the first such piece settles it: no need to join them all)
     if not any(text.strip() for text in root.itertext()) and root.find(f".//{{{XHTML_NS}}}img") is None:
         problems.append("the narrative has no non-whitespace content")

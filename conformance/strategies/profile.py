@@ -11,7 +11,8 @@ fixtures. The generator walks the profile's snapshot (as compiled by :mod:`confo
 * slices: every required slice is generated from its own definition (so it matches its
   discriminator); open slicing may add unsliced items;
 * codes: required bindings are drawn from the locally expanded ValueSet; a required binding
-  that cannot be expanded offline makes the element unconstructible (filtered, never faked);
+  that cannot be expanded offline makes the element unconstructible (filtered, never faked); an element
+  a maximum value set limits draws from its own value set when that one expands;
 * references: to resources the caller says exist (``references={"Patient": ["urn:uuid:..."]}``
   inside a document Bundle), else ``Type/id`` literals of an allowed target type.
 
@@ -311,8 +312,8 @@ class _Builder:
         tref = types[0] if len(types) == 1 else self.draw(st.sampled_from(types))
         tcode = tref.code
         binding = elem.binding
-        if binding and binding[0] == "required" and binding[1] and tcode in ("code", "Coding", "CodeableConcept",
-                                                                             "string", "uri"):
+        if binding and binding[1] and tcode in ("code", "Coding", "CodeableConcept", "string", "uri") and (
+                binding[0] == "required" or self._inside_maximum(elem, binding[1])):
             return tcode, self._bound(binding[1], tcode, elem)
         if tcode in _PRIMITIVE_CODES:
             return tcode, _primitive(self.draw, tcode, elem)
@@ -341,6 +342,15 @@ class _Builder:
 
     def _first_type(self, elem: Any) -> str:
         return elem.types[0].code if elem.types else ""
+
+    def _inside_maximum(self, elem: Any, vs: str) -> bool:
+        """An element whose codes a maximum value set limits (R4 maxValueSet: all-languages on the language
+        elements) draws from its own value set when that one expands: those codes lie inside the maximum."""
+        from conformance.fhir.structure import MAX_VALUE_SET_PURPOSE
+        from conformance.fhir.terminology import Expansion
+
+        return any(purpose == MAX_VALUE_SET_PURPOSE for purpose, _vs in elem.additional_bindings) \
+            and isinstance(self.v.terminology.expand(vs), Expansion)
 
     def _bound(self, vs: str, tcode: str, elem: Any) -> Any:
         from conformance.fhir.terminology import Expansion

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from conformance.fhir.context import CORE_SD
 from conformance.fhir.snapshot import SnapshotError, generate_snapshot
 from conformance.fhir.values import as_list, issue
 
@@ -39,6 +40,8 @@ def check_structure_definition(run: RunContext, sd: dict[str, Any], loc: str, si
         for e, el in enumerate(as_list(elements)):
             if isinstance(el, dict):
                 _element_types(run, el, f"{loc}.{part}.element[{e}]", sink)
+                if "binding" in el:
+                    _binding_relevant(run, sd, el, f"{loc}.{part}.element[{e}]", sink)
                 if "slicing" in el and isinstance(el.get("path"), str) and "." not in el["path"]:
                     sink.append(issue("error", "invalid", f"{loc}.{part}.element[{e}]", "Slicing is not allowed at the "
                                       f"root of a profile ({el['path']}; hint: slice an element below the root, such "
@@ -82,6 +85,41 @@ def _element_types(run: RunContext, el: dict[str, Any], eloc: str, sink: list[Va
         for p, url in enumerate(as_list(typ.get("targetProfile"))):
             if isinstance(url, str):
                 _target_profile(run, url, code, path, f"{tloc}.targetProfile[{p}]", sink)
+
+
+#: the types a binding constrains (the reference validator's "can-bind" characteristic), and their specialisations
+_BINDABLE = frozenset({"code", "Coding", "CodeableConcept", "Quantity", "CodeableReference", "string", "uri"})
+
+
+def _binding_relevant(run: RunContext, sd: dict[str, Any], el: dict[str, Any], eloc: str,
+                      sink: list[ValidationIssue]) -> None:
+    """A binding on an element none of whose types can be bound (a date, a Reference) constrains nothing: an
+    error, as the reference validator reports it. The types are the element's own, or -- in a differential
+    that does not restate them -- those of the same element in the base definition."""
+    codes = [t["code"] for t in as_list(el.get("type")) if isinstance(t, dict) and isinstance(t.get("code"), str)]
+    if not codes:
+        base = run.v.structure(sd.get("baseDefinition")) if isinstance(sd.get("baseDefinition"), str) else None
+        key = el.get("id") or el.get("path")
+        found = base.by_id.get(key) if base is not None and isinstance(key, str) else None
+        codes = [t.code for t in found.types] if found is not None else []
+    if not codes or any(_bindable(run, c) for c in codes):
+        return
+    sink.append(issue("error", "business-rule", eloc, f"This element has a Binding but the types [{', '.join(codes)}] "
+                      "do not make this kind of constraint relevant (hint: bind coded, string, uri or Quantity "
+                      "elements only)", "sd.binding-type"))
+
+
+def _bindable(run: RunContext, code: str) -> bool:
+    """Is `code` one of the bindable types, or a specialisation of one (markdown, url, Age...)?"""
+    seen = 0
+    while code and seen < 16:
+        if code in _BINDABLE:
+            return True
+        sd = run.v.defs.get(CORE_SD + code) if "/" not in code else run.v.defs.get(code)
+        base = sd.get("baseDefinition") if isinstance(sd, dict) else None
+        code = base.rsplit("/", 1)[-1] if isinstance(base, str) else ""
+        seen += 1
+    return False
 
 
 def _known_profile(run: RunContext, url: str, ploc: str, rule: str,

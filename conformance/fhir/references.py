@@ -226,6 +226,11 @@ def check_reference(run: RunContext, val: dict[str, Any], elem: Elem, targets: t
                           "reference.declared-type"))
     policy = run.settings.check_references
     outside = False
+    if hit is None and elem.aggregation and "referenced" not in elem.aggregation:
+        sink.append(issue("error", "required", loc, f"Bundled or contained reference not found within the "
+                          f"bundle/resource {ref} (hint: the profile allows only {' or '.join(elem.aggregation)} "
+                          "references here)", "reference.aggregation", elem.sd_url))
+        return
     if hit is None and policy != "ignore" and not ref.startswith("#"):
         hit = _outside(run, ref)
         outside = hit is not None and not hit[1]
@@ -251,6 +256,12 @@ def check_reference(run: RunContext, val: dict[str, Any], elem: Elem, targets: t
         sink.append(issue("error", "structure", f"{loc}.reference", f"the reference {ref!r} matches more than one "
                           "entry of the Bundle (hint: fullUrls must be unique)", "reference.multiple-matches"))
     target, tloc = hit
+    if elem.aggregation and not outside:
+        mode = "contained" if ref.startswith("#") else "bundled"
+        if mode not in elem.aggregation and (mode == "contained" or "referenced" not in elem.aggregation):
+            sink.append(issue("error", "structure", loc, f"Reference is {mode} which isn't supported by the "
+                              f"specified aggregation mode(s) for the reference ({', '.join(elem.aggregation)})",
+                              "reference.aggregation", elem.sd_url))
     _link(run, target)
     rt = target.get("resourceType")
     if named and isinstance(rt, str) and named != rt:

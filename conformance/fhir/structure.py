@@ -71,6 +71,8 @@ class Elem:
     additional_bindings: tuple[tuple[str, str], ...] = ()
     # narrative-language-control / narrative-source-control on a Narrative element: (("language"|"source", code),)
     narrative_control: tuple[tuple[str, str], ...] = ()
+    # the aggregation modes of its Reference type (contained / referenced / bundled); () = any
+    aggregation: tuple[str, ...] = ()
     short: str = ""
     base_path: str = ""
     children: dict[str, Elem] = field(default_factory=dict)
@@ -234,6 +236,8 @@ def make_elem(sd_url: str, el: dict[str, Any], eid: str) -> Elem:
         is_modifier=bool(el.get("isModifier", False)),
         value_required=_value_required(el),
         narrative_control=_narrative_control(el),
+        aggregation=next((tuple(a for a in t["aggregation"] if isinstance(a, str)) for t in el.get("type") or ()
+                          if isinstance(t.get("aggregation"), list) and _type_code(t) == "Reference"), ()),
         additional_bindings=_additional_bindings(sd_url, binding) if binding else (),
         short=el.get("short", ""),
         base_path=base.get("path", path),

@@ -50,3 +50,46 @@ def test_a_relative_reference_in_a_bundle_is_type_and_id(validator, ref, error):
 def test_outside_a_bundle_a_relative_reference_is_not_judged_by_its_form(validator):
     patient = {"resourceType": "Patient", "text": _TEXT, "generalPractitioner": [{"reference": "prac-2"}]}
     assert not [r for _l, r in _errors(validator, patient) if r == "reference.format"]
+
+
+def _aggregating_validator(modes: list[str]):
+    from conformance.fhir import Validator
+
+    profile = {"resourceType": "StructureDefinition", "url": "http://example.org/fhir/StructureDefinition/agg",
+               "name": "Agg", "status": "active", "kind": "resource", "abstract": False, "type": "Patient",
+               "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Patient", "derivation": "constraint",
+               "differential": {"element": [{"id": "Patient.generalPractitioner", "path": "Patient.generalPractitioner",
+                                             "type": [{"code": "Reference", "aggregation": modes, "targetProfile": [
+                                                 "http://hl7.org/fhir/StructureDefinition/Practitioner"]}]}]}}
+    return Validator(resources=[profile], include_user_packages=False)
+
+
+_PRACTITIONER = {"resourceType": "Practitioner", "id": "p", "text": _TEXT}
+
+
+@pytest.mark.parametrize(("modes", "where", "error"), [
+    (["contained"], "contained", False), (["contained"], "elsewhere", True), (["contained"], "bundled", True),
+    (["bundled"], "bundled", False), (["bundled"], "contained", True), (["referenced"], "elsewhere", False),
+    (["referenced"], "bundled", False), (["contained", "referenced"], "elsewhere", False),
+])
+def test_aggregation_modes_say_where_a_reference_may_point(modes, where, error):
+    """ElementDefinition.type.aggregation, as the reference validator reads it (upstream res-inv-example-bad):
+    contained must resolve to a contained resource, bundled to an entry of the Bundle, referenced to anywhere but
+    a contained resource; a reference that resolves nowhere in the instance needs referenced."""
+    v = _aggregating_validator(modes)
+    patient = {"resourceType": "Patient", "id": "x", "text": _TEXT,
+               "meta": {"profile": ["http://example.org/fhir/StructureDefinition/agg"]}}
+    if where == "contained":
+        patient |= {"contained": [_PRACTITIONER], "generalPractitioner": [{"reference": "#p"}]}
+        resource, loc = patient, "Patient.generalPractitioner[0]"
+    elif where == "elsewhere":
+        patient["generalPractitioner"] = [{"reference": "Practitioner/elsewhere"}]
+        resource, loc = patient, "Patient.generalPractitioner[0]"
+    else:
+        patient["generalPractitioner"] = [{"reference": "Practitioner/p"}]
+        resource = {"resourceType": "Bundle", "type": "collection", "entry": [
+            {"fullUrl": "http://x.org/fhir/Patient/x", "resource": patient},
+            {"fullUrl": "http://x.org/fhir/Practitioner/p", "resource": _PRACTITIONER}]}
+        loc = "Bundle.entry[0].resource.generalPractitioner[0]"
+    found = [i.location for i in v.validate(resource) if i.rule == "reference.aggregation"]
+    assert found == ([loc] if error else [])

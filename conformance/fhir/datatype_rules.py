@@ -23,8 +23,7 @@ def check_identifier(ident: dict[str, Any], loc: str, sink: list[ValidationIssue
     `urn:oid:` / `urn:uuid:` scheme is the usual mistake). The RFC 4122 page is no system for UUIDs: the
     reference validator warns on a UUID there and refuses anything else."""
     value, system = ident.get("value"), ident.get("system")
-    if isinstance(system, str) and system and (":" not in system or not has_scheme(system)) \
-            and not system.startswith("#"):
+    if isinstance(system, str) and system and not has_scheme(system) and not system.startswith("#"):
         sink.append(issue("error", "invalid", loc, "Identifier.system must be an absolute reference, not a "
                           f"local reference ({system!r}; hint: the system is the URI of the namespace the value "
                           "comes from, such as urn:oid:... or https://...)", "identifier.system-absolute"))
@@ -35,7 +34,7 @@ def check_identifier(ident: dict[str, Any], loc: str, sink: list[ValidationIssue
                           f"for the value {value!r} (hint: " + ("a UUID as an identifier has the system "
                           f"urn:ietf:rfc:3986 and the value urn:uuid:{uuid})" if good else "it names no namespace; "
                           "use the system that issued the value)"), "identifier.rfc4122"))
-    if ident.get("system") == "urn:ietf:rfc:3986" and isinstance(value, str) and value and not has_scheme(value):
+    if system == "urn:ietf:rfc:3986" and isinstance(value, str) and value and not has_scheme(value):
         hint = f"write urn:oid:{value}" if re.fullmatch(r"[0-2](\.\d+)+", value) else \
             f"write urn:uuid:{value}" if re.fullmatch(r"[0-9a-fA-F-]{36}", value) else "give a full URI"
         sink.append(issue("error", "invalid", loc, "if identifier.system is 'urn:ietf:rfc:3986', then the "

@@ -48,7 +48,7 @@ _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 
 def has_scheme(uri: str) -> bool:
     """Does `uri` start with a scheme (`http:`, `urn:`, RFC 3986), i.e. is it absolute rather than relative?"""
-    return _SCHEME.match(uri) is not None
+    return ":" in uri and _SCHEME.match(uri) is not None  # no colon, no scheme: settled without the regex
 
 
 def _real_date(value: str) -> bool:

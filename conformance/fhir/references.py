@@ -318,9 +318,9 @@ def _check_declared_type(run: RunContext, declared: str, targets: tuple[str, ...
 
 def _bad_relative_form(run: RunContext, ref: str) -> bool:
     """Inside a Bundle, from an entry with a fullUrl, a relative reference is `Type/id` or `Type/id/_history/v`:
-    anything else cannot be resolved against the entry's base (the reference validator's rule)."""
-    if not run.bundles or ref.count("/") in (1, 3) or ref.startswith("#") or "?" in ref \
-            or ":" in ref and has_scheme(ref):
+    anything else cannot be resolved against the entry's base (the reference validator's rule). The caller has
+    checked the cheap part on the hot path: there is a Bundle, and `ref` has neither 1 nor 3 slashes."""
+    if ref.startswith("#") or "?" in ref or has_scheme(ref):
         return False
     b = run.bundles[-1]
     holder = next((r for r, _l in reversed(run.resources) if id(r) in b.entry_of), None)

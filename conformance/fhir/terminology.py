@@ -9,7 +9,9 @@ passing silently.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from conformance.fhir.bcp47 import SYSTEM as BCP47
@@ -44,6 +46,17 @@ class _CodeSystemIndex:
     parents: dict[str, set[str]]
     case_sensitive: bool = True
     supplement: bool = False  # it supplements another code system (`supplements`): not a system to code with
+
+
+#: systems whose codes are checked by their form, not looked up: system -> (what is wrong with a code, examples
+#: for the hint, whether the form decides membership -- a value set that is all of the system can be checked
+#: by it; a well-formed SNOMED CT or LOINC code may still not exist)
+_SYNTAX_CHECKS: dict[str, tuple[Callable[[str], str | None], str, bool]] = {
+    UCUM: (unit_problem, "; UCUM codes are case-sensitive expressions such as mm[Hg], /min, Cel, 10*9/L", True),
+    BCP47: (tag_problem, "; language tags are such as en, fr-BE, de-CH, zh-Hant-TW", True),
+    MIME_TYPES: (media_type_problem, "", True),
+    **{system: (partial(code_problem, system), "", False) for system in IDENTIFIER_CHECKS},
+}
 
 
 class Terminology:
@@ -170,7 +183,8 @@ class Terminology:
                 or set(include[0]) - {"system", "version"}:
             return None
         system = include[0].get("system")
-        return system if system in (UCUM, BCP47, MIME_TYPES) else None
+        check = _SYNTAX_CHECKS.get(system)
+        return system if check is not None and check[2] else None
 
     def _implicit_value_sets(self) -> dict[str, str]:
         if self._implicit is None:
@@ -246,20 +260,12 @@ class Terminology:
         a UCUM expression, not a well-formed SNOMED CT or LOINC code (`code_identifiers`); else None."""
         if not system:
             return None
-        if system == UCUM:  # a grammar, not a list: checked as the reference validator's UCUM library does
-            problem = unit_problem(code)
-            return f"Unknown code '{code}' in the CodeSystem '{system}' (hint: {problem}; UCUM codes are " \
-                "case-sensitive expressions such as mm[Hg], /min, Cel, 10*9/L)" if problem else None
-        if system == BCP47:  # a grammar over the IANA subtag registry
-            problem = tag_problem(code)
-            return f"Unknown code '{code}' in the CodeSystem '{system}' (hint: {problem}; language tags are such " \
-                "as en, fr-BE, de-CH, zh-Hant-TW)" if problem else None
-        if system == MIME_TYPES:  # a grammar: the registry is open-ended
-            problem = media_type_problem(code)
-            return f"Unknown code '{code}' in the CodeSystem '{system}' (hint: {problem})" if problem else None
-        if system in IDENTIFIER_CHECKS:  # not shipped, but its codes carry a check digit
-            problem = code_problem(system, code)
-            return f"Unknown code '{code}' in the CodeSystem '{system}' (hint: {problem})" if problem else None
+        syntax = _SYNTAX_CHECKS.get(system)
+        if syntax is not None:  # not a list of codes we hold: a grammar, or a check digit
+            problem_of, example, _whole = syntax
+            problem = problem_of(code)
+            return f"Unknown code '{code}' in the CodeSystem '{system}' (hint: {problem}{example})" if problem \
+                else None
         cs = self.code_system(system)
         if cs is None or not cs.complete:
             return None

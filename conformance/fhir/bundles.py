@@ -12,19 +12,21 @@ from conformance.fhir.values import as_list, issue
 
 if TYPE_CHECKING:  # pragma: no cover
     from conformance.fhir.contract import RunContext
+    from conformance.fhir.references import BundleIndex
     from conformance.issues import ValidationIssue
 
 
 def check_bundle(bundle: dict[str, Any], loc: str, sink: list[ValidationIssue],
-                 resource_types: frozenset[str] | set[str] = frozenset()) -> None:
-    """`resource_types`: the R4 resource type names (a fullUrl `.../Type/id` is RESTful only with one of them)."""
+                 resource_types: frozenset[str] | set[str], index: BundleIndex) -> None:
+    """`resource_types`: the R4 resource type names (a fullUrl `.../Type/id` is RESTful only with one of them);
+    `index`: the Bundle's `references.BundleIndex`."""
     entries = bundle.get("entry") if isinstance(bundle.get("entry"), list) else []
     if bundle.get("type") in ("document", "message"):
         for i, e in enumerate(entries):
             if isinstance(e, dict) and "resource" in e and "fullUrl" not in e:
                 sink.append(issue("error", "required", f"{loc}.entry[{i}]", "every entry of a "
                                    f"{bundle.get('type')} Bundle needs a fullUrl", "bundle.fullurl"))
-    check_links(bundle, entries, loc, sink)
+    check_links(bundle, index, loc, sink)
     for i, e in enumerate(entries):
         if not isinstance(e, dict):
             continue
@@ -60,11 +62,11 @@ _NOT_SEARCH = frozenset({"document", "message", "collection", "subscription-noti
 FHIR_CSS = "https://hl7.org/fhir/fhir.css"
 
 
-def check_links(bundle: dict[str, Any], entries: list[Any], loc: str, sink: list[ValidationIssue]) -> None:
+def check_links(bundle: dict[str, Any], index: BundleIndex, loc: str, sink: list[ValidationIssue]) -> None:
     """`Bundle.link` as the reference validator checks it, by Bundle type: a search set (or history) has each
     paging link and `self` at most once; any other Bundle has no paging links and one `self` at most; a
     document's `stylesheet` is an entry of the Bundle (`Binary/css`) or, with warnings, an external URL."""
-    links = bundle.get("link") if isinstance(bundle.get("link"), list) else []
+    links = as_list(bundle.get("link"))
     btype = bundle.get("type")
     seen: set[str] = set()
     for i, link in enumerate(links):
@@ -85,11 +87,11 @@ def check_links(bundle: dict[str, Any], entries: list[Any], loc: str, sink: list
                 sink.append(issue("error", "invalid", f"{lloc}.relation", "The link relationship type 'self' can "
                                   "only occur once", "bundle.link-unique"))
             if rel == "stylesheet" and btype == "document":
-                _stylesheet(link.get("url"), entries, f"{lloc}.url", sink)
+                _stylesheet(link.get("url"), index, f"{lloc}.url", sink)
         seen.add(rel)
 
 
-def _stylesheet(url: Any, entries: list[Any], loc: str, sink: list[ValidationIssue]) -> None:
+def _stylesheet(url: Any, index: BundleIndex, loc: str, sink: list[ValidationIssue]) -> None:
     if not isinstance(url, str) or url == FHIR_CSS:
         return
     if has_scheme(url):
@@ -100,15 +102,13 @@ def _stylesheet(url: Any, entries: list[Any], loc: str, sink: list[ValidationIss
             sink.append(issue("warning", "business-rule", loc, "The stylesheet reference is not secure (hint: use "
                               "https)", "bundle.stylesheet-insecure"))
         return
-    names = {f"{r.get('resourceType')}/{r.get('id')}" for e in entries if isinstance(e, dict)
-             for r in [e.get("resource")] if isinstance(r, dict)}
-    if url not in names:
+    if url not in index.by_type_id:
         sink.append(issue("error", "not-found", loc, f"The stylesheet reference could not be resolved in this bundle "
                           f"(no entry is {url}; hint: a relative stylesheet link names an entry as Type/id)",
                           "bundle.stylesheet"))
 
 
-def check_reachable(bundle: dict[str, Any], index: Any, loc: str, sink: list[ValidationIssue]) -> None:
+def check_reachable(bundle: dict[str, Any], index: BundleIndex, loc: str, sink: list[ValidationIssue]) -> None:
     """Every entry of a document (message) Bundle is reachable from its first entry, the Composition
     (MessageHeader), or a document's stylesheet link, by following references forward or backward -- as the
     reference validator checks.
@@ -128,11 +128,11 @@ def check_reachable(bundle: dict[str, Any], index: Any, loc: str, sink: list[Val
             links[i].add(j)
             links[j].add(i)
     seen = {0}
-    sheets = {link.get("url") for link in as_list(bundle.get("link")) if isinstance(link, dict)
-              and link.get("relation") == "stylesheet"} if kind == "document" else None
-    if sheets:  # a stylesheet link to an entry (Binary/css) reaches it, as it does for the reader
-        seen |= {i for i, r in enumerate(resources) if isinstance(r, dict)
-                 and f"{r.get('resourceType')}/{r.get('id')}" in sheets}
+    for link in as_list(bundle.get("link")) if kind == "document" else ():  # a stylesheet link to an entry
+        url = link.get("url") if isinstance(link, dict) and link.get("relation") == "stylesheet" else None
+        hit = index.by_type_id.get(url) if isinstance(url, str) else None  # (Binary/css) reaches it, as a reader
+        if hit is not None and id(hit[0]) in position:
+            seen.add(position[id(hit[0])])
     todo = list(seen)
     while todo:
         for j in links[todo.pop()]:

@@ -156,7 +156,7 @@ class Run:
             if not self.settings.allow_examples:
                 check_example_urls(self, res, rt, loc, sink)
             if rt == "Bundle":
-                check_bundle(res, loc, sink, self.v.resource_types())
+                check_bundle(res, loc, sink, self.v.resource_types(), self.bundles[-1])
                 if self.settings.bundle_rules:
                     check_bundle_rules(self, res, loc, sink)
                 check_reachable(res, self.bundles[-1], loc, sink)

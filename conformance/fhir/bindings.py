@@ -104,7 +104,7 @@ def _check_grammar(run: RunContext, codes: list[tuple[str | None, str]], system:
     """Membership in a value set that is all of a grammar system (`Terminology.grammar_system`): some code of that
     system (a bare `code` is taken as one) that the grammar accepts. A Coding of that system with a bad code was
     reported at its code already (`check_codes_known`), so only bare codes are reported here."""
-    problems = []
+    first = None  # why the first bare code is not in the value set
     codes = [(s, c) for s, c in codes if c]  # an empty code is reported as an empty value
     if not codes or (elem.path in _FORMAT_SHORTHANDS and {c for _, c in codes} <= _FORMAT_SHORTHANDS[elem.path]):
         return
@@ -113,11 +113,11 @@ def _check_grammar(run: RunContext, codes: list[tuple[str | None, str]], system:
             problem = run.v.terminology.check_code(system, code)
             if problem is None:
                 return
-            if s is None:
-                problems.append(f"the code {code} is not in the {strength} value set {vs_name}: {problem}")
-    if problems or not any(s == system for s, _ in codes):
+            if s is None and first is None:
+                first = f"the code {code} is not in the {strength} value set {vs_name}: {problem}"
+    if first or not any(s == system for s, _ in codes):
         shown = ", ".join(f"{s}#{c}" if s else c for s, c in codes)
-        sink.append(issue(_SEVERITY[strength], "code-invalid", loc, problems[0] if problems else
+        sink.append(issue(_SEVERITY[strength], "code-invalid", loc, first or
                           f"the code {shown} is not in the {strength} value set {vs_name} (all of {system})",
                           elem.id, elem.sd_url))
 

@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from conformance.fhir.primitives import check_primitive, has_scheme
+from conformance.fhir.primitives import REGEX, check_primitive, has_scheme
 from conformance.fhir.values import as_list, issue
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -40,8 +40,12 @@ _COMMON: dict[str, tuple[str | None, str | None]] = {
     "itemWeight": ("decimal", None)}
 _HIERARCHY: dict[str, tuple[str | None, str | None]] = {"parent": ("code", "error"), "child": ("code", "error"),
                                                         "partOf": ("code", "error")}
-_DECIMAL = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")
 _INTEGER = re.compile(r"[+-]?[0-9]+")
+#: property type -> (is a filter value of it valid, what it must be)
+_NUMERIC: dict[str, tuple[Callable[[str], bool], str]] = {
+    "dateTime": (lambda v: check_primitive("dateTime", v) is None, "a valid date(/time)"),
+    "decimal": (lambda v: REGEX["decimal"].fullmatch(v) is not None, "a valid decimal value"),
+    "integer": (lambda v: _INTEGER.fullmatch(v) is not None, "a valid integer value")}
 _COMPARATOR = re.compile(r"(eq|ne|gt|lt|ge|le|sa|eb|ap)")
 
 
@@ -121,14 +125,10 @@ def _check_value(run: RunContext, system: str, prop: str, value: str, rules: _Ru
                           "valueset.filter-value"))
 
     kind = rules.kind
-    if kind in ("dateTime", "decimal", "integer"):
+    if kind in _NUMERIC:
         m = _COMPARATOR.match(value)
         bare = value[m.end():] if m else value
-        tests: dict[str, tuple[Callable[[str], bool], str]] = {
-            "dateTime": (lambda v: check_primitive("dateTime", v) is None, "a valid date(/time)"),
-            "decimal": (lambda v: _DECIMAL.fullmatch(v) is not None, "a valid decimal value"),
-            "integer": (lambda v: _INTEGER.fullmatch(v) is not None, "a valid integer value")}
-        ok, what = tests[kind]
+        ok, what = _NUMERIC[kind]
         if not ok(bare):
             bad(f"must be {what}, not '{value}'")
     elif kind == "boolean":

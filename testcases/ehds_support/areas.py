@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import rule
 
 from conformance import auditlog
-from conformance.adapter import Actor, ActorKind, Denied, NotFound, NotSupported, Rejected, Restriction
+from conformance.adapter import Actor, ActorKind, Denied, NotFound, NotSupported, Rejected, Restriction, latest
 from conformance.auditlog import identifier_value
 from ehds_support.machine import (
     BLANK,
@@ -247,6 +247,19 @@ class RestrictionMachine(Reads, EhrMachine):
             pick = p.documents.index(withheld[pick % len(withheld)])
         self.fetch_as(person, who, True, pick, None, purpose=purpose)
         self.professionals_look(p)  # the override ends with the access
+
+    @rule(person=EhrMachine.known, who=WHO,
+          category=st.sampled_from(("patient-summary", "laboratory", "discharge", "eprescription")))
+    def same_instant_document_arrives(self, person: str, who: str, category: str) -> None:
+        """A document dated the same instant as the newest of its category (a corrected report the same day),
+        then a professional asks for the latest of that category: the contract's latest is the one received
+        later, however the documents are stored or sorted."""
+        category = self.category(category)
+        newest = latest(self.model.documents(person, category), lambda d: d.date)
+        if newest is None or not newest.date:
+            return
+        self.submit_docs(person, category, 1, 0, dated=newest.date)
+        self.fetch_as(person, who, False, 0, category)
 
     @rule(person=EhrMachine.known, n=st.integers(1, 12), use=st.integers(0, 3))
     def more_documents_arrive(self, person: str, n: int, use: int) -> None:

@@ -268,7 +268,10 @@ class EhrMachine(RuleBasedStateMachine):
     def after_change(self, label: str) -> None:
         """Hook: what an area checks at once after the patient's data or restriction changed."""
 
-    def submit_docs(self, label: str, category: str, n: int, use: int, *, look: bool = True) -> None:
+    def submit_docs(self, label: str, category: str, n: int, use: int, *, look: bool = True,
+                    dated: str = "") -> None:
+        """`n` valid documents of `category` for `label`, under identifier choice `use`; `dated` replaces
+        their Composition.date (a document dated the same instant as one already filed)."""
         p = self.model.patients[label]
         ids = list(p.identifiers)
         if p.patient_id and len(ids) > 1:
@@ -276,6 +279,8 @@ class EhrMachine(RuleBasedStateMachine):
         hp = self.sessions["hp"]
         for _ in range(n):
             bundle = self.bundle_for(p, category, ids)
+            if dated:
+                (bundle.get("entry") or [{}])[0].get("resource", {})["date"] = dated
             try:
                 receipt = hp.submit(bundle)
             except Rejected as answer:
@@ -302,8 +307,8 @@ class EhrMachine(RuleBasedStateMachine):
             self.model.add_document(Doc(receipt.document_id, label, category, document_key(bundle),
                                         frozenset(auditlog.bundle_custodians(bundle)), str(comp.get("date", "")),
                                         custodian=fhirmap.document_custodian(bundle)))
-        self.step(f"hp submits {n} {category} document(s) for {label} under {ids} "
-                  f"({len(p.documents)} in all)")
+        self.step(f"hp submits {n} {category} document(s) for {label} under {ids}"
+                  + (f" dated {dated}" if dated else "") + f" ({len(p.documents)} in all)")
         if p.patient_id:
             self.sync_log(p.patient_id)
         if look and p.patient_id:

@@ -51,6 +51,7 @@ REALISTIC: dict[str, Mutant] = dict([
     _m("listing_date_is_storage_time", "EHDS-INT-003", "the listing gives the time the document was stored instead of its date"),
     _m("fetch_by_id_ignores_id", "EHDS-INT-004", "when a category is given too, fetch returns the latest document of the category, not the one asked"),
     _m("latest_is_oldest", "EHDS-INT-004", "documents come newest first, so 'the latest' fetched is the oldest"),
+    _m("latest_first_received_on_tie", "EHDS-INT-004", "of two documents dated the same instant, 'the latest' fetched is the one received first"),
     _m("find_patient_by_prefix", "EHDS-INT-002", "patient lookup matches identifier values by prefix"),
     _m("find_patient_case_insensitive", "EHDS-INT-002", "patient lookup ignores the case of the identifier value"),
     _m("matches_first_identifier_only", "EHDS-INT-002", "incoming documents are matched to a patient by their first identifier only"),

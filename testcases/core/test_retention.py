@@ -8,16 +8,34 @@ requirement stays not-tested, with that reason.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 
 from conformance import auditlog
 from conformance.adapter import Capability, Denied
 from conformance.checks import inconclusive
+from conformance.errors import AdapterError
 from ehds_support.flow import AuditorView
 
 THREE_YEARS = dt.timedelta(days=3 * 365 + 1)  # three calendar years, one of them a leap year
+CLOCK_TOLERANCE = dt.timedelta(minutes=5)
 CATEGORY = "patient-summary"
+
+
+def clock_check(before: list[dict[str, Any]], after: list[dict[str, Any]], moved: dt.datetime) -> None:
+    """The access made after ``shift_clock`` must be logged at the moved time: a clock that did not move
+    (or moved elsewhere) would make the retention check observe nothing, so it is an adapter error."""
+    times = [t for t in map(auditlog.recorded, auditlog.new_entries(before, after)) if t is not None]
+    if not times:
+        inconclusive("the access made after the clock moved left no log entry with a time, so the moved "
+                     "clock cannot be confirmed (see EHDS-LOG-001, EHDS-LOG-005)")
+    newest = max(times)
+    if abs(newest - moved) > CLOCK_TOLERANCE:
+        raise AdapterError(f"shift_clock({THREE_YEARS - dt.timedelta(hours=1)}) did not move the SUT's clock: the "
+                           f"access made after it is logged at {newest.isoformat()}, expected about "
+                           f"{moved.isoformat()} (hint: shift_clock must move the clock every timestamp of the SUT "
+                           "comes from, the access log's included)")
 
 
 @pytest.mark.requirement("EHDS-LOG-010")
@@ -25,10 +43,12 @@ CATEGORY = "patient-summary"
 def test_access_information_is_kept_three_years(sut, sut_description, accounts, new_patient, documents, evidence):
     """Procedure: reads the SUT's declared access-log retention (``log_retention``); a professional
     fetches a fresh patient's summary and the auditor reads the patient's log; the SUT's clock is moved
-    forward by three years and a day minus one hour (``shift_clock``), the auditor and the patient
-    read the log again, and the clock is moved back. Observed: the declared retention is at least three
-    years, and every entry read before the jump is still served after it, to the auditor and to the
-    patient. Decides EHDS-LOG-010 because access records must stay retrievable for at least three years
+    forward by three years and a day minus one hour (``shift_clock``), the professional fetches the summary
+    again, the auditor and the patient read the log again, and the clock is moved back. Observed: the
+    declared retention is at least three years; the access made after the jump is logged at the moved time
+    (else the clock did not move and nothing was observed: an error of the adapter, not a pass); every
+    entry read before the jump is still served after it, to the auditor and to the patient. Decides
+    EHDS-LOG-010 because access records must stay retrievable for at least three years
     after each access. That the period can be configured is not observable through the contract."""
     if not sut_description.declares(Capability.CLOCK):
         inconclusive("the SUT offers no movable sandbox clock (capability clock: shift_clock, log_retention), "
@@ -48,6 +68,8 @@ def test_access_information_is_kept_three_years(sut, sut_description, accounts, 
     jump = THREE_YEARS - dt.timedelta(hours=1)
     sut.shift_clock(jump)
     try:
+        moved = dt.datetime.now(dt.UTC) + jump
+        hp.fetch(receipt.patient_id, CATEGORY)  # an access at the moved clock, to see that it moved
         after = auditor.entries(receipt.patient_id)
         try:
             own = sut.login(accounts.patient(patient.identifier)).access_log(receipt.patient_id)
@@ -55,6 +77,7 @@ def test_access_information_is_kept_three_years(sut, sut_description, accounts, 
             own = None  # the patient's own access is EHDS-LOG-009's business
     finally:
         sut.shift_clock(-jump)
+    clock_check(before, after, moved)
     kept = {auditlog.entry_key(e) for e in after}
     lost = [e.get("id", "?") for e in before if auditlog.entry_key(e) not in kept]
     evidence.note(f"{len(before)} entries before the clock moved {jump}, {len(before) - len(lost)} kept")

@@ -53,6 +53,8 @@ MUTANTS: dict[str, Mutant] = dict([
     _m("find_patient_ignores_system", "EHDS-INT-002", "patient lookup ignores the identifier system"),
     _m("log_copies_payload", "EHDS-LOG-014", "log entries carry the clinical document served (a SHOULD)"),
     _m("overclaims_imaging", "EHDS-GEN-001", "declares imaging but rejects every imaging document"),
+    _m("professionals_cannot_submit", "EHDS-GEN-001", "the role table leaves 'submit' out for health professionals: "
+                                                      "every document is refused (Denied)"),
     _m("partial_export", "EHDS-INT-011", "the full export for system replacement omits the oldest document"),
     _m("reformats_cda", "XB-006", "a received CDA is pretty-printed on storage: the original bytes are lost"),
     _m("drops_secondary_identifiers", "FR-001", "only the Patient's first identifier is kept: the INS is lost"),
@@ -60,6 +62,8 @@ MUTANTS: dict[str, Mutant] = dict([
     _m("drops_substitution", "ED-001", "exported dispensations no longer say whether the medicine was substituted"),
     _m("hangs_on_fetch", None, "fetch never returns: checks that fetch get an error verdict"),
     _m("crashes_on_submit", None, "submit raises RuntimeError: checks that submit get an error verdict"),
+    _m("clock_does_not_move", None, "declares the sandbox clock, but shift_clock changes nothing: the retention "
+                                    "check gets an error verdict, never a pass"),
 ])
 
 #: Requirements a mutant cannot help failing besides its own, with the reason (measured against
@@ -99,4 +103,7 @@ PROFILE_FOR: dict[str, str] = {
 #: Mutants whose expected outcome is an *error* verdict on the checks using the broken call.
 ERROR_MUTANTS: frozenset[str] = frozenset(name for name, m in MUTANTS.items() if m.requirement is None)
 
-__all__ = ["COLLATERAL", "ERROR_MUTANTS", "MUTANTS", "PROFILE_FOR", "Mutant"]
+#: Error mutants whose broken call only one requirement's checks use: exactly these get the error.
+ERRORS_EXPECTED: dict[str, frozenset[str]] = {"clock_does_not_move": frozenset({"EHDS-LOG-010"})}
+
+__all__ = ["COLLATERAL", "ERRORS_EXPECTED", "ERROR_MUTANTS", "MUTANTS", "PROFILE_FOR", "Mutant"]

@@ -309,9 +309,12 @@ class Session(Protocol):
     ``record_consent(patient_id, consent: Consent) -> ConsentRecord`` (CONSENT)
         Record the patient's consent to an access for ``consent.purpose`` by ``consent.grantee``,
         with who recorded it (the session's actor: the patient, or the professional in front of
-        whom the patient consented) and when. The SUT may carry it as a FHIR Consent resource.
+        whom the patient consented) and when. The SUT may carry it as a FHIR Consent resource. Denied
+        for actors who may not record that patient's consent (another patient).
     ``withdraw_consent(patient_id, consent_id) -> None`` (CONSENT)
-        The consent is no longer in force from now on (kept for the record, never deleted).
+        The consent is no longer in force from now on (kept for the record, never deleted). NotFound
+        when ``consent_id`` is not a consent of ``patient_id``; Denied for actors who may not change
+        that patient's consents (another patient).
     ``fetch_for_purpose(patient_id, category, purpose, *, document_id=None) -> dict`` (CONSENT)
         ``fetch`` for an access the national rules subject to consent (e.g. ``cross-border-care``):
         Denied unless a consent for that purpose covers the actor; the access is logged either way,

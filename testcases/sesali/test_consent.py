@@ -8,12 +8,15 @@ log entry refers to the consent; withdrawn: refused again.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conformance import auditlog
-from conformance.adapter import Capability, Consent
+from conformance.adapter import Capability, Consent, Denied, NotFound, Rejected
+from conformance.checks import inconclusive
 from conformance.settings import example_scope, examples
 from ehds_support.flow import AuditorView, submit_declared
 from ehds_support.fr import CROSS_BORDER_PURPOSE
@@ -106,3 +109,57 @@ def test_consent_decisions_are_logged(sut, accounts, new_patient, documents, evi
     assert any(refers_to(e, rec.consent_id) for e in served), (
         f"the log entry of the consented access does not refer to the consent (Consent/{rec.consent_id})")
     evidence.note(f"refused entry and consented entry referring to Consent/{rec.consent_id} found")
+
+
+def _refused(call: Any) -> str | None:
+    """`refused`, counting NotFound and Rejected as refusals too (a SUT may hide what the actor may not see)."""
+    try:
+        call()
+    except (Denied, NotFound, Rejected) as answer:
+        return f"{type(answer).__name__}: {answer.reason or ''}".rstrip(": ")
+    return None
+
+
+@pytest.mark.requirement("FR-003")
+@pytest.mark.capability(Capability.CONSENT, Capability.SUBMIT)
+@pytest.mark.category(CATEGORY)
+def test_a_consent_is_the_patients_own(sut, sut_description, accounts, new_patient, documents, evidence):
+    """Procedure: a professional files the summaries of two patients, A and B, and records A's consent to
+    cross-border care by that professional. The professional then withdraws that consent giving B's patient id.
+    When patients can sign in, B signs in and tries to record a consent of A for a second professional, to
+    withdraw A's consent, and to read A's summary through the consent-bound access (fetch_for_purpose). After
+    each attempt the professionals ask for A's summary for cross-border care.
+    Observed: which attempts were refused (Denied, NotFound or Rejected) and which later accesses were served.
+    Decides FR-003 because a consent is the patient's own: a withdrawal takes effect only for the patient it
+    names, another patient can neither record nor withdraw it, and nobody reads a summary under someone
+    else's consent."""
+    hp, _patient_a, ra = _seed(sut, accounts, new_patient, documents)
+    _hp, patient_b, rb = _seed(sut, accounts, new_patient, documents)
+    rec = record(hp, ra.patient_id, Consent(CROSS_BORDER_PURPOSE, accounts.hp.identifier))
+    if refused(_fetch(hp, ra)) is not None:
+        inconclusive("with A's consent recorded the access was refused (test_access_needs_a_consent_in_force "
+                     "decides that)")
+    answer = _refused(lambda: hp.withdraw_consent(rb.patient_id, rec.consent_id))
+    evidence.note(f"withdrawal of A's consent {rec.consent_id} under B's id {rb.patient_id}: {answer or 'accepted'}")
+    why = refused(_fetch(hp, ra))
+    assert why is None, (f"withdrawing consent {rec.consent_id} under patient B ({rb.patient_id}) withdrew patient "
+                         f"A's consent: A's summary is now refused ({why})")
+    if not sut_description.declares(Capability.PATIENT_ACCESS):
+        evidence.note("patients cannot sign in to this SUT: the attempts by patient B were not made")
+        return
+    b = sut.login(accounts.patient(patient_b.identifier))
+    other = sut.login(accounts.hp_other)
+    answer = _refused(lambda: b.record_consent(ra.patient_id, Consent(CROSS_BORDER_PURPOSE,
+                                                                      accounts.hp_other.identifier)))
+    evidence.note(f"patient B records a consent of A for {accounts.hp_other.identifier}: {answer or 'accepted'}")
+    assert answer is not None, "patient B's session recorded a consent in patient A's name"
+    assert refused(_fetch(other, ra)) is not None, (
+        f"after patient B recorded a consent in A's name, {accounts.hp_other.identifier} read A's summary")
+    answer = _refused(lambda: b.withdraw_consent(ra.patient_id, rec.consent_id))
+    evidence.note(f"patient B withdraws A's consent {rec.consent_id}: {answer or 'accepted'}")
+    why = refused(_fetch(hp, ra))
+    assert why is None, f"patient B withdrew patient A's consent {rec.consent_id}: A's summary is now refused ({why})"
+    answer = _refused(lambda: b.fetch_for_purpose(ra.patient_id, CATEGORY, CROSS_BORDER_PURPOSE,
+                                                  document_id=ra.document_id))
+    evidence.note(f"patient B asks A's summary for cross-border care: {answer or 'served'}")
+    assert answer is not None, "patient B read patient A's summary through the consent-bound access"

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conformance.adapter import PRIORITY_CATEGORIES, Capability, NotFound, Rejected
+from conformance.adapter import PRIORITY_CATEGORIES, Capability, Denied, NotFound, Rejected
 from conformance.auditlog import CATEGORY_LOINC
 from conformance.checks import not_applicable
 
@@ -38,8 +38,9 @@ def test_declared_categories_are_served(sut, sut_description, accounts, new_pati
     """Procedure: draw one priority category the SUT declares it consumes (not applicable when none), submit a
     valid document of it for a fresh patient, and when the SUT declares export and produces that category fetch
     the document by id. Observed: acceptance, and the result's resourceType and Composition.type LOINC codes.
-    Decides EHDS-GEN-001: a declared category must be accepted and, when produced, come back as a Bundle of that
-    category's document type; declared standards and versions, the advertised capabilities, and refusal of
+    Decides EHDS-GEN-001: a declared category must be accepted (a refusal of the adapter's own health professional
+    account, Denied, counts as not served) and, when produced, come back as a Bundle of that category's document
+    type; declared standards and versions, the advertised capabilities, and refusal of
     undeclared categories are not checked."""
     consumed = sorted(set(sut_description.consumes) & set(PRIORITY_CATEGORIES))
     if not consumed:
@@ -54,6 +55,10 @@ def test_declared_categories_are_served(sut, sut_description, accounts, new_pati
     except Rejected as answer:
         raise AssertionError(f"the SUT declares that it accepts {category} documents but rejected a valid one: "
                              f"{answer.reason or '(no reason)'}") from None
+    except Denied as answer:  # the adapter's own health professional account: the SUT serves the category to nobody
+        raise AssertionError(f"the SUT declares that it accepts {category} documents but refused a valid one from "
+                             f"its health professional account {accounts.hp.identifier!r} (Denied: "
+                             f"{answer.reason or 'no reason given'})") from None
     evidence.note(f"a valid {category} document was accepted as {receipt.document_id}")
     if category not in produced:
         return
@@ -62,6 +67,10 @@ def test_declared_categories_are_served(sut, sut_description, accounts, new_pati
     except NotFound:
         raise AssertionError(f"the SUT declares that it exports {category} documents but the one just accepted "
                              f"({receipt.document_id}) cannot be fetched (NotFound)") from None
+    except Denied as answer:
+        raise AssertionError(f"the SUT declares that it exports {category} documents but refused the one just "
+                             f"accepted ({receipt.document_id}) to the health professional who submitted it (Denied: "
+                             f"{answer.reason or 'no reason given'})") from None
     # Bundle.type "document" is EHDS-INT-004's rule (returns_collection_bundle): here, what the export *is about*
     assert isinstance(bundle, dict) and bundle.get("resourceType") == "Bundle", (
         f"the {category} export is not a FHIR Bundle "

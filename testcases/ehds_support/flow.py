@@ -14,7 +14,7 @@ from conformance.checks import inconclusive
 def submit_declared(session: object, document: object, category: str) -> object:
     """Submit a valid document of a category the SUT declares it accepts; return the Receipt.
 
-    When the SUT rejects it, the check that needed the document cannot decide its own
+    When the SUT rejects it (or refuses the professional, Denied), the check that needed the document cannot decide its own
     requirement: it ends inconclusive (not-tested) and EHDS-GEN-001 (declared scope matches
     what is served) is the requirement that fails, so one overclaim is reported once.
     """
@@ -23,6 +23,10 @@ def submit_declared(session: object, document: object, category: str) -> object:
     except Rejected as answer:
         inconclusive(f"the SUT rejected a valid {category} document ({answer.reason or 'no reason given'}) "
                      f"although it declares that it accepts {category}; see EHDS-GEN-001")
+    except Denied as answer:
+        inconclusive(f"the SUT refused a valid {category} document from its health professional account "
+                     f"(Denied: {answer.reason or 'no reason given'}) although it declares that it accepts "
+                     f"{category}; see EHDS-GEN-001")
 
 
 class AuditorView:

@@ -35,7 +35,13 @@ from conformance.evidence import Evidence
 from conformance.guard import DEFAULT_TIMEOUT, GuardedAdapter
 from conformance.model import CheckOutcome, Profile, RunResult, Verdict
 from conformance.suggest import did_you_mean
-from conformance.verdicts import applies, is_nonconformance, requirement_results, verdict_from_skip
+from conformance.verdicts import (
+    applies,
+    contradicted_declaration,
+    is_nonconformance,
+    requirement_results,
+    verdict_from_skip,
+)
 
 OUTCOME_KEY = "conformance.outcome"
 SUT_KEY = "conformance.sut"
@@ -453,6 +459,19 @@ def _classify(exc: BaseException | None, call: pytest.CallInfo[Any]) -> tuple[Ve
     return Verdict.ERROR, _short_message(call)
 
 
+def _contradicted_capabilities(item: pytest.Item, exc: BaseException | None) -> list[str]:
+    """The capabilities a NotSupported answer contradicts: all those the check needs, when the SUT declares
+    every one of them (else the check would not have run, or the answer is about something undeclared)."""
+    from conformance.adapter import NotSupported
+
+    if not isinstance(exc, NotSupported):
+        return []
+    needed = _capabilities_needed(item)
+    state = item.config.stash[_state_key]
+    declared = set((state.sut or {}).get("capabilities") or ())
+    return needed if needed and set(needed) <= declared else []
+
+
 def _falsifying_example(report: pytest.TestReport) -> str:
     text = report.longreprtext or ""
     lines = [ln for ln in text.splitlines() if ln.startswith(("Falsifying example", "Falsifying explicit example"))]
@@ -496,6 +515,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
         else:
             exc = call.excinfo.value if call.excinfo else None
             verdict, message = _classify(exc, call)
+            contradicted = _contradicted_capabilities(item, exc)
+            if verdict is Verdict.NOT_TESTED and contradicted:
+                verdict, message = Verdict.ERROR, contradicted_declaration(exc, contradicted)
     if verdict is None:
         return report
     recorded = item.stash.get(_evidence_key, Evidence())

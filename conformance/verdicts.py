@@ -38,6 +38,15 @@ def unexpected_answer(exc: BaseException) -> str:
             "on that behaviour has its own check")
 
 
+def contradicted_declaration(exc: BaseException, capabilities: list[str]) -> str:
+    """Why a NotSupported answer to a check whose capabilities the SUT declares is an error, not not-tested:
+    the SUT's description and its behaviour disagree, so nothing was observed and the declaration is untrue."""
+    reason = getattr(exc, "reason", "") or str(exc) or "no reason given"
+    return (f"the SUT declares the capabilities {', '.join(capabilities)} this check uses, but answered "
+            f"NotSupported ({reason[:300]}) to one of its steps: the declaration (describe()) and the SUT disagree "
+            "(hint: fix the adapter's set-up method or stop declaring the capability)")
+
+
 def verdict_from_skip(reason: str) -> tuple[Verdict, str]:
     text = reason.removeprefix("Skipped: ")
     if text.startswith(NOT_APPLICABLE_PREFIX):

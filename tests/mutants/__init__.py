@@ -64,6 +64,8 @@ MUTANTS: dict[str, Mutant] = dict([
     _m("crashes_on_submit", None, "submit raises RuntimeError: checks that submit get an error verdict"),
     _m("clock_does_not_move", None, "declares the sandbox clock, but shift_clock changes nothing: the retention "
                                     "check gets an error verdict, never a pass"),
+    _m("traits_setup_ignored", None, "declares trait lookup, but the trait table set-up does nothing: every lookup "
+                                     "answers NotSupported, an error of FR-005 (the declaration is untrue)"),
 ])
 
 #: Requirements a mutant cannot help failing besides its own, with the reason (measured against
@@ -98,12 +100,14 @@ PROFILE_FOR: dict[str, str] = {
     "reformats_cda": "fr-sesali",
     "drops_secondary_identifiers": "fr-sesali",
     "exports_first_identifier_only": "fr-sesali",
+    "traits_setup_ignored": "fr-sesali",
 }
 
 #: Mutants whose expected outcome is an *error* verdict on the checks using the broken call.
 ERROR_MUTANTS: frozenset[str] = frozenset(name for name, m in MUTANTS.items() if m.requirement is None)
 
 #: Error mutants whose broken call only one requirement's checks use: exactly these get the error.
-ERRORS_EXPECTED: dict[str, frozenset[str]] = {"clock_does_not_move": frozenset({"EHDS-LOG-010"})}
+ERRORS_EXPECTED: dict[str, frozenset[str]] = {"clock_does_not_move": frozenset({"EHDS-LOG-010"}),
+                                               "traits_setup_ignored": frozenset({"FR-005"})}
 
 __all__ = ["COLLATERAL", "ERRORS_EXPECTED", "ERROR_MUTANTS", "MUTANTS", "PROFILE_FOR", "Mutant"]

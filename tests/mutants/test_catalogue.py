@@ -48,7 +48,8 @@ def test_crashing_or_hanging_adapter_gives_errors_not_a_crashed_run(name: str, t
     # the short deadline is for the hanging mutants; a mutant that errors by its answers keeps the default, so
     # its exact set of errors cannot come from a slow healthy call
     timeout = () if name in ERRORS_EXPECTED else ("--adapter-timeout", HUNG_CALL_TIMEOUT)
-    report = run_report(MUTANTS[name].factory, tmp_path, *timeout)
+    profile = ("--profile", PROFILE_FOR[name]) if name in PROFILE_FOR else ()
+    report = run_report(MUTANTS[name].factory, tmp_path, *timeout, *profile)
     verdicts = verdicts_of(report)
     errors = sorted(rid for rid, v in verdicts.items() if v == "error")
     fails = sorted(rid for rid, v in verdicts.items() if v == "fail")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from conformance.adapter import Denied
+from conformance.adapter import Denied, Rejected
 
 
 def refused(call: Any) -> str | None:
@@ -36,9 +36,11 @@ def is_refusal(event: dict[str, Any]) -> bool:
 
 
 def record(session: Any, patient_id: str, consent: Any) -> Any:
-    """Record a consent; a refusal to record means the consent flow cannot be exercised at all."""
+    """Record a consent; a refusal to record (Denied for the patient or their professional, Rejected for a
+    consent with a purpose and a grantee) means a consented access can never happen: FR-003 fails."""
     try:
         return session.record_consent(patient_id, consent)
-    except Denied as answer:
-        raise AssertionError(f"recording the patient's consent was refused for "
+    except (Denied, Rejected) as answer:
+        raise AssertionError(f"recording the patient's consent to {consent.purpose!r} was refused "
+                             f"({type(answer).__name__}) for "
                              f"{session.actor.kind.value if session.actor else 'the actor'}: {answer.reason}") from None

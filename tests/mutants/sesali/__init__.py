@@ -25,6 +25,7 @@ MUTANTS: dict[str, Mutant] = dict([
     _m("consent_refusal_not_logged", "FR-003", "an access refused for want of consent is not logged"),
     _m("withdrawal_by_consent_id_only", "FR-003", "a consent id given under another patient withdraws that patient's consent"),
     _m("any_patient_records_consent", "FR-003", "a signed-in patient may record or withdraw any patient's consent"),
+    _m("consent_rejected_unless_blank", "FR-003", "the blank-purpose guard is inverted: every real consent is rejected"),
     _m("purpose_fetch_skips_authorization", "FR-003", "the consent-bound access serves a patient any other patient's summary"),
     _m("displays_original_language", "FR-004", "the translation catalogue is never used: items shown as received"),
     _m("drops_untranslatable", "FR-004", "a code the catalogue cannot translate is left off the screen"),

@@ -50,6 +50,8 @@ MUTANTS: dict[str, Mutant] = dict([
     _m("forgets_refused_attempts", "EHDS-LOG-013", "refused attempts are not logged (a SHOULD)"),
     _m("auditor_cannot_read_log", "EHDS-LOG-008", "the auditor may not read the access log"),
     _m("ignores_category_filter", "EHDS-INT-003", "a search by document type returns every document"),
+    _m("cda_listed_with_local_date", "EHDS-INT-003", "a received CDA's effectiveTime is listed as local wall time "
+                                                     "(its offset dropped)"),
     _m("find_patient_ignores_system", "EHDS-INT-002", "patient lookup ignores the identifier system"),
     _m("log_copies_payload", "EHDS-LOG-014", "log entries carry the clinical document served (a SHOULD)"),
     _m("overclaims_imaging", "EHDS-GEN-001", "declares imaging but rejects every imaging document"),
@@ -101,6 +103,7 @@ PROFILE_FOR: dict[str, str] = {
     "drops_secondary_identifiers": "fr-sesali",
     "exports_first_identifier_only": "fr-sesali",
     "traits_setup_ignored": "fr-sesali",
+    "cda_listed_with_local_date": "fr-sesali",
 }
 
 #: Mutants whose expected outcome is an *error* verdict on the checks using the broken call.

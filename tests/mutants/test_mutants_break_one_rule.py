@@ -168,8 +168,9 @@ CATALOGUE_ONLY: frozenset[str] = frozenset({
     "overclaims_imaging",  # the scenario submits no imaging document
     "partial_export",  # the scenario makes no full export
     "drops_substitution",  # the scenario exports no dispensation (ED-001, ehds-edispensation)
-    # fr-sesali requirements (XB-006, FR-001):
-    "reformats_cda", "drops_secondary_identifiers", "exports_first_identifier_only",
+    # fr-sesali requirements (XB-006, FR-001) and CDA listings:
+    "reformats_cda", "drops_secondary_identifiers", "exports_first_identifier_only", "cda_listed_with_local_date",
+    "professionals_cannot_submit",  # the scenario starts with the professional's submission
 })
 
 

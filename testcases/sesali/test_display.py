@@ -8,14 +8,14 @@ original text still available, an untranslatable code shown as such.
 
 from __future__ import annotations
 
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conformance.adapter import Capability
+from conformance import auditlog
+from conformance.adapter import Capability, Denied, NotFound
 from conformance.settings import example_scope, examples
-from ehds_support.flow import submit_declared
+from ehds_support.flow import AuditorView, submit_declared
 from ehds_support.fr import catalogue
 
 CATEGORY = "patient-summary"
@@ -64,3 +64,50 @@ def test_summary_is_shown_in_french_with_the_original(sut, accounts, new_patient
         translated = sum(1 for s, c, _ in expected if catalogue.french(s, c))
         evidence.note(f"{len(expected)} coded items: {translated} shown with the catalogue's French display, "
                       f"{len(expected) - translated} shown as received; originals kept")
+
+
+@pytest.mark.requirement("EHDS-LOG-001")
+@pytest.mark.capability(Capability.TRANSLATED_DISPLAY, Capability.SUBMIT, Capability.ACCESS_LOG)
+@pytest.mark.category(CATEGORY)
+def test_showing_the_translated_summary_is_logged(sut, accounts, new_patient, documents, evidence, french_catalogue):
+    """Procedure: a professional files a patient summary for a fresh patient; the auditor reads the patient's
+    access log; the professional is shown the summary in fr-FR (displayed_summary); the auditor reads the log
+    again. Observed: the entries the display added and the persons they name.
+    Decides EHDS-LOG-001 because showing a patient summary on screen is an access to priority-category data
+    like any read, so it must add an entry naming the professional (the fetch path is checked by
+    test_every_access_is_logged; this is the other read path a Sesali-capable EHR offers)."""
+    hp = sut.login(accounts.hp)
+    patient = new_patient()
+    receipt = submit_declared(hp, documents.valid(CATEGORY, patient), CATEGORY)
+    log = AuditorView(sut, accounts)
+    before = log.entries(receipt.patient_id)
+    hp.displayed_summary(receipt.patient_id, document_id=receipt.document_id, language="fr-FR")
+    added = auditlog.new_entries(before, log.entries(receipt.patient_id))
+    evidence.add("audit-events", added, label="entries after the summary was shown")
+    who = auditlog.identifier_value(accounts.hp.identifier)
+    assert any(who in auditlog.person_ids(e) for e in added), (
+        f"showing {receipt.patient_id}'s summary in French to {who} added {len(added)} log entries, none naming "
+        "that professional: the access is not logged")
+
+
+@pytest.mark.requirement("EHDS-SEC-004")
+@pytest.mark.capability(Capability.TRANSLATED_DISPLAY, Capability.SUBMIT, Capability.PATIENT_ACCESS)
+@pytest.mark.category(CATEGORY)
+def test_translated_summary_is_not_shown_to_another_patient(sut, accounts, new_patient, documents, evidence,
+                                                           french_catalogue):
+    """Procedure: a professional files the patient summaries of two fresh patients, A and B; B signs in and
+    asks to be shown A's summary in fr-FR (displayed_summary). Observed: the answer (served, or Denied /
+    NotFound). Decides EHDS-SEC-004 because a patient's access is limited to their own record on every read
+    path: the translated display must refuse another patient's summary as the ordinary read does."""
+    hp = sut.login(accounts.hp)
+    patient_a, patient_b = new_patient(), new_patient()
+    ra = submit_declared(hp, documents.valid(CATEGORY, patient_a), CATEGORY)
+    submit_declared(hp, documents.valid(CATEGORY, patient_b), CATEGORY)
+    b = sut.login(accounts.patient(patient_b.identifier))
+    try:
+        shown = b.displayed_summary(ra.patient_id, document_id=ra.document_id, language="fr-FR")
+    except (Denied, NotFound) as answer:
+        evidence.note(f"patient B asking for A's translated summary: {type(answer).__name__} ({answer.reason})")
+        return
+    raise AssertionError(f"patient B was shown patient A's summary ({len(shown.items)} items) through the "
+                         "translated display")

@@ -47,6 +47,9 @@ MUTANTS: dict[str, Mutant] = dict([
     _m("returns_wrong_patient", "EHDS-INT-004", "the export carries another patient's identity"),
     _m("returns_collection_bundle", "EHDS-INT-004", "the export is a collection Bundle, not a document"),
     _m("patient_cannot_read_own_log", "EHDS-LOG-009", "the patient is refused their own access log"),
+    _m("display_not_logged", "EHDS-LOG-001", "showing a summary in the professional's language writes no log entry"),
+    _m("display_skips_authorization", "EHDS-SEC-004", "the translated display shows any patient's summary to a "
+                                                       "signed-in patient"),
     _m("forgets_refused_attempts", "EHDS-LOG-013", "refused attempts are not logged (a SHOULD)"),
     _m("auditor_cannot_read_log", "EHDS-LOG-008", "the auditor may not read the access log"),
     _m("ignores_category_filter", "EHDS-INT-003", "a search by document type returns every document"),
@@ -104,6 +107,8 @@ PROFILE_FOR: dict[str, str] = {
     "exports_first_identifier_only": "fr-sesali",
     "traits_setup_ignored": "fr-sesali",
     "cda_listed_with_local_date": "fr-sesali",
+    "display_not_logged": "fr-sesali",
+    "display_skips_authorization": "fr-sesali",
 }
 
 #: Mutants whose expected outcome is an *error* verdict on the checks using the broken call.

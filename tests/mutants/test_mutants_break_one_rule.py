@@ -171,6 +171,7 @@ CATALOGUE_ONLY: frozenset[str] = frozenset({
     # fr-sesali requirements (XB-006, FR-001) and CDA listings:
     "reformats_cda", "drops_secondary_identifiers", "exports_first_identifier_only", "cda_listed_with_local_date",
     "professionals_cannot_submit",  # the scenario starts with the professional's submission
+    "display_not_logged", "display_skips_authorization",  # the scenario uses no translated display
 })
 
 

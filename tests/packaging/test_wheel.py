@@ -18,6 +18,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
+#: Each wheel build writes the checkout's build/ folder: two at once (one per xdist worker) race on it
+#: ("could not delete build/lib/..."), so this module's tests run on one worker, one build at a time.
+pytestmark = pytest.mark.xdist_group("wheel-build")
+
 
 def test_every_package_is_listed_in_pyproject() -> None:
     """`packages` is explicit in pyproject.toml: a new subpackage must be added there."""

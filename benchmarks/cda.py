@@ -59,9 +59,9 @@ def samples() -> list[tuple[str, dict[str, Any], bytes]]:
 
 def timed(fn: Callable[[], Any], repeat: int) -> float:
     """Best-of-`repeat` wall time in seconds (best-of filters noise on the shared 2-core machine)."""
+    gc.collect()  # once: a collection between repetitions leaves the CPU caches cold (see validate.timed)
     best = float("inf")
     for _ in range(repeat):
-        gc.collect()
         t0 = time.perf_counter()
         fn()
         best = min(best, time.perf_counter() - t0)

@@ -77,9 +77,12 @@ CLOCK: Callable[[], float] = time.process_time  # --clock wall: time.perf_counte
 def timed(fn: Callable[[], Any], repeat: int) -> float:
     """Best-of-`repeat` time of fn() in seconds, CPU time of this process by default: on the shared 2-core
     machine (load 2-9) wall time swings 4x with the other jobs, CPU time far less; best-of filters the rest."""
+    gc.collect()  # once, before the repetitions: the garbage of an earlier measurement is not this one's cost
     best = float("inf")
     for _ in range(repeat):
-        gc.collect()
+        # no collection between repetitions: a full collection walks the whole heap (the validator's caches) and
+        # leaves the CPU caches cold, which cost the 5 ms `orjson.loads` pass ~50 % and a 100 ms validation pass
+        # ~1 % -- it made the baseline look slower and every "x orjson" ratio about 1.5x too flattering
         t0 = CLOCK()
         fn()
         best = min(best, CLOCK() - t0)

@@ -141,6 +141,13 @@ def check_codes_known(run: RunContext, val: dict[str, Any], tcode: str, loc: str
         if code == "":
             wrong_code = True  # reported where it is, as an empty value
             continue
+        if system is None and "_system" not in c and isinstance(code, str):
+            # as the reference validator: a code without its system means nothing and cannot be checked
+            sink.append(issue("warning", "invalid", loc if tcode == "Coding" else f"{loc}.coding[{i}]",
+                              ("A code" if tcode == "Coding" else "Coding has no system. A code") + " with no system "
+                              "has no defined meaning, and it cannot be validated. A system should be provided "
+                              f"(hint: give the system {code!r} comes from)", "terminology.no-system"))
+            continue
         if isinstance(code, str) and isinstance(system, str):
             display = c.get("display")
             key = (system, code, display if isinstance(display, str) else None)

@@ -20,7 +20,6 @@ gets that loop generated as straight-line Python (`codegen`). `benchmarks/valida
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 
 from conformance.fhir.bindings import (
@@ -49,7 +48,8 @@ from conformance.fhir.settings import Settings
 from conformance.fhir.slicing import candidates, instance_types, slice_matches, type_filter
 from conformance.fhir.vital_signs import with_vital_sign_profile
 from conformance.fhir.values import (
-    attachment_size,
+    TEXT_RULE_TYPES,
+    attachment_data,
     did_you_mean,
     equal,
     fixed_diff,
@@ -57,6 +57,7 @@ from conformance.fhir.values import (
     issue,
     matches_pattern,
     short,
+    text_rules,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -79,7 +80,6 @@ def _choice_of(container: Elem, key: str) -> Elem | None:
     return None
 
 
-_HTML_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(\s[^<>]*)?/?>")
 
 
 class Run:
@@ -125,7 +125,7 @@ class Run:
             extra_profiles = with_vital_sign_profile(res, loc, sink, extra_profiles)
         meta = res.get("meta")
         declared = meta.get("profile") if isinstance(meta, dict) else None
-        key = (rt, tuple(u for u in declared if isinstance(u, str)) if isinstance(declared, list) else (),
+        key = (rt, tuple(u if isinstance(u, str) else None for u in declared) if isinstance(declared, list) else (),
                tuple(extra_profiles), requested)
         chosen = self.structures_for.get(key)
         if chosen is None:
@@ -169,29 +169,30 @@ class Run:
             if pushed:
                 self.bundles.pop()
 
-    def _structures(self, rt: str, base: CompiledStructure, declared: tuple[str, ...], extra_profiles: tuple[str, ...],
-                    requested: bool) -> tuple[list[CompiledStructure], list[tuple[str, str, str, str, str, str]]]:
+    def _structures(self, rt: str, base: CompiledStructure, declared: tuple[str | None, ...],
+                    extra_profiles: tuple[str, ...], requested: bool) -> tuple[list[CompiledStructure], list[Any]]:
         """The structures a resource of type `rt` declaring `declared` is walked against, and the problems with its
         profiles as (severity, code, location suffix, message, rule, source); kept per run in `structures_for`."""
         structures: list[CompiledStructure] = []
         problems: list[tuple[str, str, str, str, str, str]] = []
-        urls: list[tuple[str, str]] = [(u, "declared") for u in declared]
-        urls += [(u, "requested" if requested else "slice") for u in extra_profiles]
-        urls += [(u, "global") for u in self.v.global_profiles().get(rt, ())]
+        # (url, why, where a problem with it is said: a declared profile at its own meta.profile item)
+        urls = [(u, "declared", f".meta.profile[{i}]") for i, u in enumerate(declared) if u is not None]
+        urls += [(u, "requested" if requested else "slice", "") for u in extra_profiles]
+        urls += [(u, "global", ".meta.profile") for u in self.v.global_profiles().get(rt, ())]
         seen_urls = set()
-        for url, why in urls:
+        for url, why, where in urls:
             if url in seen_urls:
                 continue
             seen_urls.add(url)
             cs = self.v.structure(url)
             if cs is None and url in self.v.unusable:
-                problems.append(("error", "not-supported", ".meta.profile" if why in ("declared", "global") else "",
+                problems.append(("error", "not-supported", where,
                                  f"profile {url} is loaded but cannot be used, so the resource was not checked "
                                  f"against it: {self.v.unusable[url]}", "profile.unusable", ""))
                 continue
             if cs is None:
                 if why in ("declared", "global"):
-                    problems.append(("warning", "not-found", ".meta.profile",
+                    problems.append(("warning", "not-found", where,
                                      f"profile {url} is not in the loaded packages, so the resource was not checked "
                                      "against it (hint: `conformance packages add` the package that defines it)",
                                      "profile.unknown", ""))
@@ -567,7 +568,7 @@ class Run:
         if plan.identifier:
             check_identifier(val, loc, sink)
         elif plan.attachment:
-            attachment_size(val, loc, sink)
+            attachment_data(val, loc, sink)
         elif plan.quantity_bounds:
             quantity_bounds(val, elem, loc, sink)
         elif plan.text_links:
@@ -611,11 +612,10 @@ class Run:
         if val is not None:
             problem = None if plan.quick_valid(val) else check_primitive(tcode, val)  # type: ignore[misc]
             if problem:
-                sink.append(issue("error", "value" if isinstance(val, str) else "structure", loc, problem,
-                                   f"type.{tcode}"))
-            elif tcode == "markdown" and self.settings.no_html_in_markdown and _HTML_TAG.search(val):
-                sink.append(issue("error", "value", loc, "The markdown contains HTML, which the settings do not "
-                                  "allow (hint: write it as plain markdown)", "markdown.html"))
+                kind = "value" if isinstance(val, str) else "structure"
+                sink.append(issue("error", kind, loc, problem, f"type.{tcode}"))
+            elif tcode in TEXT_RULE_TYPES:
+                text_rules(val, tcode, self.settings.no_html_in_markdown, loc, sink)
             elif tcode == "xhtml":
                 from conformance.fhir.xhtml import check_xhtml
                 for p in check_xhtml(val):

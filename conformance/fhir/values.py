@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import re
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -75,18 +77,56 @@ def matches_pattern(value: Any, pattern: Any) -> bool:
     return equal(value, pattern)
 
 
-def attachment_size(val: dict[str, Any], loc: str, sink: list[ValidationIssue]) -> None:
-    """Attachment.size must be the decoded length of Attachment.data (as the reference validator checks)."""
-    data, size = val.get("data"), val.get("size")
-    if not isinstance(data, str) or not isinstance(size, int) or isinstance(size, bool):
+def attachment_data(val: dict[str, Any], loc: str, sink: list[ValidationIssue]) -> None:
+    """An Attachment's `size` must be the decoded length of its `data`, and its `hash` the SHA-1 of that data
+    (R4: "the calculated hash of the data using SHA-1, represented using base64"), as the reference validator
+    checks. Data that does not decode is reported by its own base64Binary check, not again here. An Attachment
+    with neither data nor url should at least say what it would hold (contentType or language): a warning."""
+    data, size, stated = val.get("data"), val.get("size"), val.get("hash")
+    if not val.keys() & {"data", "_data", "url", "_url", "contentType", "_contentType", "language", "_language"}:
+        sink.append(issue("warning", "invalid", loc, "Attachments have data and/or url, or else SHOULD have either "
+                          "contentType and/or language (hint: give the content, a link to it, or at least its media "
+                          "type)", "attachment.no-content"))
+    if not isinstance(data, str):
         return
     try:
-        actual = len(base64.b64decode("".join(data.split()), validate=True))
+        content = base64.b64decode("".join(data.split()), validate=True)
     except (binascii.Error, ValueError):
         return
-    if actual != size:
+    if isinstance(size, int) and not isinstance(size, bool) and len(content) != size:
         sink.append(issue("error", "structure", loc, f"Stated Attachment Size {size} does not match actual attachment "
-                          f"size {actual}", "attachment.size"))
+                          f"size {len(content)}", "attachment.size"))
+    if isinstance(stated, str):
+        try:
+            stated_digest = base64.b64decode("".join(stated.split()), validate=True)
+        except (binascii.Error, ValueError):
+            return  # not base64: its own base64Binary check reports it
+        digest = hashlib.sha1(content).digest()
+        if stated_digest != digest:
+            sink.append(issue("error", "structure", loc, f"The hash of the data did not match the data (stated: "
+                              f"'{stated}', actual: '{base64.b64encode(digest).decode()}') (hint: Attachment.hash "
+                              "is the base64 of the SHA-1 of the decoded data)", "attachment.hash"))
+
+
+#: primitive types with rules on their text beyond the format (`text_rules`)
+TEXT_RULE_TYPES = frozenset({"base64Binary", "markdown"})
+_WHITE_SPACE = re.compile(r"\s")
+_HTML_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(\s[^<>]*)?/?>")
+
+
+def text_rules(val: str, tcode: str, no_html_in_markdown: bool, loc: str, sink: list[ValidationIssue]) -> None:
+    """What the reference validator says of a well-formed value's text: base64 with white space is accepted with
+    a warning (RFC 4648: none is allowed, though readers are encouraged to skip it); markdown with an HTML tag is
+    an error where the settings forbid HTML in markdown."""
+    if tcode == "base64Binary":
+        if _WHITE_SPACE.search(val) is not None:
+            sink.append(issue("warning", "invalid", loc, "Base64 encoded values SHOULD not contain any whitespace "
+                              "(per RFC 4648). Note that non-validating readers are encouraged to accept whitespace "
+                              "anyway (hint: write the base64 on one line, without spaces)",
+                              "type.base64Binary.whitespace"))
+    elif no_html_in_markdown and _HTML_TAG.search(val):
+        sink.append(issue("error", "value", loc, "The markdown contains HTML, which the settings do not allow (hint: "
+                          "write it as plain markdown)", "markdown.html"))
 
 
 def fixed_diff(val: Any, fixed: Any, elem: Elem, loc: str, sink: list[ValidationIssue]) -> None:

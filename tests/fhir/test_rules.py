@@ -827,7 +827,7 @@ def test_a_profile_whose_base_is_not_loaded_is_an_issue_not_a_crash():
     obs = {"resourceType": "Observation", "meta": {"profile": [profile["url"]]}, "status": "nonsense",
            "code": {"text": "x"}}
     found = [(i.location, i.rule) for i in v.validate(obs) if i.is_error]
-    assert ("Observation.meta.profile", "profile.unusable") in found
+    assert ("Observation.meta.profile[0]", "profile.unusable") in found
     assert ("Observation.status", "Observation.status") in found  # the base R4 checks still ran
 
 
@@ -1076,3 +1076,33 @@ def test_a_binding_is_only_on_a_type_it_can_constrain(validator, element, error)
           "text": _CS["text"], "differential": {"element": [element]}}
     found = [i.location for i in validator.validate(sd) if i.rule == "sd.binding-type"]
     assert found == (["StructureDefinition.differential.element[0]"] if error else [])
+
+
+def test_an_unknown_declared_profile_is_reported_at_its_own_meta_profile_item(validator):
+    """As the reference validator places it: at `meta.profile[i]`, the index counting every item of the array."""
+    obs = {"resourceType": "Observation", "status": "final", "code": {"text": "x"},
+           "meta": {"profile": ["http://hl7.org/fhir/StructureDefinition/vitalsigns", 7,
+                                "http://example.org/fhir/StructureDefinition/not-loaded"]}}
+    found = {(i.location, i.severity) for i in validator.validate(obs) if i.rule == "profile.unknown"}
+    assert found == {("Observation.meta.profile[2]", "warning")}
+
+
+@pytest.mark.parametrize(("coded", "location", "starts"), [
+    ({"category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                                 "code": "vital-signs"}, {"code": "vitals"}]}]},
+     "Observation.category[0].coding[1]", "Coding has no system."),
+    ({"meta": {"security": [{"code": "HTEST"}]}}, "Observation.meta.security[0]", "A code with no system"),
+])
+def test_a_code_without_its_system_is_a_warning(validator, coded, location, starts):
+    """As the reference validator: a code with no system has no defined meaning and cannot be validated."""
+    obs = {"resourceType": "Observation", "status": "final", "code": {"text": "x"}, **coded}
+    found = [i for i in validator.validate(obs) if i.rule == "terminology.no-system"]
+    assert [(i.severity, i.location) for i in found] == [("warning", location)]
+    assert found[0].message.startswith(starts)
+
+
+def test_a_code_whose_system_is_given_by_an_extension_only_is_not_without_system(validator):
+    obs = {"resourceType": "Observation", "status": "final", "code": {"coding": [
+        {"_system": {"extension": [{"url": "http://hl7.org/fhir/StructureDefinition/data-absent-reason",
+                                    "valueCode": "unknown"}]}, "code": "x"}]}}
+    assert not [i for i in validator.validate(obs) if i.rule == "terminology.no-system"]

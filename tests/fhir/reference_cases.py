@@ -46,6 +46,8 @@ class CaseResult:
     note: str = ""
     messages: list[str] = field(default_factory=list)
     fmt: str = "json"  # the input's format: json or xml
+    expected_warnings: list[str] = field(default_factory=list)  # Java's warning locations (not scored)
+    warnings: list[str] = field(default_factory=list)  # ours
 
     @property
     def agrees(self) -> bool:
@@ -147,8 +149,11 @@ def _compare(name: str, step: str, module: str, expected: dict[str, Any], issues
     n_exp = int(expected.get("errors", 0))
     verdict_ok = (n_exp == 0) == (len(ours) == 0)
     location_ok = bool(set(exp_locs) & set(our_locs)) or (n_exp > 0 and not exp_locs and bool(ours))
+    exp_warnings = sorted({normalise(x) for m in expected.get("messages") or [] if m["severity"] == "warning"
+                           for x in m.get("expression") or []})
+    our_warnings = sorted({normalise(i.location) for i in issues if i.severity == "warning"})
     return CaseResult(name, step, module, n_exp, exp_locs, len(ours), our_locs, verdict_ok, location_ok, note,
-                      [f"{i.location}: {i.message} [{i.rule}]" for i in ours], fmt)
+                      [f"{i.location}: {i.message} [{i.rule}]" for i in ours], fmt, exp_warnings, our_warnings)
 
 
 @cache
@@ -272,14 +277,27 @@ def locations(results: list[CaseResult]) -> dict[str, int]:
     return {"expected": expected, "found": found, "ours": ours, "same": same, "cases": len(results)}
 
 
+def warning_locations(results: list[CaseResult]) -> dict[str, int]:
+    """Not scored, a gauge of the rules the reference validator only warns about: of the distinct locations of
+    Java's warnings, how many get a warning of ours at the same place."""
+    expected = found = 0
+    for r in results:
+        e = set(r.expected_warnings)
+        expected, found = expected + len(e), found + len(e & set(r.warnings))
+    return {"expected": expected, "found": found}
+
+
 def report(results: list[CaseResult]) -> str:
     s = summary(results)
     loc = locations(results)
+    warn = warning_locations(results)
     lines = [f"agreement with the HL7 Java validator: {s['agree']}/{s['cases']} = {s['agreement']:.1%} "
              f"(verdict only: {s['verdict_agreement']:.1%})",
              f"error locations: {loc['found']}/{loc['expected']} of Java's found "
              f"({loc['found'] / max(loc['expected'], 1):.1%}), {loc['found']}/{loc['ours']} of ours also Java's "
-             f"({loc['found'] / max(loc['ours'], 1):.1%}), same set in {loc['same']}/{loc['cases']} cases"]
+             f"({loc['found'] / max(loc['ours'], 1):.1%}), same set in {loc['same']}/{loc['cases']} cases",
+             f"warning locations (not scored): {warn['found']}/{warn['expected']} of Java's get a warning of ours "
+             f"({warn['found'] / max(warn['expected'], 1):.1%})"]
     for k, g in breakdown(results).items():
         lines.append(f"  {k:<24} {g['agree']:>4}/{g['cases']:<4} {g['agreement']:6.1%}")
     return "\n".join(lines)

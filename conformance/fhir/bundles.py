@@ -110,8 +110,10 @@ def _stylesheet(url: Any, index: BundleIndex, loc: str, sink: list[ValidationIss
 
 def check_reachable(bundle: dict[str, Any], index: BundleIndex, loc: str, sink: list[ValidationIssue]) -> None:
     """Every entry of a document (message) Bundle is reachable from its first entry, the Composition
-    (MessageHeader), or a document's stylesheet link, by following references forward or backward -- as the
-    reference validator checks.
+    (MessageHeader), or a document's stylesheet link -- as the reference validator checks, in its order: first
+    every entry reached by following references forward; then, repeatedly, an entry not reached that refers to
+    one that is (reached "backward": a warning in a document unless it is a Provenance, information in a message)
+    and what it refers to; what is still not reached is an orphan (an error in a document, a warning in a message).
     `index` is the Bundle's `references.BundleIndex`, whose `links` the reference rule filled during the walk."""
     kind = bundle.get("type")
     entries = bundle.get("entry") if isinstance(bundle.get("entry"), list) else []
@@ -121,32 +123,60 @@ def check_reachable(bundle: dict[str, Any], index: BundleIndex, loc: str, sink: 
     if not isinstance(resources[0], dict):
         return
     position = {id(r): i for i, r in enumerate(resources) if isinstance(r, dict)}
-    links: dict[int, set[int]] = {i: set() for i in range(len(entries))}
-    for a, b in index.links:  # recorded by the reference rule while the entries were walked
+    targets: dict[int, set[int]] = {i: set() for i in range(len(entries))}
+    for a, b in index.links:  # (referrer, target), recorded by the reference rule while the entries were walked
         i, j = position.get(a), position.get(b)
         if i is not None and j is not None:
-            links[i].add(j)
-            links[j].add(i)
+            targets[i].add(j)
     seen = {0}
     for link in as_list(bundle.get("link")) if kind == "document" else ():  # a stylesheet link to an entry
         url = link.get("url") if isinstance(link, dict) and link.get("relation") == "stylesheet" else None
         hit = index.by_type_id.get(url) if isinstance(url, str) else None  # (Binary/css) reaches it, as a reader
         if hit is not None and id(hit[0]) in position:
             seen.add(position[id(hit[0])])
-    todo = list(seen)
+    _forward(seen, list(seen), targets)
+    root = "Composition" if kind == "document" else "MessageHeader"
+    live = [i for i in range(len(entries)) if isinstance(resources[i], dict)]
+
+    def name(i: int) -> str:
+        full = entries[i].get("fullUrl")
+        return full if isinstance(full, str) and full else f"{resources[i].get('resourceType')}/{resources[i].get('id')}"
+
+    found_backward = True
+    while found_backward:
+        found_backward = False
+        for i in live:
+            if i in seen or not targets[i] & seen:
+                continue
+            if kind == "message":
+                sink.append(issue("information", "informational", f"{loc}.entry[{i}]", f"Entry '{name(i)}' isn't "
+                                  "reachable by traversing forwards from the MessageHeader. Check that this is meant to "
+                                  "be included (needed to process the message)", "bundle.entry-backward"))
+            elif resources[i].get("resourceType") != "Provenance":
+                sink.append(issue("warning", "informational", f"{loc}.entry[{i}]", f"Entry '{name(i)}' isn't "
+                                  "reachable by traversing forwards from the Composition. Only Provenance is approved "
+                                  "to be used this way (R4 section 3.3.1) (hint: reference it from the Composition or "
+                                  "from an entry it reaches)", "bundle.entry-backward"))
+            found_backward = True
+            seen.add(i)
+            _forward(seen, [i], targets)
+    for i in live:
+        if i not in seen:
+            sink.append(issue("error", "informational", f"{loc}.entry[{i}]", f"Entry '{name(i)}' isn't reachable by "
+                              f"traversing links (forward or backward) from the {root} (hint: reference it from the "
+                              f"{root} or from an entry that is)", "bundle.entry-orphan") if kind == "document" else
+                        issue("warning", "informational", f"{loc}.entry[{i}]", f"Entry '{name(i)}' isn't reachable by "
+                              f"traversing links (forward or backward) from the {root}, so its presence should be "
+                              "reviewed (is it needed to process the message?)", "bundle.entry-orphan"))
+
+
+def _forward(seen: set[int], todo: list[int], targets: dict[int, set[int]]) -> None:
+    """Add to `seen` every entry reached from `todo` by following references forward."""
     while todo:
-        for j in links[todo.pop()]:
+        for j in targets[todo.pop()]:
             if j not in seen:
                 seen.add(j)
                 todo.append(j)
-    root = "Composition" if kind == "document" else "MessageHeader"
-    for i, e in enumerate(entries):
-        if i not in seen and isinstance(resources[i], dict):
-            name = e.get("fullUrl") or f"{resources[i].get('resourceType')}/{resources[i].get('id')}"
-            sink.append(issue("error" if kind == "document" else "warning", "informational", f"{loc}.entry[{i}]",
-                              f"Entry '{name}' isn't reachable by traversing links (forward or backward) from the "
-                              f"{root} (hint: reference it from the {root} or from an entry that is)",
-                              "bundle.entry-orphan"))
 
 
 def check_bundle_rules(run: RunContext, bundle: dict[str, Any], loc: str, sink: list[ValidationIssue]) -> None:

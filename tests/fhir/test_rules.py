@@ -134,6 +134,48 @@ def test_document_entries_must_be_reachable_from_the_composition(validator):
     assert found == [("error", f"Bundle.entry[{len(b['entry']) - 1}]")]
 
 
+@pytest.mark.parametrize(("kind", "added", "expected"), [
+    # refers to the Patient, which the Composition reaches, but nothing reaches it going forwards
+    ("Observation", {}, [("warning", "bundle.entry-backward")]),
+    ("Provenance", {}, []),  # the one resource R4 (section 3.3.1) approves to be reached backwards
+    ("Observation", {"referenced": True}, []),  # the Composition's section refers to it: reached forwards
+])
+def test_document_entries_reached_only_backwards(validator, kind, added, expected):
+    from tests.fhir.conftest import load
+
+    b = load("ips-2.0.0-examples/Bundle-bundle-minimal.json")
+    patient = next(e["fullUrl"] for e in b["entry"] if e["resource"]["resourceType"] == "Patient")
+    url = "urn:uuid:0c3151bd-1cbf-4d64-b04d-cd9187a4c6e1"
+    resource = {"resourceType": "Observation", "id": "back", "status": "final", "code": {"text": "weight"},
+                "subject": {"reference": patient}} if kind == "Observation" else \
+        {"resourceType": "Provenance", "id": "back", "target": [{"reference": patient}], "recorded": "2024-01-01T00:00:00Z",
+         "agent": [{"who": {"display": "someone"}}]}
+    b["entry"].append({"fullUrl": url, "resource": resource})
+    if added.get("referenced"):
+        b["entry"][0]["resource"]["section"][0]["entry"].append({"reference": url})
+    at = f"Bundle.entry[{len(b['entry']) - 1}]"
+    found = [(i.severity, i.rule) for i in validator.validate(b)
+             if i.location == at and i.rule.startswith("bundle.entry-")]
+    assert found == expected
+
+
+def test_message_entries_reached_only_backwards_are_information(validator):
+    header = {"resourceType": "MessageHeader", "id": "h", "eventCoding": {
+        "system": "http://example.org/events", "code": "admit"}, "source": {"endpoint": "http://example.org/x"},
+        "focus": [{"reference": "urn:uuid:0c3151bd-1cbf-4d64-b04d-cd9187a4c6e2"}]}
+    patient = {"resourceType": "Patient", "id": "p"}
+    observation = {"resourceType": "Observation", "id": "o", "status": "final", "code": {"text": "x"},
+                   "subject": {"reference": "urn:uuid:0c3151bd-1cbf-4d64-b04d-cd9187a4c6e2"}}
+    lonely = {"resourceType": "Organization", "id": "org", "name": "nobody refers to me"}
+    b = {"resourceType": "Bundle", "type": "message", "timestamp": "2024-01-01T00:00:00Z",
+         "identifier": {"system": "urn:ietf:rfc:3986", "value": "urn:uuid:0c3151bd-1cbf-4d64-b04d-cd9187a4c6ff"},
+         "entry": [{"fullUrl": f"urn:uuid:0c3151bd-1cbf-4d64-b04d-cd9187a4c6e{n}", "resource": r}
+                   for n, r in enumerate([header, patient, observation, lonely], start=1)]}
+    found = sorted((i.location, i.severity, i.rule) for i in validator.validate(b) if i.rule.startswith("bundle.entry-"))
+    assert found == [("Bundle.entry[2]", "information", "bundle.entry-backward"),
+                     ("Bundle.entry[3]", "warning", "bundle.entry-orphan")]
+
+
 def test_profiles_an_implementation_guide_registers_globally_apply():
     from conformance.fhir import Validator
 

@@ -1,5 +1,5 @@
 """Bundle-level rules the element walk cannot see: fullUrl presence and form, fullUrl/id agreement,
-link relations by Bundle type and a document's stylesheet, the entries a bundle rule of the settings sends to a profile. (References between entries are `references.py`; bdl-* invariants run as
+link relations by Bundle type and a document's stylesheet, search sets (`search_sets`), the entries a bundle rule of the settings sends to a profile. (References between entries are `references.py`; bdl-* invariants run as
 invariants.)
 """
 
@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from conformance.fhir.primitives import has_scheme
+from conformance.fhir.search_sets import check_search_set
 from conformance.fhir.values import as_list, issue
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -49,11 +50,7 @@ def check_bundle(bundle: dict[str, Any], loc: str, sink: list[ValidationIssue],
                 sink.append(issue("error", "invalid", f"{loc}.entry[{i}]", f"The fullUrl '{fu}' looks like a "
                                   "RESTful server URL, but the resource has no id (hint: give the resource the id "
                                   "the fullUrl ends with)", "bundle.fullurl-no-id"))
-        search = e.get("search") if isinstance(e.get("search"), dict) else {}
-        if bundle.get("type") == "searchset" and isinstance(res, dict) and not res.get("id") \
-                and search.get("mode") == "match":  # a match is a resource on the server: it has an id
-            sink.append(issue("error", "required", f"{loc}.entry[{i}].resource", "Search results must have ids",
-                              "bundle.search-id"))
+    check_search_set(bundle, loc, sink, resource_types)
 
 
 _PAGING = ("first", "previous", "next", "last")

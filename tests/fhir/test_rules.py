@@ -194,14 +194,54 @@ def test_profiles_an_implementation_guide_registers_globally_apply():
     assert [i.rule for i in v.validate(patient) if i.is_error] == ["Patient.gender"]
 
 
-@pytest.mark.parametrize(("search", "error"), [({"mode": "match"}, True), (None, False), ({"mode": "include"}, False)])
-def test_search_matches_must_have_ids(validator, search, error):
+@pytest.mark.parametrize(("search", "severity"), [({"mode": "match"}, "error"), ({"mode": "include"}, "error"),
+                                                  (None, "warning"), ({"mode": "outcome"}, None)])
+def test_search_results_must_have_ids(validator, search, severity):
+    """A match or an include is a resource on the server, so it has an id; without a mode the reference
+    validator can only warn; an outcome is not a search result (it is held to be an OperationOutcome instead)."""
     entry = {"fullUrl": "urn:uuid:e1c40b32-5a0f-4e11-8a6b-7c1c7b6d6a01", "resource": {"resourceType": "Basic",
                                                                                         "code": {"text": "x"}}}
     if search:
         entry["search"] = search
     issues = validator.validate({"resourceType": "Bundle", "type": "searchset", "entry": [entry]})
-    assert any(i.rule == "bundle.search-id" for i in issues) is error
+    assert [i.severity for i in issues if i.rule == "bundle.search-id"] == ([severity] if severity else [])
+
+
+_SEARCH_URL = "http://example.org/fhir/Observation?code=http://loinc.org|8867-4"
+
+
+@pytest.mark.parametrize(("links", "modes", "expected"), [
+    # a self link and every mode given, each entry what its mode says: nothing to say
+    ([_SEARCH_URL], ["match", "include", "outcome"], set()),
+    ([], ["match", "include", "outcome"], {("warning", "bundle.search-self", "Bundle")}),
+    # a match of a type the search did not ask for; an outcome that is no OperationOutcome
+    ([_SEARCH_URL], ["match", "match", "outcome"], {("error", "bundle.search-type", "Bundle.entry[1].resource")}),
+    ([_SEARCH_URL], ["match", "outcome", "outcome"], {("error", "bundle.search-outcome", "Bundle.entry[1].resource")}),
+    # some modes missing: each is a warning at its entry
+    ([_SEARCH_URL], ["match", None, "outcome"], {("warning", "bundle.search-mode", "Bundle.entry[1]")}),
+    # no mode at all: the reference validator guesses from the types the search asked for
+    ([_SEARCH_URL], [None, None, None], {("warning", "bundle.search-type", "Bundle.entry[1]"),
+                                         ("warning", "bundle.search-type", "Bundle.entry[2]"),
+                                         ("warning", "bundle.search-mode", "Bundle")}),
+    ([_SEARCH_URL], [None], {("information", "bundle.search-mode", "Bundle")}),
+    ([], [None, None, None], {("warning", "bundle.search-self", "Bundle"), ("warning", "bundle.search-mode", "Bundle")}),
+    (["http://example.org/fhir/_search?_type=Observation,Patient"], ["match", "match", "outcome"], set()),
+])
+def test_search_set_rules(validator, links, modes, expected):
+    resources = [{"resourceType": "Observation", "id": "o", "status": "final", "code": {"text": "x"}},
+                 {"resourceType": "Patient", "id": "p"},
+                 {"resourceType": "OperationOutcome", "id": "oo", "issue": [
+                     {"severity": "information", "code": "informational", "diagnostics": "ok"}]}]
+    entries = [{"fullUrl": f"http://example.org/fhir/{r['resourceType']}/{r['id']}", "resource": r} for r in resources]
+    entries = entries[:len(modes)]
+    for e, mode in zip(entries, modes, strict=True):
+        if mode:
+            e["search"] = {"mode": mode}
+    bundle = {"resourceType": "Bundle", "type": "searchset", "entry": entries,
+              "link": [{"relation": "self", "url": u} for u in links]}
+    found = {(i.severity, i.rule, i.location) for i in validator.validate(bundle)
+             if i.rule.startswith("bundle.search") and (i.severity != "information" or len(modes) == 1)}
+    assert found == expected
 
 
 @pytest.mark.parametrize(("resource", "error"), [({"resourceType": "Patient"}, True),

@@ -34,6 +34,7 @@ class BundleIndex:
         self.url_count: dict[str, int] = {}
         self.entry_of: dict[int, tuple[str | None, str]] = {}  # id(resource) -> (fullUrl, loc)
         self.links: set[tuple[int, int]] = set()  # (id(entry resource), id(entry resource)) a reference joins
+        self._type_id_entries: dict[str, list[tuple[int, str | None]]] | None = None  # built when first needed
         entries = bundle.get("entry")
         if not isinstance(entries, list):
             return
@@ -52,6 +53,28 @@ class BundleIndex:
             if isinstance(rt, str) and isinstance(rid, str):
                 self.by_type_id.setdefault(f"{rt}/{rid}", (res, rloc))
             self.entry_of[id(res)] = (fu, rloc)
+
+    def type_id_matches(self, ref: str, holder: dict[str, Any] | None) -> tuple[str, list[tuple[int, str | None]]]:
+        """For a relative `Type/id` reference from the entry holding `holder`: the full URL the Bundle's rules
+        resolve it to (the referrer's RESTful base + ref, or urn:uuid:id from a urn:uuid entry), and -- when no
+        entry has that fullUrl -- the entries (index, fullUrl) that merely have that type and id."""
+        fu = self.full_url_of(holder) if holder is not None else None
+        if not fu:
+            return "", []
+        if fu.startswith("urn:"):
+            target = fu[:fu.rfind(":") + 1] + ref.split("/")[1]
+        else:
+            target = "/".join(fu.split("/")[:-2]) + "/" + ref
+        if target in self.by_url or ref in self.by_url:  # resolved; or an entry's (relative, so already wrong)
+            return target, []                             # fullUrl is the reference itself: no second finding
+        if self._type_id_entries is None:
+            self._type_id_entries = {}
+            for i, e in enumerate(as_list(self.bundle.get("entry"))):
+                res = e.get("resource") if isinstance(e, dict) else None
+                if isinstance(res, dict) and isinstance(res.get("resourceType"), str) and isinstance(res.get("id"), str):
+                    full = e.get("fullUrl") if isinstance(e.get("fullUrl"), str) else None
+                    self._type_id_entries.setdefault(f"{res['resourceType']}/{res['id']}", []).append((i, full))
+        return target, self._type_id_entries.get(ref, [])
 
     def full_url_of(self, res: dict[str, Any]) -> str | None:
         """The fullUrl of the entry holding `res` (None: no fullUrl, or not an entry resource of this Bundle)."""
@@ -212,6 +235,8 @@ def check_reference(run: RunContext, val: dict[str, Any], elem: Elem, targets: t
                           "URL)", "reference.format"))
         return
     named = type_of_reference(ref)
+    if run.bundles and named and ref.count("/") == 1 and "://" not in ref:
+        _matches_by_type_id_only(run, ref, loc, sink)
     if named and "/" in ref and named not in run.v.resource_types():
         sink.append(issue("error", "structure", loc, f"The resource type {named} in the reference {ref} is not "
                           "valid (hint: a literal reference is [base/]Type/id with an R4 resource type)",
@@ -325,6 +350,25 @@ def _bad_relative_form(run: RunContext, ref: str) -> bool:
     b = run.bundles[-1]
     holder = next((r for r, _l in reversed(run.resources) if id(r) in b.entry_of), None)
     return holder is not None and b.full_url_of(holder) is not None
+
+
+def _matches_by_type_id_only(run: RunContext, ref: str, loc: str, sink: list[ValidationIssue]) -> None:
+    """The reference validator's warnings for a `Type/id` reference that the Bundle's fullUrl rules do not resolve
+    but that entries match by type and id: the reference may mean one of them, or another resource altogether."""
+    b = run.bundles[-1]
+    holder = next((r for r, _l in reversed(run.resources) if id(r) in b.entry_of), None)
+    target, matches = b.type_id_matches(ref, holder)
+    if not matches:
+        return
+    if len(matches) > 1:
+        sink.append(issue("warning", "required", loc, f"The bundle contains no match for {target} by the rules of "
+                          f"Bundle reference resolution, but it has multiple resources that match {ref} by resource "
+                          "type and id", "reference.bundle-possible-matches"))
+    said = "; ".join(f"Entry {i} matches the reference {ref} by type and id but its fullUrl {full} does not match "
+                     f"the full target URL {target} by Bundle resolution rules" if full else
+                     f"Entry {i} matches the reference {ref} by type and id but it has no fullUrl" for i, full in matches)
+    sink.append(issue("warning", "required", loc, f"{said} (hint: reference the entry by its fullUrl, or give it the "
+                      "fullUrl the reference resolves to)", "reference.bundle-wrong-fullurl"))
 
 
 def _unresolved(run: RunContext, ref: str, loc: str, sink: list[ValidationIssue]) -> bool:

@@ -1188,3 +1188,25 @@ def test_a_code_whose_system_is_given_by_an_extension_only_is_not_without_system
         {"_system": {"extension": [{"url": "http://hl7.org/fhir/StructureDefinition/data-absent-reason",
                                     "valueCode": "unknown"}]}, "code": "x"}]}}
     assert not [i for i in validator.validate(obs) if i.rule == "terminology.no-system"]
+
+
+def test_a_type_id_reference_the_fullurl_rules_do_not_resolve_names_the_entries_that_match_by_type_and_id(validator):
+    """From an entry whose fullUrl is a urn:uuid, `Patient/123` means urn:uuid:123. Entries that only have that
+    type and id are named in a warning (with a second one when several do), as the reference validator does."""
+    def bundle(n_patients: int) -> dict:
+        patients = [{"fullUrl": f"urn:uuid:0c3151bd-1cbf-4d64-b04d-cd9187a4c6a{n}",
+                     "resource": {"resourceType": "Patient", "id": "123"}} for n in range(n_patients)]
+        obs = {"resourceType": "Observation", "id": "o", "status": "final", "code": {"text": "x"},
+               "subject": {"reference": "Patient/123"}}
+        return {"resourceType": "Bundle", "type": "collection", "entry": [
+            {"fullUrl": "urn:uuid:0c3151bd-1cbf-4d64-b04d-cd9187a4c6b0", "resource": obs}, *patients]}
+
+    def found(b: dict) -> list[tuple[str, str]]:
+        return sorted((i.location, i.rule) for i in validator.validate(b) if i.rule.startswith("reference.bundle-"))
+
+    assert found(bundle(1)) == [("Bundle.entry[0].resource.subject", "reference.bundle-wrong-fullurl")]
+    assert found(bundle(2)) == [("Bundle.entry[0].resource.subject", "reference.bundle-possible-matches"),
+                                ("Bundle.entry[0].resource.subject", "reference.bundle-wrong-fullurl")]
+    resolved = bundle(1)
+    resolved["entry"][1]["fullUrl"] = "urn:uuid:123"
+    assert found(resolved) == []

@@ -35,6 +35,9 @@ class BundleIndex:
         self.entry_of: dict[int, tuple[str | None, str]] = {}  # id(resource) -> (fullUrl, loc)
         self.links: set[tuple[int, int]] = set()  # (id(entry resource), id(entry resource)) a reference joins
         self._type_id_entries: dict[str, list[tuple[int, str | None]]] | None = None  # built when first needed
+        # set by `resolve`: the full URL a relative Type/id resolves to by the fullUrl rules, when no entry has it
+        # and the reference was resolved by type and id only (the reference validator warns then)
+        self.type_id_only: str | None = None
         entries = bundle.get("entry")
         if not isinstance(entries, list):
             return
@@ -54,19 +57,8 @@ class BundleIndex:
                 self.by_type_id.setdefault(f"{rt}/{rid}", (res, rloc))
             self.entry_of[id(res)] = (fu, rloc)
 
-    def type_id_matches(self, ref: str, holder: dict[str, Any] | None) -> tuple[str, list[tuple[int, str | None]]]:
-        """For a relative `Type/id` reference from the entry holding `holder`: the full URL the Bundle's rules
-        resolve it to (the referrer's RESTful base + ref, or urn:uuid:id from a urn:uuid entry), and -- when no
-        entry has that fullUrl -- the entries (index, fullUrl) that merely have that type and id."""
-        fu = self.full_url_of(holder) if holder is not None else None
-        if not fu:
-            return "", []
-        if fu.startswith("urn:"):
-            target = fu[:fu.rfind(":") + 1] + ref.split("/")[1]
-        else:
-            target = "/".join(fu.split("/")[:-2]) + "/" + ref
-        if target in self.by_url or ref in self.by_url:  # resolved; or an entry's (relative, so already wrong)
-            return target, []                             # fullUrl is the reference itself: no second finding
+    def entries_with_type_id(self, type_id: str) -> list[tuple[int, str | None]]:
+        """(index, fullUrl) of every entry whose resource has this `Type/id`."""
         if self._type_id_entries is None:
             self._type_id_entries = {}
             for i, e in enumerate(as_list(self.bundle.get("entry"))):
@@ -74,7 +66,7 @@ class BundleIndex:
                 if isinstance(res, dict) and isinstance(res.get("resourceType"), str) and isinstance(res.get("id"), str):
                     full = e.get("fullUrl") if isinstance(e.get("fullUrl"), str) else None
                     self._type_id_entries.setdefault(f"{res['resourceType']}/{res['id']}", []).append((i, full))
-        return target, self._type_id_entries.get(ref, [])
+        return self._type_id_entries.get(type_id, [])
 
     def full_url_of(self, res: dict[str, Any]) -> str | None:
         """The fullUrl of the entry holding `res` (None: no fullUrl, or not an entry resource of this Bundle)."""
@@ -102,10 +94,17 @@ class BundleIndex:
                         hit = self.by_url.get(f"{base}/{ref}")
                         if hit:
                             return hit
+                        if ref in self.by_type_id:
+                            self.type_id_only = f"{base}/{ref}"
                 elif fu and fu.startswith("urn:uuid:") and ref.count("/") == 1:
                     # the referrer has a urn:uuid fullUrl, so no RESTful base: Type/id means the entry urn:uuid:id
                     # (the reference validator's rule), never an entry that only has that type and id
-                    return self.by_url.get("urn:uuid:" + ref.split("/")[1])
+                    hit = self.by_url.get("urn:uuid:" + ref.split("/")[1])
+                    if hit is None and ref in self.by_type_id:
+                        self.type_id_only = "urn:uuid:" + ref.split("/")[1]
+                    return hit
+                elif fu and fu.startswith("urn:") and ref.count("/") == 1 and ref in self.by_type_id:
+                    self.type_id_only = fu[:fu.rfind(":") + 1] + ref.split("/")[1]
             return self.by_type_id.get(ref)
         # absolute: Type/id at the end may still match an entry without a matching fullUrl
         parts = ref.rstrip("/").split("/")
@@ -155,6 +154,8 @@ def resolve(run: RunContext, ref: str) -> tuple[dict[str, Any], str] | None:
                 return c, ""
         return None
     current = run.resources[-1][0] if run.resources else None
+    for b in run.bundles:
+        b.type_id_only = None
     for b in reversed(run.bundles):
         # find the entry resource that holds the current one
         holder = current
@@ -235,14 +236,14 @@ def check_reference(run: RunContext, val: dict[str, Any], elem: Elem, targets: t
                           "URL)", "reference.format"))
         return
     named = type_of_reference(ref)
-    if run.bundles and named and ref.count("/") == 1 and "://" not in ref:
-        _matches_by_type_id_only(run, ref, loc, sink)
     if named and "/" in ref and named not in run.v.resource_types():
         sink.append(issue("error", "structure", loc, f"The resource type {named} in the reference {ref} is not "
                           "valid (hint: a literal reference is [base/]Type/id with an R4 resource type)",
                           "reference.resource-type"))
         return
     hit = resolve(run, ref)
+    if run.bundles and run.bundles[-1].type_id_only is not None and named and ref.count("/") == 1:
+        _matches_by_type_id_only(run.bundles[-1], ref, loc, sink)
     actual = None if not isinstance(declared, str) or not declared else hit[0].get("resourceType") \
         if hit is not None else named if named in run.v.resource_types() else None
     if isinstance(actual, str) and declared != actual and not has_scheme(declared):
@@ -352,14 +353,10 @@ def _bad_relative_form(run: RunContext, ref: str) -> bool:
     return holder is not None and b.full_url_of(holder) is not None
 
 
-def _matches_by_type_id_only(run: RunContext, ref: str, loc: str, sink: list[ValidationIssue]) -> None:
+def _matches_by_type_id_only(b: BundleIndex, ref: str, loc: str, sink: list[ValidationIssue]) -> None:
     """The reference validator's warnings for a `Type/id` reference that the Bundle's fullUrl rules do not resolve
-    but that entries match by type and id: the reference may mean one of them, or another resource altogether."""
-    b = run.bundles[-1]
-    holder = next((r for r, _l in reversed(run.resources) if id(r) in b.entry_of), None)
-    target, matches = b.type_id_matches(ref, holder)
-    if not matches:
-        return
+    (to `b.type_id_only`) but that entries match by type and id: it may mean one of them, or another resource."""
+    target, matches = b.type_id_only, b.entries_with_type_id(ref)
     if len(matches) > 1:
         sink.append(issue("warning", "required", loc, f"The bundle contains no match for {target} by the rules of "
                           f"Bundle reference resolution, but it has multiple resources that match {ref} by resource "

@@ -32,7 +32,6 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -78,25 +77,15 @@ def work(seconds: float, figures: Path | None) -> None:
             v.validate(o)
     if figures is not None:
         data = [b for _n, b in bench.bundles()]
-        figures.write_text(json.dumps({"orjson": _best(lambda: [orjson.loads(b) for b in data], 20),
-                                       "validate": _best(lambda: [v.validate(o) for o in parsed], 5)}))
+        from floor import best  # this folder's: best-of-N CPU time, narrative caches emptied per pass
+
+        figures.write_text(json.dumps({"orjson": best(lambda: [orjson.loads(b) for b in data], 20),
+                                       "validate": best(lambda: [v.validate(o) for o in parsed], 5)}))
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         bench.forget_text_caches()
         for o in parsed:
             v.validate(o)
-
-
-def _best(fn: Callable[[], object], n: int) -> float:
-    import validate as bench
-
-    best = float("inf")
-    for _ in range(n):
-        bench.forget_text_caches()
-        t = time.process_time()
-        fn()
-        best = min(best, time.process_time() - t)
-    return best
 
 
 def family(stack: list[tuple[str, str]]) -> str:

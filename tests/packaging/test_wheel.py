@@ -18,9 +18,28 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
-#: Each wheel build writes the checkout's build/ folder: two at once (one per xdist worker) race on it
-#: ("could not delete build/lib/..."), so this module's tests run on one worker, one build at a time.
+#: A wheel built in place writes the checkout's build/ folder, which other builds share (tox's own package
+#: build, a second worker): seen failing as "could not delete build/lib/..." and "File exists:
+#: build/bdist.../dist-info". So each wheel is built from a private copy of the sources (`build_wheel`), and
+#: this module's tests also run on one worker.
 pytestmark = pytest.mark.xdist_group("wheel-build")
+
+#: what a wheel is not built from: build output, environments, VCS data, caches, reports
+_NOT_SOURCES = ("build", "dist", ".tox", ".ci-venv", ".git", "*.egg-info", "__pycache__", "node_modules",
+                "reports", ".hypothesis", ".pytest_cache", ".ci-output.log")
+
+
+def build_wheel(tmp: Path) -> Path:
+    """The wheel of a fresh copy of this checkout's sources, built under `tmp` (nothing shared with other
+    builds), without build isolation: setuptools comes from the test environment."""
+    import shutil
+
+    source = tmp / "source"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(*_NOT_SOURCES), symlinks=True)
+    wheels = tmp / "wheels"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                    "-w", str(wheels), str(source)], check=True, cwd=tmp)
+    return next(wheels.glob("ehds_conformance-*.whl"))
 
 
 def test_every_package_is_listed_in_pyproject() -> None:
@@ -34,10 +53,7 @@ def test_every_package_is_listed_in_pyproject() -> None:
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    wheels = tmp_path_factory.mktemp("wheels")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-                    "-w", str(wheels), str(ROOT)], check=True, cwd=wheels)
-    wheel = next(wheels.glob("ehds_conformance-*.whl"))
+    wheel = build_wheel(tmp_path_factory.mktemp("build"))
     target = tmp_path_factory.mktemp("site")
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target),
                     str(wheel)], check=True)
@@ -116,10 +132,7 @@ def test_installed_wheel_leaves_an_unrelated_pytest_session_alone(tmp_path: Path
     import sysconfig
     import venv
 
-    wheels = tmp_path / "wheels"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-                    "-w", str(wheels), str(ROOT)], check=True, cwd=tmp_path)
-    wheel = next(wheels.glob("ehds_conformance-*.whl"))
+    wheel = build_wheel(tmp_path)
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=False).create(env_dir)
     python = env_dir / "bin" / "python"

@@ -1,20 +1,20 @@
 """Value helpers shared by the walker and the rule modules: issue construction, JSON-value
 comparison with FHIR's fixed/pattern semantics, short renderings for messages.
 
-They depend on nothing but the issue type, so every rule module can use them without importing
-the walker (the imports of `conformance/fhir` point one way; see tests/fhir/test_import_graph.py).
+They depend on nothing but the issue type and the primitive formats (`primitives`, a leaf), so every rule
+module can use them without importing the walker (the imports of `conformance/fhir` point one way; see tests/fhir/test_import_graph.py).
 """
 
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import re
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from conformance.fhir.primitives import decode_base64
 from conformance.issues import ValidationIssue
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -87,20 +87,14 @@ def attachment_data(val: dict[str, Any], loc: str, sink: list[ValidationIssue]) 
         sink.append(issue("warning", "invalid", loc, "Attachments have data and/or url, or else SHOULD have either "
                           "contentType and/or language (hint: give the content, a link to it, or at least its media "
                           "type)", "attachment.no-content"))
-    if not isinstance(data, str):
-        return
-    try:
-        content = base64.b64decode("".join(data.split()), validate=True)
-    except (binascii.Error, ValueError):
+    content = decode_base64(data) if isinstance(data, str) else None
+    if content is None:  # no data, or data its own base64Binary check reports
         return
     if isinstance(size, int) and not isinstance(size, bool) and len(content) != size:
         sink.append(issue("error", "structure", loc, f"Stated Attachment Size {size} does not match actual attachment "
                           f"size {len(content)}", "attachment.size"))
-    if isinstance(stated, str):
-        try:
-            stated_digest = base64.b64decode("".join(stated.split()), validate=True)
-        except (binascii.Error, ValueError):
-            return  # not base64: its own base64Binary check reports it
+    stated_digest = decode_base64(stated) if isinstance(stated, str) else None
+    if stated_digest is not None:  # (a hash that is no base64 is reported by its own base64Binary check)
         digest = hashlib.sha1(content).digest()
         if stated_digest != digest:
             sink.append(issue("error", "structure", loc, f"The hash of the data did not match the data (stated: "

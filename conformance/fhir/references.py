@@ -35,8 +35,8 @@ class BundleIndex:
         self.entry_of: dict[int, tuple[str | None, str]] = {}  # id(resource) -> (fullUrl, loc)
         self.links: set[tuple[int, int]] = set()  # (id(entry resource), id(entry resource)) a reference joins
         self._type_id_entries: dict[str, list[tuple[int, str | None]]] | None = None  # built when first needed
-        # set by `resolve`: the full URL a relative Type/id resolves to by the fullUrl rules, when no entry has it
-        # and the reference was resolved by type and id only (the reference validator warns then)
+        # set by each `resolve`: the full URL a relative Type/id resolves to by the fullUrl rules, when no entry has
+        # it and the reference was resolved by type and id only (the reference validator warns then)
         self.type_id_only: str | None = None
         entries = bundle.get("entry")
         if not isinstance(entries, list):
@@ -74,6 +74,7 @@ class BundleIndex:
         return hit[0] if hit is not None else None
 
     def resolve(self, ref: str, from_resource: dict[str, Any] | None) -> tuple[dict[str, Any], str] | None:
+        self.type_id_only = None
         hit = self.by_url.get(ref)
         if hit:
             return hit
@@ -154,8 +155,6 @@ def resolve(run: RunContext, ref: str) -> tuple[dict[str, Any], str] | None:
                 return c, ""
         return None
     current = run.resources[-1][0] if run.resources else None
-    for b in run.bundles:
-        b.type_id_only = None
     for b in reversed(run.bundles):
         # find the entry resource that holds the current one
         holder = current

@@ -157,14 +157,13 @@ def check_reachable(bundle: dict[str, Any], index: BundleIndex, loc: str, sink: 
             found_backward = True
             seen.add(i)
             _forward(seen, [i], targets)
+    severity, tail = ("error", f" (hint: reference it from the {root} or from an entry that is)") \
+        if kind == "document" else ("warning", ", so its presence should be reviewed (is it needed to process the "
+                                    "message?)")
     for i in live:
         if i not in seen:
-            sink.append(issue("error", "informational", f"{loc}.entry[{i}]", f"Entry '{name(i)}' isn't reachable by "
-                              f"traversing links (forward or backward) from the {root} (hint: reference it from the "
-                              f"{root} or from an entry that is)", "bundle.entry-orphan") if kind == "document" else
-                        issue("warning", "informational", f"{loc}.entry[{i}]", f"Entry '{name(i)}' isn't reachable by "
-                              f"traversing links (forward or backward) from the {root}, so its presence should be "
-                              "reviewed (is it needed to process the message?)", "bundle.entry-orphan"))
+            sink.append(issue(severity, "informational", f"{loc}.entry[{i}]", f"Entry '{name(i)}' isn't reachable by "
+                              f"traversing links (forward or backward) from the {root}{tail}", "bundle.entry-orphan"))
 
 
 def _forward(seen: set[int], todo: list[int], targets: dict[int, set[int]]) -> None:
